@@ -1,0 +1,118 @@
+//! BPF Type Format: a hand-written parser for `.BTF` and `.BTF.ext`.
+//!
+//! Two layers: [`header`] reads the wire format (header, string table, raw type records with
+//! `kind()`/`vlen()`/`kind_flag()`), [`types`] holds the resolved types the `.maps` parser and
+//! the map dumper read. Nothing here trusts a count or an offset from the blob: each is
+//! checked against the bytes really present before use. See `docs/architecture.md`.
+
+mod ext;
+mod fixup;
+mod header;
+mod types;
+
+pub use ext::{BtfExt, CoreRelo, CoreReloKind, FuncInfo, LineInfo, SecFuncInfo, SecLineInfo, SecCoreRelo};
+pub use header::Header;
+pub use types::{
+    Array, BtfType, Composite, DeclTag, Enum, Enum64, EnumValue, Enum64Value, Float, Func,
+    FuncLinkage, FuncProto, Int, Member, Param, Typedef, Var, VarLinkage, Datasec, VarSecinfo,
+    Fwd, RefType,
+};
+
+use crate::Result;
+
+/// A parsed `.BTF` section: type table (index = type id, id 0 is `void`) and string table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Btf {
+    pub(crate) header: Header,
+    /// `types[0]` is [`BtfType::Void`]; `types[id]` is type `id`.
+    pub(crate) types: Vec<BtfType>,
+    pub(crate) strings: Vec<u8>,
+    pub(crate) big_endian: bool,
+}
+
+impl Btf {
+    /// Parses a `.BTF` blob; the byte order comes from the magic (`0xeB9F`).
+    pub fn parse(data: &[u8]) -> Result<Btf> {
+        header::parse_btf(data)
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    pub fn is_big_endian(&self) -> bool {
+        self.big_endian
+    }
+
+    /// Number of types including `void` (valid ids are `0..len()`).
+    pub fn len(&self) -> usize {
+        self.types.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.types.len() <= 1
+    }
+
+    /// All types, indexed by id (`types()[0]` is `void`).
+    pub fn types(&self) -> &[BtfType] {
+        &self.types
+    }
+
+    /// The type with this id, or [`crate::Error::BtfType`] if the id is past the table.
+    pub fn type_by_id(&self, id: u32) -> Result<&BtfType> {
+        types::type_by_id(self, id)
+    }
+
+    /// The string at `offset` in the string table (NUL-terminated, UTF-8 checked).
+    pub fn string(&self, offset: u32) -> Result<&str> {
+        types::string_at(self, offset)
+    }
+
+    /// The name of type `id` ("" for anonymous types).
+    pub fn type_name(&self, id: u32) -> Result<&str> {
+        let ty = self.type_by_id(id)?;
+        self.string(ty.name_off())
+    }
+
+    /// Follows typedefs and modifiers (const, volatile, restrict, type tags) to the
+    /// underlying type. Bounded: a chain longer than the table is a cycle and an error.
+    pub fn resolve(&self, id: u32) -> Result<(u32, &BtfType)> {
+        types::resolve(self, id)
+    }
+
+    /// Size in bytes of type `id` (arrays multiply, pointers are 8, typedefs resolve).
+    pub fn size_of(&self, id: u32) -> Result<u32> {
+        types::size_of(self, id)
+    }
+
+    /// The first type of this name (any kind), e.g. a `DATASEC` named `.maps`.
+    pub fn find_by_name(&self, name: &str) -> Option<(u32, &BtfType)> {
+        types::find_by_name(self, name)
+    }
+
+    /// The `DATASEC` with this name, e.g. `.maps` or `.rodata`.
+    pub fn datasec(&self, name: &str) -> Option<(u32, &Datasec)> {
+        self.types.iter().enumerate().find_map(|(id, t)| match t {
+            BtfType::Datasec(d) if self.string(d.name_off).ok() == Some(name) => {
+                Some((u32::try_from(id).ok()?, d))
+            }
+            _ => None,
+        })
+    }
+
+    /// Serialises back to the wire format in little-endian order (what the kernel reads).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        header::to_bytes(self)
+    }
+
+    /// The blob to hand to `BPF_BTF_LOAD`: clang leaves every `DATASEC` with size 0 and its
+    /// variables at offset 0; the kernel rejects that, so sizes come from the ELF sections
+    /// (`section_size`) and offsets from the symbols (`symbol_offset(section, var name)`).
+    pub fn fixed_for_kernel(
+        &self,
+        section_size: &dyn Fn(&str) -> Option<u32>,
+        symbol_offset: &dyn Fn(&str, &str) -> Option<u32>,
+    ) -> Result<Btf> {
+        fixup::fix_datasecs(self, section_size, symbol_offset)
+    }
+}

@@ -1,0 +1,97 @@
+//! Map definitions: BTF-defined maps from the `.maps` DATASEC and legacy `struct bpf_map_def`
+//! entries from the `maps` section, as plain data.
+
+/// `enum bpf_map_type` value, with the kernel's name for display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct MapType(pub u32);
+
+impl MapType {
+    pub const HASH: MapType = MapType(1);
+    pub const ARRAY: MapType = MapType(2);
+    pub const PROG_ARRAY: MapType = MapType(3);
+    pub const PERF_EVENT_ARRAY: MapType = MapType(4);
+    pub const ARRAY_OF_MAPS: MapType = MapType(12);
+    pub const HASH_OF_MAPS: MapType = MapType(13);
+    pub const SOCKMAP: MapType = MapType(15);
+    pub const SOCKHASH: MapType = MapType(18);
+    pub const RINGBUF: MapType = MapType(27);
+
+    /// The kernel's name (`BPF_MAP_TYPE_` dropped, lower case), as bpftool prints it.
+    pub fn name(self) -> Option<&'static str> {
+        const NAMES: [&str; 34] = [
+            "unspec", "hash", "array", "prog_array", "perf_event_array", "percpu_hash",
+            "percpu_array", "stack_trace", "cgroup_array", "lru_hash", "lru_percpu_hash",
+            "lpm_trie", "array_of_maps", "hash_of_maps", "devmap", "sockmap", "cpumap",
+            "xskmap", "sockhash", "cgroup_storage", "reuseport_sockarray",
+            "percpu_cgroup_storage", "queue", "stack", "sk_storage", "devmap_hash",
+            "struct_ops", "ringbuf", "inode_storage", "task_storage", "bloom_filter",
+            "user_ringbuf", "cgrp_storage", "arena",
+        ];
+        NAMES.get(self.0 as usize).copied()
+    }
+
+    /// True for map types whose values are other maps.
+    pub fn is_map_in_map(self) -> bool {
+        self == Self::ARRAY_OF_MAPS || self == Self::HASH_OF_MAPS
+    }
+}
+
+impl std::fmt::Display for MapType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "type {}", self.0),
+        }
+    }
+}
+
+/// The `pinning` attribute of a map (`enum libbpf_pin_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Pinning {
+    /// `LIBBPF_PIN_NONE`: a fresh map on every load.
+    #[default]
+    None,
+    /// `LIBBPF_PIN_BY_NAME`: pinned at `<pin root>/<map name>` and reused when present.
+    ByName,
+}
+
+/// Where a map definition came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapSource {
+    /// A variable in the BTF `.maps` DATASEC.
+    BtfMaps,
+    /// A `struct bpf_map_def` in the legacy `maps` section.
+    Legacy,
+}
+
+/// One static initialiser of a map-in-map or prog array (`.values = { [i] = &sym }`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapInitialValue {
+    pub index: u32,
+    /// The map or program symbol the slot refers to.
+    pub symbol: String,
+}
+
+/// A map definition as written in the object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapDef {
+    /// The map's symbol name (also its pin name).
+    pub name: String,
+    pub map_type: MapType,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub map_flags: u32,
+    pub pinning: Pinning,
+    pub numa_node: Option<u32>,
+    pub map_extra: u64,
+    /// BTF type id of the key type (from `__type(key, T)`), if declared by type.
+    pub btf_key_type_id: Option<u32>,
+    /// BTF type id of the value type (from `__type(value, T)`), if declared by type.
+    pub btf_value_type_id: Option<u32>,
+    /// Inner map template of a map-in-map (`__array(values, struct {...})`).
+    pub inner: Option<Box<MapDef>>,
+    /// Static `values` initialisers.
+    pub initial_values: Vec<MapInitialValue>,
+    pub source: MapSource,
+}

@@ -1,0 +1,1 @@
+//! `#[repr(C)]` attribute structs, one per command, sizes checked at compile time.

@@ -1,0 +1,1 @@
+//! The one choke point: `bpf(cmd, &mut attr, size_of(attr))`.
