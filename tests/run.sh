@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Runs every rawbpf test against the real kernel. This is the README's test command, and
+# exactly what CI runs (.ci/run). Needs root: the tests load BPF programs, pin maps and make
+# child cgroups (each removed again, even when a test fails).
+#
+# Steps: set up bpffs; rebuild the BPF objects from source with clang (installed with apt if
+# missing) and check they parse to the same programs and maps as the committed ones; then
+# `cargo test` for the whole workspace (unit, parser, syscall and end-to-end kernel tests);
+# then check that no test left a cgroup or a pin behind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'tests/run.sh: %s\n' "$*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  say "needs root (the tests load BPF programs and create cgroups): sudo tests/run.sh"
+  exit 1
+fi
+
+if ! grep -qs ' /sys/fs/bpf bpf ' /proc/mounts; then
+  say "mounting bpffs at /sys/fs/bpf"
+  mkdir -p /sys/fs/bpf
+  mount -t bpf bpf /sys/fs/bpf
+fi
+
+cargo build --locked --workspace
+
+# 1. The committed objects are what their sources build to.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+bpf-prog/build.sh "$tmp"
+for obj in bpf-prog/*.o; do
+  name=$(basename "$obj")
+  target/debug/rawbpf --json inspect "$obj" >"$tmp/$name.committed.json"
+  target/debug/rawbpf --json inspect "$tmp/$name" >"$tmp/$name.rebuilt.json"
+  python3 - "$tmp/$name.committed.json" "$tmp/$name.rebuilt.json" "$name" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+keys = ("programs", "maps", "data", "license")
+diff = [k for k in keys if a.get(k) != b.get(k)]
+if diff:
+    sys.exit(f"{sys.argv[3]}: rebuilt object differs from the committed one in {diff}")
+print(f"tests/run.sh: {sys.argv[3]}: rebuilt object parses to the same programs and maps", file=sys.stderr)
+PY
+done
+
+# 2. Every Rust test, kernel tests included (they fail, never skip, when bpf(2) is unusable).
+cargo test --locked --workspace
+
+# 3. Nothing left behind.
+left=$(find /sys/fs/cgroup/unified /sys/fs/bpf -maxdepth 1 -name 'rawbpf-*test*' 2>/dev/null || true)
+if [ -n "$left" ]; then
+  say "tests left kernel state behind:"
+  printf '  %s\n' $left >&2
+  exit 1
+fi
+say "all tests passed"
