@@ -17,17 +17,21 @@ mod prog;
 mod sys;
 mod types;
 
-pub use btf::btf_load;
-pub use error::{Cmd, Error, Result};
-pub use ids::{fd_by_id, ids, next_id, IdKind};
-pub use info::{map_info, prog_info, obj_info_kind, MapInfo, ObjKind, ProgInfo};
+pub use btf::{btf_load, btf_load_attr};
+pub use error::{Cmd, Error, Result, errno_text};
+pub use ids::{IdKind, fd_by_id, get_id_attr, ids, map_get_fd_by_id, next_id, prog_get_fd_by_id};
+pub use info::{
+    MapInfo, ObjKind, ProgInfo, info_by_fd_attr, map_info, map_info_from_raw, obj_info_kind,
+    prog_info, prog_info_from_raw,
+};
 pub use map::{
-    map_create, map_delete_elem, map_freeze, map_get_next_key, map_lookup_elem,
-    map_update_elem, MapCreate, UpdateFlags,
+    BPF_F_NUMA_NODE, MapCreate, UpdateFlags, map_create, map_create_attr, map_delete_elem,
+    map_elem_attr, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, possible_cpus,
 };
-pub use obj::{obj_get, obj_pin};
+pub use obj::{obj_attr, obj_get, obj_pin};
 pub use prog::{
-    prog_attach, prog_detach, prog_load, prog_query, AttachFlags, ProgLoad, ProgLoadError,
-    QueryResult,
+    AttachFlags, FUNC_INFO_REC_SIZE, INSN_SIZE, LINE_INFO_REC_SIZE, ProgLoad, ProgLoadError,
+    QueryResult, prog_attach, prog_attach_attr, prog_detach, prog_detach_attr, prog_load,
+    prog_load_attr, prog_query, prog_query_attr, prog_query_with_capacity,
 };
-pub use types::{MapId, ObjName, ProgId, BtfId};
+pub use types::{BtfId, MapId, ObjName, ProgId};

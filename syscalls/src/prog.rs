@@ -2,7 +2,18 @@
 
 use std::os::fd::{BorrowedFd, OwnedFd};
 
-use crate::{ObjName, ProgId, Result};
+use crate::attr::{ProgAttachAttr, ProgDetachAttr, ProgLoadAttr, ProgQueryAttr};
+use crate::btf::MAX_LOG_SIZE;
+use crate::map::fd_u32;
+use crate::sys::{bpf, bpf_fd};
+use crate::{Cmd, Error, ObjName, ProgId, Result};
+
+/// Size of `struct bpf_insn`.
+pub const INSN_SIZE: usize = 8;
+/// Size of `struct bpf_func_info` as rawbpf encodes it.
+pub const FUNC_INFO_REC_SIZE: u32 = 8;
+/// Size of `struct bpf_line_info` as rawbpf encodes it.
+pub const LINE_INFO_REC_SIZE: u32 = 16;
 
 /// What `BPF_PROG_LOAD` needs. `insns` are encoded `struct bpf_insn`s (8 bytes each).
 #[derive(Debug, Clone)]
@@ -29,17 +40,107 @@ pub struct ProgLoadError {
     pub source: crate::Error,
     /// The verifier log (text up to the first NUL), empty when no log was requested.
     pub log: String,
+    /// The log size the verifier needed, NUL included (`log_true_size`, kernel 6.4+; 0
+    /// when no log was requested). With ENOSPC, a buffer of this size is enough.
+    pub log_true_size: u32,
+}
+
+impl ProgLoadError {
+    /// The kernel ran out of log buffer (ENOSPC with a log): grow it and load again.
+    pub fn is_log_truncated(&self) -> bool {
+        self.source.errno == libc::ENOSPC && self.log_true_size > 0
+    }
+}
+
+/// Encode `spec` as the `BPF_PROG_LOAD` attribute (pure; no syscall). A non-empty `log`
+/// sets `log_buf`/`log_size` and `log_level` (at least 1); without one `log_level` is 0 (the
+/// kernel refuses a level without a buffer). `insns` must be whole instructions.
+pub fn prog_load_attr(
+    spec: &ProgLoad<'_>,
+    log_level: u32,
+    log: Option<&mut [u8]>,
+) -> Result<ProgLoadAttr> {
+    let einval = Error {
+        cmd: Cmd::ProgLoad,
+        errno: libc::EINVAL,
+    };
+    if !spec.insns.len().is_multiple_of(INSN_SIZE)
+        || !spec
+            .func_info
+            .len()
+            .is_multiple_of(FUNC_INFO_REC_SIZE as usize)
+        || !spec
+            .line_info
+            .len()
+            .is_multiple_of(LINE_INFO_REC_SIZE as usize)
+    {
+        return Err(einval);
+    }
+    let count = |bytes: usize, rec: usize| u32::try_from(bytes / rec).map_err(|_| einval.clone());
+    let mut attr = ProgLoadAttr {
+        prog_type: spec.prog_type,
+        insn_cnt: count(spec.insns.len(), INSN_SIZE)?,
+        insns: spec.insns.as_ptr() as u64,
+        license: spec.license.as_ptr() as u64,
+        kern_version: spec.kern_version,
+        prog_flags: spec.prog_flags,
+        prog_name: spec.name.0,
+        expected_attach_type: spec.expected_attach_type,
+        prog_btf_fd: spec.prog_btf_fd.map_or(0, fd_u32),
+        attach_btf_id: spec.attach_btf_id,
+        ..ProgLoadAttr::default()
+    };
+    attr.prog_name[15] = 0;
+    if !spec.func_info.is_empty() {
+        attr.func_info_rec_size = FUNC_INFO_REC_SIZE;
+        attr.func_info = spec.func_info.as_ptr() as u64;
+        attr.func_info_cnt = count(spec.func_info.len(), FUNC_INFO_REC_SIZE as usize)?;
+    }
+    if !spec.line_info.is_empty() {
+        attr.line_info_rec_size = LINE_INFO_REC_SIZE;
+        attr.line_info = spec.line_info.as_ptr() as u64;
+        attr.line_info_cnt = count(spec.line_info.len(), LINE_INFO_REC_SIZE as usize)?;
+    }
+    if let Some(log) = log.filter(|l| !l.is_empty()) {
+        attr.log_level = log_level.max(1);
+        attr.log_buf = log.as_mut_ptr() as u64;
+        attr.log_size = log.len().min(MAX_LOG_SIZE) as u32;
+    }
+    Ok(attr)
+}
+
+/// Log text up to the first NUL, lossy UTF-8.
+fn log_text(log: &[u8]) -> String {
+    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
+    String::from_utf8_lossy(&log[..end]).into_owned()
 }
 
 /// `BPF_PROG_LOAD` — load a program. Without `log_level` the kernel writes no log; on
 /// failure call again with `log_level` 1 (or 2) and a buffer. ENOSPC with a log means the
 /// buffer was too small: the caller grows it. EAGAIN is retried here.
 pub fn prog_load(
-    _spec: &ProgLoad<'_>,
-    _log_level: u32,
-    _log: Option<&mut [u8]>,
+    spec: &ProgLoad<'_>,
+    log_level: u32,
+    mut log: Option<&mut [u8]>,
 ) -> std::result::Result<OwnedFd, ProgLoadError> {
-    todo!("syscalls helper")
+    let no_log = |source| ProgLoadError {
+        source,
+        log: String::new(),
+        log_true_size: 0,
+    };
+    let mut attr = prog_load_attr(spec, log_level, log.as_deref_mut()).map_err(no_log)?;
+    // SAFETY: `insns`, `license`, `func_info`, `line_info` point into `spec`'s borrowed
+    // slices / CStr with counts derived from their lengths (only read); `log_buf` is 0 or
+    // `log`, writable for `log_size` <= its length. All are borrowed until we return.
+    let ret = unsafe { bpf_fd(Cmd::ProgLoad, &mut attr) };
+    ret.map_err(|source| match log.as_deref() {
+        Some(buf) if attr.log_buf != 0 => ProgLoadError {
+            source,
+            log: log_text(buf),
+            log_true_size: attr.log_true_size,
+        },
+        _ => no_log(source),
+    })
 }
 
 /// `BPF_F_ALLOW_OVERRIDE`, `BPF_F_ALLOW_MULTI`, `BPF_F_REPLACE` for `BPF_PROG_ATTACH`.
@@ -57,23 +158,63 @@ impl AttachFlags {
 /// sk_skb). With `replace` (and `BPF_F_REPLACE | BPF_F_ALLOW_MULTI`), the kernel swaps that
 /// program for `prog` atomically.
 pub fn prog_attach(
-    _target: BorrowedFd<'_>,
-    _prog: BorrowedFd<'_>,
-    _attach_type: u32,
-    _flags: AttachFlags,
-    _replace: Option<BorrowedFd<'_>>,
+    target: BorrowedFd<'_>,
+    prog: BorrowedFd<'_>,
+    attach_type: u32,
+    flags: AttachFlags,
+    replace: Option<BorrowedFd<'_>>,
 ) -> Result<()> {
-    todo!("syscalls helper")
+    let mut attr = prog_attach_attr(target, prog, attach_type, flags, replace);
+    // SAFETY: the attr holds no user-space addresses.
+    unsafe { bpf(Cmd::ProgAttach, &mut attr) }.map(drop)
+}
+
+/// Encode `BPF_PROG_ATTACH` (pure). `replace` sets `replace_bpf_fd` and `BPF_F_REPLACE`.
+pub fn prog_attach_attr(
+    target: BorrowedFd<'_>,
+    prog: BorrowedFd<'_>,
+    attach_type: u32,
+    flags: AttachFlags,
+    replace: Option<BorrowedFd<'_>>,
+) -> ProgAttachAttr {
+    let mut attr = ProgAttachAttr {
+        target_fd: fd_u32(target),
+        attach_bpf_fd: fd_u32(prog),
+        attach_type,
+        attach_flags: flags.0,
+        ..ProgAttachAttr::default()
+    };
+    if let Some(old) = replace {
+        attr.replace_bpf_fd = fd_u32(old);
+        attr.attach_flags |= AttachFlags::REPLACE.0;
+    }
+    attr
+}
+
+/// Encode `BPF_PROG_DETACH` (pure).
+pub fn prog_detach_attr(
+    target: BorrowedFd<'_>,
+    prog: Option<BorrowedFd<'_>>,
+    attach_type: u32,
+) -> ProgDetachAttr {
+    ProgDetachAttr {
+        target_fd: fd_u32(target),
+        attach_bpf_fd: prog.map_or(0, fd_u32),
+        attach_type,
+        ..ProgDetachAttr::default()
+    }
 }
 
 /// `BPF_PROG_DETACH` — detach `prog` (needed for multi-attached programs; `None` detaches
 /// the single program of a non-multi attachment).
 pub fn prog_detach(
-    _target: BorrowedFd<'_>,
-    _prog: Option<BorrowedFd<'_>>,
-    _attach_type: u32,
+    target: BorrowedFd<'_>,
+    prog: Option<BorrowedFd<'_>>,
+    attach_type: u32,
 ) -> Result<()> {
-    todo!("syscalls helper")
+    let mut attr = prog_detach_attr(target, prog, attach_type);
+    // SAFETY: the attr holds no user-space addresses.
+    unsafe { bpf(Cmd::ProgDetach, &mut attr) }.map(drop)
 }
 
 /// What `BPF_PROG_QUERY` returns for one target and attach type.
@@ -88,6 +229,174 @@ pub struct QueryResult {
 
 /// `BPF_PROG_QUERY` — programs attached to `target` for `attach_type` (directly, not
 /// effective). Grows its buffer until every id fits.
-pub fn prog_query(_target: BorrowedFd<'_>, _attach_type: u32) -> Result<QueryResult> {
-    todo!("syscalls helper")
+pub fn prog_query(target: BorrowedFd<'_>, attach_type: u32) -> Result<QueryResult> {
+    prog_query_with_capacity(target, attach_type, 64)
+}
+
+/// [`prog_query`] starting from a buffer of `initial` ids (at least 1); it still grows
+/// until every id fits.
+pub fn prog_query_with_capacity(
+    target: BorrowedFd<'_>,
+    attach_type: u32,
+    initial: usize,
+) -> Result<QueryResult> {
+    let mut cap = initial.max(1);
+    let mut with_flags = true;
+    loop {
+        let mut ids = vec![0u32; cap];
+        let mut flags = vec![0u32; cap];
+        let flags_ptr = if with_flags {
+            flags.as_mut_ptr()
+        } else {
+            std::ptr::null_mut()
+        };
+        let mut attr = prog_query_attr(target, attach_type, ids.as_mut_ptr(), flags_ptr, cap);
+        // SAFETY: `prog_ids` and `prog_attach_flags` (or 0) point to `ids` / `flags`, each
+        // writable for `prog_cnt` = `cap` u32s and alive across the call.
+        let ret = unsafe { bpf(Cmd::ProgQuery, &mut attr) };
+        let cnt = attr.prog_cnt as usize;
+        match ret {
+            Err(e) if e.errno == libc::ENOSPC => {
+                cap = cnt.max(cap.saturating_mul(2));
+            }
+            // Kernels before 5.19 do not know `prog_attach_flags` (non-zero tail: EINVAL).
+            Err(e) if e.errno == libc::EINVAL && with_flags => with_flags = false,
+            Err(e) => return Err(e),
+            Ok(_) if cnt > cap => cap = cnt,
+            Ok(_) => {
+                ids.truncate(cnt);
+                flags.truncate(if with_flags { cnt } else { 0 });
+                return Ok(QueryResult {
+                    attach_flags: attr.attach_flags,
+                    prog_ids: ids.into_iter().map(ProgId).collect(),
+                    prog_attach_flags: flags,
+                });
+            }
+        }
+    }
+}
+
+/// Encode `BPF_PROG_QUERY` (pure): `cap` slots at `ids` (and at `flags` unless null),
+/// `query_flags` 0 (programs attached here, not the effective set).
+pub fn prog_query_attr(
+    target: BorrowedFd<'_>,
+    attach_type: u32,
+    ids: *mut u32,
+    flags: *mut u32,
+    cap: usize,
+) -> ProgQueryAttr {
+    ProgQueryAttr {
+        target_fd: fd_u32(target),
+        attach_type,
+        prog_ids: ids as u64,
+        prog_cnt: u32::try_from(cap).unwrap_or(u32::MAX),
+        prog_attach_flags: flags as u64,
+        ..ProgQueryAttr::default()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use std::os::fd::AsFd;
+
+    fn spec<'a>(insns: &'a [u8], func_info: &'a [u8], line_info: &'a [u8]) -> ProgLoad<'a> {
+        ProgLoad {
+            prog_type: 13,
+            expected_attach_type: 3,
+            name: ObjName::new("sockops_prog_long_name"),
+            insns,
+            license: c"GPL",
+            kern_version: 7,
+            prog_flags: 0x10,
+            prog_btf_fd: None,
+            func_info,
+            line_info,
+            attach_btf_id: 9,
+        }
+    }
+
+    #[test]
+    fn prog_load_attr_encodes_spec() {
+        let insns = [0u8; 24];
+        let fi = [0u8; 16];
+        let li = [0u8; 32];
+        let s = spec(&insns, &fi, &li);
+        let a = prog_load_attr(&s, 0, None).unwrap();
+        assert_eq!(
+            (a.prog_type, a.insn_cnt, a.insns),
+            (13, 3, insns.as_ptr() as u64)
+        );
+        assert_eq!(a.license, c"GPL".as_ptr() as u64);
+        assert_eq!(
+            (a.kern_version, a.prog_flags, a.expected_attach_type),
+            (7, 0x10, 3)
+        );
+        assert_eq!(&a.prog_name[..], b"sockops_prog_lo\0");
+        assert_eq!((a.func_info_rec_size, a.func_info_cnt), (8, 2));
+        assert_eq!(a.func_info, fi.as_ptr() as u64);
+        assert_eq!((a.line_info_rec_size, a.line_info_cnt), (16, 2));
+        assert_eq!(a.line_info, li.as_ptr() as u64);
+        assert_eq!((a.attach_btf_id, a.prog_btf_fd), (9, 0));
+        assert_eq!((a.log_level, a.log_size, a.log_buf), (0, 0, 0));
+    }
+
+    #[test]
+    fn prog_load_attr_log_and_empty_records() {
+        let insns = [0u8; 8];
+        let s = spec(&insns, &[], &[]);
+        let mut log = [0u8; 256];
+        let log_ptr = log.as_ptr() as u64;
+        let a = prog_load_attr(&s, 0, Some(&mut log)).unwrap();
+        assert_eq!((a.log_level, a.log_size, a.log_buf), (1, 256, log_ptr));
+        let a = prog_load_attr(&s, 2, Some(&mut log)).unwrap();
+        assert_eq!(a.log_level, 2);
+        // A level without a buffer would be EINVAL from the kernel: dropped.
+        let a = prog_load_attr(&s, 2, None).unwrap();
+        assert_eq!((a.log_level, a.log_buf), (0, 0));
+        assert_eq!(
+            (a.func_info, a.func_info_rec_size, a.line_info_rec_size),
+            (0, 0, 0)
+        );
+    }
+
+    #[test]
+    fn prog_load_attr_rejects_partial_records() {
+        let s = spec(&[0u8; 12], &[], &[]);
+        assert_eq!(prog_load_attr(&s, 0, None).unwrap_err().errno, libc::EINVAL);
+        let s = spec(&[0u8; 8], &[0u8; 4], &[]);
+        assert_eq!(prog_load_attr(&s, 0, None).unwrap_err().errno, libc::EINVAL);
+        let s = spec(&[0u8; 8], &[], &[0u8; 8]);
+        assert_eq!(prog_load_attr(&s, 0, None).unwrap_err().errno, libc::EINVAL);
+    }
+
+    #[test]
+    fn log_text_stops_at_nul() {
+        assert_eq!(log_text(b"abc\0def"), "abc");
+        assert_eq!(log_text(b"abc"), "abc");
+        assert_eq!(log_text(b"\xff\0"), "\u{fffd}");
+    }
+
+    #[test]
+    fn attach_detach_query_attrs() {
+        let stdin = std::io::stdin();
+        let fd = stdin.as_fd();
+        let a = prog_attach_attr(fd, fd, 3, AttachFlags::ALLOW_MULTI, None);
+        assert_eq!((a.attach_type, a.attach_flags, a.replace_bpf_fd), (3, 2, 0));
+        let a = prog_attach_attr(fd, fd, 3, AttachFlags::ALLOW_MULTI, Some(fd));
+        assert_eq!(a.attach_flags, 2 | 4);
+        let d = prog_detach_attr(fd, None, 3);
+        assert_eq!(
+            (d.target_fd, d.attach_bpf_fd, d.attach_type, d.attach_flags),
+            (0, 0, 3, 0)
+        );
+        let mut ids = [0u32; 4];
+        let mut flags = [0u32; 4];
+        let q = prog_query_attr(fd, 3, ids.as_mut_ptr(), flags.as_mut_ptr(), 4);
+        assert_eq!((q.attach_type, q.query_flags, q.prog_cnt), (3, 0, 4));
+        assert_eq!(q.prog_ids, ids.as_ptr() as u64);
+        assert_eq!(q.prog_attach_flags, flags.as_ptr() as u64);
+        assert_eq!((q.link_ids, q.link_attach_flags, q.revision), (0, 0, 0));
+    }
 }

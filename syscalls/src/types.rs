@@ -1,15 +1,15 @@
 //! Newtypes for what must not be mixed up.
 
 /// A map's kernel ID (`BPF_MAP_GET_NEXT_ID` space).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct MapId(pub u32);
 
 /// A program's kernel ID (`BPF_PROG_GET_NEXT_ID` space).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct ProgId(pub u32);
 
 /// A BTF object's kernel ID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct BtfId(pub u32);
 
 /// An object name as the kernel stores it: at most 15 bytes plus NUL (`BPF_OBJ_NAME_LEN`),
