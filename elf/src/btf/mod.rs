@@ -1,21 +1,27 @@
 //! BPF Type Format: a hand-written parser for `.BTF` and `.BTF.ext`.
 //!
-//! Two layers: [`header`] reads the wire format (header, string table, raw type records with
-//! `kind()`/`vlen()`/`kind_flag()`), [`types`] holds the resolved types the `.maps` parser and
-//! the map dumper read. Nothing here trusts a count or an offset from the blob: each is
-//! checked against the bytes really present before use. See `docs/architecture.md`.
+//! Two layers: [`header`] and `records` read the wire format (header, string table, raw type
+//! records with `kind()`/`vlen()`/`kind_flag()`), [`types`] holds the resolved types the
+//! `.maps` parser and the map dumper read; `validate` checks every type id and name offset
+//! once after parsing, so lookups can trust them. Nothing here trusts a count or an offset from
+//! the blob: each is checked against the bytes really present before use. `ext` parses
+//! `.BTF.ext`, `fixup` makes the blob loadable. See `docs/architecture.md`.
 
 mod ext;
 mod fixup;
 mod header;
+mod records;
 mod types;
+mod validate;
+mod wire;
 
-pub use ext::{BtfExt, CoreRelo, CoreReloKind, FuncInfo, LineInfo, SecFuncInfo, SecLineInfo, SecCoreRelo};
+pub use ext::{
+    BtfExt, CoreRelo, CoreReloKind, FuncInfo, LineInfo, SecCoreRelo, SecFuncInfo, SecLineInfo,
+};
 pub use header::Header;
 pub use types::{
-    Array, BtfType, Composite, DeclTag, Enum, Enum64, EnumValue, Enum64Value, Float, Func,
-    FuncLinkage, FuncProto, Int, Member, Param, Typedef, Var, VarLinkage, Datasec, VarSecinfo,
-    Fwd, RefType,
+    Array, BtfType, Composite, Datasec, DeclTag, Enum, Enum64, Enum64Value, EnumValue, Float, Func,
+    FuncLinkage, FuncProto, Fwd, Int, Member, Param, RefType, Typedef, Var, VarLinkage, VarSecinfo,
 };
 
 use crate::Result;
@@ -98,6 +104,17 @@ impl Btf {
             }
             _ => None,
         })
+    }
+
+    /// The `VAR` a `DATASEC` entry points at, with its name (e.g. `sock_ops_map`).
+    pub fn secinfo_var(&self, secinfo: &VarSecinfo) -> Result<(&Var, &str)> {
+        match self.type_by_id(secinfo.type_id)? {
+            BtfType::Var(v) => Ok((v, self.string(v.name_off)?)),
+            other => Err(crate::Error::BtfType {
+                type_id: secinfo.type_id,
+                reason: format!("DATASEC entry points at a {}, not a VAR", other.kind_name()),
+            }),
+        }
     }
 
     /// Serialises back to the wire format in little-endian order (what the kernel reads).

@@ -44,7 +44,11 @@ pub struct Member {
 impl Member {
     /// Bit offset of the member, honouring the parent's kind_flag encoding.
     pub fn bit_offset(&self, kind_flag: bool) -> u32 {
-        if kind_flag { self.offset & 0x00ff_ffff } else { self.offset }
+        if kind_flag {
+            self.offset & 0x00ff_ffff
+        } else {
+            self.offset
+        }
     }
     /// Bitfield size (0 when not a bitfield or kind_flag is clear).
     pub fn bitfield_size(&self, kind_flag: bool) -> u32 {
@@ -235,11 +239,31 @@ impl BtfType {
     /// The kernel's name of the kind, e.g. `STRUCT`.
     pub fn kind_name(&self) -> &'static str {
         const NAMES: [&str; 20] = [
-            "VOID", "INT", "PTR", "ARRAY", "STRUCT", "UNION", "ENUM", "FWD", "TYPEDEF",
-            "VOLATILE", "CONST", "RESTRICT", "FUNC", "FUNC_PROTO", "VAR", "DATASEC", "FLOAT",
-            "DECL_TAG", "TYPE_TAG", "ENUM64",
+            "VOID",
+            "INT",
+            "PTR",
+            "ARRAY",
+            "STRUCT",
+            "UNION",
+            "ENUM",
+            "FWD",
+            "TYPEDEF",
+            "VOLATILE",
+            "CONST",
+            "RESTRICT",
+            "FUNC",
+            "FUNC_PROTO",
+            "VAR",
+            "DATASEC",
+            "FLOAT",
+            "DECL_TAG",
+            "TYPE_TAG",
+            "ENUM64",
         ];
-        NAMES.get(self.kind() as usize).copied().unwrap_or("UNKNOWN")
+        NAMES
+            .get(self.kind() as usize)
+            .copied()
+            .unwrap_or("UNKNOWN")
     }
 
     /// Offset of the type's name in the string table (0 for anonymous kinds).
@@ -269,22 +293,130 @@ impl BtfType {
 pub(super) fn type_by_id(btf: &Btf, id: u32) -> Result<&BtfType> {
     btf.types.get(id as usize).ok_or_else(|| Error::BtfType {
         type_id: id,
-        reason: format!("type id past the end of the table ({} types)", btf.types.len()),
+        reason: format!(
+            "type id past the end of the table ({} types)",
+            btf.types.len()
+        ),
     })
 }
 
-pub(super) fn string_at(_btf: &Btf, _offset: u32) -> Result<&str> {
-    todo!("btf helper: string table lookup")
+pub(super) fn string_at(btf: &Btf, offset: u32) -> Result<&str> {
+    let at = u64::from(btf.header.hdr_len) + u64::from(btf.header.str_off) + u64::from(offset);
+    let len = btf.strings.len();
+    let tail = btf
+        .strings
+        .get(offset as usize..)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| Error::Btf {
+            offset: at,
+            reason: format!(
+                "string offset {offset} is past the end of the string table ({len} bytes)"
+            ),
+        })?;
+    let end = tail
+        .iter()
+        .position(|&b| b == 0)
+        .ok_or_else(|| Error::Btf {
+            offset: at,
+            reason: format!("string at string offset {offset} is not NUL-terminated"),
+        })?;
+    let bytes = tail.get(..end).unwrap_or_default();
+    std::str::from_utf8(bytes).map_err(|e| Error::Btf {
+        offset: at,
+        reason: format!("string at string offset {offset} is not UTF-8: {e}"),
+    })
 }
 
-pub(super) fn resolve(_btf: &Btf, _id: u32) -> Result<(u32, &BtfType)> {
-    todo!("btf helper: resolve through typedefs/modifiers, cycle-safe")
+/// The target of a typedef or modifier, `None` for any other kind.
+fn skip_target(t: &BtfType) -> Option<u32> {
+    match t {
+        BtfType::Typedef(r)
+        | BtfType::Volatile(r)
+        | BtfType::Const(r)
+        | BtfType::Restrict(r)
+        | BtfType::TypeTag(r) => Some(r.type_id),
+        _ => None,
+    }
 }
 
-pub(super) fn size_of(_btf: &Btf, _id: u32) -> Result<u32> {
-    todo!("btf helper: size resolution, cycle-safe")
+fn cycle(id: u32, what: &str) -> Error {
+    Error::BtfType {
+        type_id: id,
+        reason: format!("{what}: type chain loops (cycle)"),
+    }
 }
 
-pub(super) fn find_by_name<'a>(_btf: &'a Btf, _name: &str) -> Option<(u32, &'a BtfType)> {
-    todo!("btf helper")
+pub(super) fn resolve(btf: &Btf, id: u32) -> Result<(u32, &BtfType)> {
+    let mut cur = id;
+    // A chain visiting more types than exist must repeat one.
+    for _ in 0..=btf.types.len() {
+        let t = type_by_id(btf, cur)?;
+        match skip_target(t) {
+            Some(next) => cur = next,
+            None => return Ok((cur, t)),
+        }
+    }
+    Err(cycle(id, "resolving typedefs and modifiers"))
+}
+
+pub(super) fn size_of(btf: &Btf, id: u32) -> Result<u32> {
+    let mut cur = id;
+    // Product of the element counts of the arrays walked through so far.
+    let mut count: u32 = 1;
+    let overflow = || Error::BtfType {
+        type_id: id,
+        reason: "size overflows u32".to_string(),
+    };
+    for _ in 0..=btf.types.len() {
+        let t = type_by_id(btf, cur)?;
+        let size = match t {
+            BtfType::Int(Int { size, .. })
+            | BtfType::Float(Float { size, .. })
+            | BtfType::Struct(Composite { size, .. })
+            | BtfType::Union(Composite { size, .. })
+            | BtfType::Enum(Enum { size, .. })
+            | BtfType::Enum64(Enum64 { size, .. })
+            | BtfType::Datasec(Datasec { size, .. }) => *size,
+            BtfType::Ptr(_) => 8,
+            BtfType::Array(a) => {
+                count = count.checked_mul(a.nelems).ok_or_else(overflow)?;
+                cur = a.elem_type;
+                continue;
+            }
+            BtfType::Var(v) => {
+                cur = v.type_id;
+                continue;
+            }
+            BtfType::Void
+            | BtfType::Fwd(_)
+            | BtfType::Func(_)
+            | BtfType::FuncProto(_)
+            | BtfType::DeclTag(_) => {
+                return Err(Error::BtfType {
+                    type_id: cur,
+                    reason: format!("{} has no size", t.kind_name()),
+                });
+            }
+            BtfType::Typedef(_)
+            | BtfType::Volatile(_)
+            | BtfType::Const(_)
+            | BtfType::Restrict(_)
+            | BtfType::TypeTag(_) => {
+                cur = skip_target(t).unwrap_or(0);
+                continue;
+            }
+        };
+        return size.checked_mul(count).ok_or_else(overflow);
+    }
+    Err(cycle(id, "computing its size"))
+}
+
+pub(super) fn find_by_name<'a>(btf: &'a Btf, name: &str) -> Option<(u32, &'a BtfType)> {
+    let (id, t) = btf
+        .types
+        .iter()
+        .enumerate()
+        .skip(1)
+        .find(|(_, t)| string_at(btf, t.name_off()).ok() == Some(name))?;
+    Some((u32::try_from(id).ok()?, t))
 }

@@ -1,0 +1,412 @@
+//! Raw type records: `struct btf_type` plus each kind's trailing data, decoded into
+//! [`BtfType`] and encoded back (little-endian).
+//!
+//! Layouts follow `include/uapi/linux/btf.h`. A record's trailing length is computed from its
+//! kind and vlen and checked against the bytes present before anything is decoded or
+//! allocated, so a claimed count can never make us read or reserve past the section.
+
+use super::types::{
+    Array, BtfType, Composite, Datasec, DeclTag, Enum, Enum64, Enum64Value, EnumValue, Float, Func,
+    FuncLinkage, FuncProto, Fwd, Int, Member, Param, RefType, Var, VarLinkage, VarSecinfo,
+};
+use super::wire::{Reader, len32, put_u32};
+use crate::{Error, Result};
+
+/// Size of `struct btf_type`.
+pub(super) const TYPE_HEAD_LEN: usize = 12;
+
+pub(super) const KIND_INT: u32 = 1;
+pub(super) const KIND_PTR: u32 = 2;
+pub(super) const KIND_ARRAY: u32 = 3;
+pub(super) const KIND_STRUCT: u32 = 4;
+pub(super) const KIND_UNION: u32 = 5;
+pub(super) const KIND_ENUM: u32 = 6;
+pub(super) const KIND_FWD: u32 = 7;
+pub(super) const KIND_TYPEDEF: u32 = 8;
+pub(super) const KIND_VOLATILE: u32 = 9;
+pub(super) const KIND_CONST: u32 = 10;
+pub(super) const KIND_RESTRICT: u32 = 11;
+pub(super) const KIND_FUNC: u32 = 12;
+pub(super) const KIND_FUNC_PROTO: u32 = 13;
+pub(super) const KIND_VAR: u32 = 14;
+pub(super) const KIND_DATASEC: u32 = 15;
+pub(super) const KIND_FLOAT: u32 = 16;
+pub(super) const KIND_DECL_TAG: u32 = 17;
+pub(super) const KIND_TYPE_TAG: u32 = 18;
+pub(super) const KIND_ENUM64: u32 = 19;
+
+/// `struct btf_type`: the 12-byte head shared by every type record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct RawType {
+    pub name_off: u32,
+    pub info: u32,
+    /// `size` for INT, STRUCT, UNION, ENUM, ENUM64, DATASEC, FLOAT; `type` for the rest.
+    pub size_or_type: u32,
+}
+
+impl RawType {
+    /// `BTF_INFO_KIND`: bits 24-28.
+    pub(super) fn kind(&self) -> u32 {
+        (self.info >> 24) & 0x1f
+    }
+
+    /// `BTF_INFO_VLEN`: bits 0-15.
+    pub(super) fn vlen(&self) -> u16 {
+        (self.info & 0xffff) as u16
+    }
+
+    /// `BTF_INFO_KFLAG`: bit 31.
+    pub(super) fn kind_flag(&self) -> bool {
+        self.info >> 31 == 1
+    }
+
+    fn read(r: &Reader<'_>, off: usize) -> Option<RawType> {
+        Some(RawType {
+            name_off: r.u32_at(off)?,
+            info: r.u32_at(off.checked_add(4)?)?,
+            size_or_type: r.u32_at(off.checked_add(8)?)?,
+        })
+    }
+}
+
+/// Bytes of kind-specific data after the head, or `None` for a kind we do not know.
+fn trailing_len(kind: u32, vlen: u16) -> Option<usize> {
+    let vlen = usize::from(vlen);
+    Some(match kind {
+        KIND_INT | KIND_VAR | KIND_DECL_TAG => 4,
+        KIND_PTR | KIND_FWD | KIND_TYPEDEF | KIND_VOLATILE | KIND_CONST | KIND_RESTRICT
+        | KIND_FUNC | KIND_FLOAT | KIND_TYPE_TAG => 0,
+        KIND_ARRAY => 12,
+        KIND_STRUCT | KIND_UNION | KIND_DATASEC | KIND_ENUM64 => vlen * 12,
+        KIND_ENUM | KIND_FUNC_PROTO => vlen * 8,
+        _ => return None,
+    })
+}
+
+/// Decodes the type section into a table whose index is the type id (`[0]` is void).
+///
+/// `base` is the section's offset in the `.BTF` blob, for error messages.
+pub(super) fn parse_types(r: &Reader<'_>, base: u64) -> Result<Vec<BtfType>> {
+    let mut types = vec![BtfType::Void];
+    let mut pos = 0usize;
+    while pos < r.len() {
+        let type_id = len32(types.len());
+        let at = base + pos as u64;
+        let left = r.len() - pos;
+        let raw = RawType::read(r, pos).ok_or_else(|| Error::Btf {
+            offset: at,
+            reason: format!(
+                "type {type_id}: record head truncated ({left} bytes left, need {TYPE_HEAD_LEN})"
+            ),
+        })?;
+        let trailing = trailing_len(raw.kind(), raw.vlen()).ok_or_else(|| Error::BtfType {
+            type_id,
+            reason: format!("unknown kind {} at offset {at:#x}", raw.kind()),
+        })?;
+        let body_at = pos + TYPE_HEAD_LEN;
+        let body = r.sub(body_at, trailing).ok_or_else(|| Error::BtfType {
+            type_id,
+            reason: format!(
+                "kind {} with vlen {} needs {trailing} bytes after its head at offset {at:#x}, \
+                 only {} left",
+                raw.kind(),
+                raw.vlen(),
+                left - TYPE_HEAD_LEN
+            ),
+        })?;
+        let ty = decode(&raw, &body).ok_or_else(|| Error::BtfType {
+            type_id,
+            reason: format!("record at offset {at:#x} truncated"),
+        })?;
+        types.push(ty);
+        pos = body_at + trailing;
+    }
+    Ok(types)
+}
+
+/// Decodes one record whose trailing data `body` has already been length-checked.
+fn decode(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
+    let name_off = raw.name_off;
+    let n = usize::from(raw.vlen());
+    let reftype = || RefType {
+        name_off,
+        type_id: raw.size_or_type,
+    };
+    Some(match raw.kind() {
+        KIND_INT => {
+            let v = body.u32_at(0)?;
+            BtfType::Int(Int {
+                name_off,
+                size: raw.size_or_type,
+                encoding: ((v >> 24) & 0x0f) as u8,
+                offset: ((v >> 16) & 0xff) as u8,
+                bits: (v & 0xff) as u8,
+            })
+        }
+        KIND_PTR => BtfType::Ptr(reftype()),
+        KIND_ARRAY => BtfType::Array(Array {
+            elem_type: body.u32_at(0)?,
+            index_type: body.u32_at(4)?,
+            nelems: body.u32_at(8)?,
+        }),
+        KIND_STRUCT | KIND_UNION => {
+            let mut members = Vec::with_capacity(n);
+            for i in 0..n {
+                members.push(Member {
+                    name_off: body.u32_at(i * 12)?,
+                    type_id: body.u32_at(i * 12 + 4)?,
+                    offset: body.u32_at(i * 12 + 8)?,
+                });
+            }
+            let c = Composite {
+                name_off,
+                size: raw.size_or_type,
+                kind_flag: raw.kind_flag(),
+                members,
+            };
+            if raw.kind() == KIND_STRUCT {
+                BtfType::Struct(c)
+            } else {
+                BtfType::Union(c)
+            }
+        }
+        KIND_ENUM => {
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                values.push(EnumValue {
+                    name_off: body.u32_at(i * 8)?,
+                    val: body.u32_at(i * 8 + 4)? as i32,
+                });
+            }
+            BtfType::Enum(Enum {
+                name_off,
+                size: raw.size_or_type,
+                signed: raw.kind_flag(),
+                values,
+            })
+        }
+        KIND_FWD => BtfType::Fwd(Fwd {
+            name_off,
+            is_union: raw.kind_flag(),
+        }),
+        KIND_TYPEDEF => BtfType::Typedef(reftype()),
+        KIND_VOLATILE => BtfType::Volatile(reftype()),
+        KIND_CONST => BtfType::Const(reftype()),
+        KIND_RESTRICT => BtfType::Restrict(reftype()),
+        KIND_FUNC => BtfType::Func(Func {
+            name_off,
+            proto: raw.size_or_type,
+            linkage: match raw.vlen() {
+                0 => FuncLinkage::Static,
+                1 => FuncLinkage::Global,
+                2 => FuncLinkage::Extern,
+                other => FuncLinkage::Other(other),
+            },
+        }),
+        KIND_FUNC_PROTO => {
+            let mut params = Vec::with_capacity(n);
+            for i in 0..n {
+                params.push(Param {
+                    name_off: body.u32_at(i * 8)?,
+                    type_id: body.u32_at(i * 8 + 4)?,
+                });
+            }
+            BtfType::FuncProto(FuncProto {
+                return_type: raw.size_or_type,
+                params,
+            })
+        }
+        KIND_VAR => BtfType::Var(Var {
+            name_off,
+            type_id: raw.size_or_type,
+            linkage: match body.u32_at(0)? {
+                0 => VarLinkage::Static,
+                1 => VarLinkage::GlobalAllocated,
+                2 => VarLinkage::GlobalExtern,
+                other => VarLinkage::Other(other),
+            },
+        }),
+        KIND_DATASEC => {
+            let mut vars = Vec::with_capacity(n);
+            for i in 0..n {
+                vars.push(VarSecinfo {
+                    type_id: body.u32_at(i * 12)?,
+                    offset: body.u32_at(i * 12 + 4)?,
+                    size: body.u32_at(i * 12 + 8)?,
+                });
+            }
+            BtfType::Datasec(Datasec {
+                name_off,
+                size: raw.size_or_type,
+                vars,
+            })
+        }
+        KIND_FLOAT => BtfType::Float(Float {
+            name_off,
+            size: raw.size_or_type,
+        }),
+        KIND_DECL_TAG => BtfType::DeclTag(DeclTag {
+            name_off,
+            type_id: raw.size_or_type,
+            component_idx: body.u32_at(0)? as i32,
+        }),
+        KIND_TYPE_TAG => BtfType::TypeTag(reftype()),
+        KIND_ENUM64 => {
+            let mut values = Vec::with_capacity(n);
+            for i in 0..n {
+                let lo = u64::from(body.u32_at(i * 12 + 4)?);
+                let hi = u64::from(body.u32_at(i * 12 + 8)?);
+                values.push(Enum64Value {
+                    name_off: body.u32_at(i * 12)?,
+                    val: hi << 32 | lo,
+                });
+            }
+            BtfType::Enum64(Enum64 {
+                name_off,
+                size: raw.size_or_type,
+                signed: raw.kind_flag(),
+                values,
+            })
+        }
+        _ => return None,
+    })
+}
+
+/// `BTF_INFO_ENC(kind, kind_flag, vlen)`. `vlen` comes from a list parsed from a 16-bit
+/// field, so it fits; anything longer is clamped rather than spilling into the kind bits.
+fn info(kind: u32, kind_flag: bool, vlen: usize) -> u32 {
+    (u32::from(kind_flag) << 31) | (kind << 24) | (len32(vlen) & 0xffff)
+}
+
+/// Appends a `struct btf_type` head.
+fn head(out: &mut Vec<u8>, name_off: u32, info: u32, size_or_type: u32) {
+    put_u32(out, name_off);
+    put_u32(out, info);
+    put_u32(out, size_or_type);
+}
+
+/// Appends the wire form of `t` (little-endian). `Void` has no record and emits nothing.
+pub(super) fn encode(t: &BtfType, out: &mut Vec<u8>) {
+    match t {
+        BtfType::Void => {}
+        BtfType::Int(i) => {
+            head(out, i.name_off, info(KIND_INT, false, 0), i.size);
+            let data = (u32::from(i.encoding & 0x0f) << 24)
+                | (u32::from(i.offset) << 16)
+                | u32::from(i.bits);
+            put_u32(out, data);
+        }
+        BtfType::Ptr(r) => head(out, r.name_off, info(KIND_PTR, false, 0), r.type_id),
+        BtfType::Array(a) => {
+            head(out, 0, info(KIND_ARRAY, false, 0), 0);
+            put_u32(out, a.elem_type);
+            put_u32(out, a.index_type);
+            put_u32(out, a.nelems);
+        }
+        BtfType::Struct(c) | BtfType::Union(c) => {
+            let kind = if matches!(t, BtfType::Struct(_)) {
+                KIND_STRUCT
+            } else {
+                KIND_UNION
+            };
+            head(
+                out,
+                c.name_off,
+                info(kind, c.kind_flag, c.members.len()),
+                c.size,
+            );
+            for m in &c.members {
+                put_u32(out, m.name_off);
+                put_u32(out, m.type_id);
+                put_u32(out, m.offset);
+            }
+        }
+        BtfType::Enum(e) => {
+            head(
+                out,
+                e.name_off,
+                info(KIND_ENUM, e.signed, e.values.len()),
+                e.size,
+            );
+            for v in &e.values {
+                put_u32(out, v.name_off);
+                put_u32(out, v.val as u32);
+            }
+        }
+        BtfType::Fwd(f) => head(out, f.name_off, info(KIND_FWD, f.is_union, 0), 0),
+        BtfType::Typedef(r) => head(out, r.name_off, info(KIND_TYPEDEF, false, 0), r.type_id),
+        BtfType::Volatile(r) => head(out, r.name_off, info(KIND_VOLATILE, false, 0), r.type_id),
+        BtfType::Const(r) => head(out, r.name_off, info(KIND_CONST, false, 0), r.type_id),
+        BtfType::Restrict(r) => head(out, r.name_off, info(KIND_RESTRICT, false, 0), r.type_id),
+        BtfType::Func(f) => {
+            let linkage = match f.linkage {
+                FuncLinkage::Static => 0,
+                FuncLinkage::Global => 1,
+                FuncLinkage::Extern => 2,
+                FuncLinkage::Other(v) => v,
+            };
+            head(
+                out,
+                f.name_off,
+                info(KIND_FUNC, false, usize::from(linkage)),
+                f.proto,
+            );
+        }
+        BtfType::FuncProto(p) => {
+            head(
+                out,
+                0,
+                info(KIND_FUNC_PROTO, false, p.params.len()),
+                p.return_type,
+            );
+            for prm in &p.params {
+                put_u32(out, prm.name_off);
+                put_u32(out, prm.type_id);
+            }
+        }
+        BtfType::Var(v) => {
+            head(out, v.name_off, info(KIND_VAR, false, 0), v.type_id);
+            put_u32(
+                out,
+                match v.linkage {
+                    VarLinkage::Static => 0,
+                    VarLinkage::GlobalAllocated => 1,
+                    VarLinkage::GlobalExtern => 2,
+                    VarLinkage::Other(x) => x,
+                },
+            );
+        }
+        BtfType::Datasec(d) => {
+            head(
+                out,
+                d.name_off,
+                info(KIND_DATASEC, false, d.vars.len()),
+                d.size,
+            );
+            for v in &d.vars {
+                put_u32(out, v.type_id);
+                put_u32(out, v.offset);
+                put_u32(out, v.size);
+            }
+        }
+        BtfType::Float(f) => head(out, f.name_off, info(KIND_FLOAT, false, 0), f.size),
+        BtfType::DeclTag(d) => {
+            head(out, d.name_off, info(KIND_DECL_TAG, false, 0), d.type_id);
+            put_u32(out, d.component_idx as u32);
+        }
+        BtfType::TypeTag(r) => head(out, r.name_off, info(KIND_TYPE_TAG, false, 0), r.type_id),
+        BtfType::Enum64(e) => {
+            head(
+                out,
+                e.name_off,
+                info(KIND_ENUM64, e.signed, e.values.len()),
+                e.size,
+            );
+            for v in &e.values {
+                put_u32(out, v.name_off);
+                put_u32(out, v.val as u32);
+                put_u32(out, (v.val >> 32) as u32);
+            }
+        }
+    }
+}
