@@ -265,6 +265,26 @@ pub struct BpfProgInfo {
 }
 const _: () = assert!(size_of::<BpfProgInfo>() == 232);
 
+/// `struct bpf_btf_info` as of Linux 6.18 (`btf` … `kernel_btf`), the info struct of
+/// `BPF_OBJ_GET_INFO_BY_FD` on a BTF fd.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BpfBtfInfo {
+    /// User-space address of a buffer for the raw BTF (`__aligned_u64 btf`), or 0.
+    pub btf: u64,
+    /// In: size of that buffer; out: size of the whole blob.
+    pub btf_size: u32,
+    pub id: u32,
+    /// User-space address of a buffer for the NUL-terminated name, or 0.
+    pub name: u64,
+    /// In: size of that buffer (0 exactly when `name` is 0); out: the name's length
+    /// without the NUL.
+    pub name_len: u32,
+    /// 1 for the kernel's own BTF (`vmlinux`, modules).
+    pub kernel_btf: u32,
+}
+const _: () = assert!(size_of::<BpfBtfInfo>() == 32);
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -411,5 +431,11 @@ mod tests {
         assert_eq!(offset_of!(BpfProgInfo, verified_insns), 216);
         assert_eq!(offset_of!(BpfProgInfo, attach_btf_obj_id), 220);
         assert_eq!(offset_of!(BpfProgInfo, attach_btf_id), 224);
+
+        assert_eq!(offset_of!(BpfBtfInfo, btf_size), 8);
+        assert_eq!(offset_of!(BpfBtfInfo, id), 12);
+        assert_eq!(offset_of!(BpfBtfInfo, name), 16);
+        assert_eq!(offset_of!(BpfBtfInfo, name_len), 24);
+        assert_eq!(offset_of!(BpfBtfInfo, kernel_btf), 28);
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod attr;
 mod btf;
+mod btf_info;
 mod error;
 mod ids;
 mod info;
@@ -18,6 +19,7 @@ mod sys;
 mod types;
 
 pub use btf::{btf_load, btf_load_attr};
+pub use btf_info::{BtfInfo, btf_get_fd_by_id, btf_info, btf_info_request};
 pub use error::{Cmd, Error, Result, errno_text};
 pub use ids::{IdKind, fd_by_id, get_id_attr, ids, map_get_fd_by_id, next_id, prog_get_fd_by_id};
 pub use info::{

@@ -9,7 +9,9 @@
 
 mod ext;
 mod fixup;
+mod format;
 mod header;
+mod maps_lookup;
 mod records;
 mod types;
 mod validate;
@@ -18,6 +20,7 @@ mod wire;
 pub use ext::{
     BtfExt, CoreRelo, CoreReloKind, FuncInfo, LineInfo, SecCoreRelo, SecFuncInfo, SecLineInfo,
 };
+pub use format::{MAX_DEPTH, MAX_VALUES, Value};
 pub use header::Header;
 pub use types::{
     Array, BtfType, Composite, Datasec, DeclTag, Enum, Enum64, Enum64Value, EnumValue, Float, Func,
