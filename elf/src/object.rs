@@ -1,7 +1,12 @@
 //! The parsed object: everything the loader needs, as plain data.
 
+use std::collections::{HashMap, HashSet};
+
 use crate::btf::{Btf, BtfExt};
-use crate::{DataSection, MapDef, Program, Result, SectionInfo};
+use crate::elf_file::{ElfFile, STT_SECTION};
+use crate::link::{self, Targets};
+use crate::{DataSection, Error, MapDef, MapType, Program, Result, SectionInfo};
+use crate::{btf_maps, data, legacy_maps};
 
 /// Byte order of the object file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,14 +31,68 @@ pub struct Object {
     /// `.BTF` fixed up for `BPF_BTF_LOAD` (DATASEC sizes and variable offsets filled in).
     pub btf_for_kernel: Option<Btf>,
     pub btf_ext: Option<BtfExt>,
-    /// Every executable section and how its name was classified (also the unknown ones).
+    /// Every executable section and how its name was classified (also the unknown ones,
+    /// with `kind: None`, which yield no programs). `.text` is not listed: it holds
+    /// subprograms, which appear inside the programs that call them.
     pub sections: Vec<SectionInfo>,
 }
 
 impl Object {
     /// Parses an object file. Untrusted input: every offset and count is checked.
-    pub fn parse(_bytes: &[u8]) -> Result<Object> {
-        todo!("elf helper: object parsing")
+    ///
+    /// Steps: ELF checks ([`crate::Error::NotElf`], [`crate::Error::Not64Bit`],
+    /// [`crate::Error::NotBpf`]), `license`/`version`, `.BTF`/`.BTF.ext`, maps (`.maps` and
+    /// legacy `maps`), global data, then one linked [`Program`] per function symbol of every
+    /// section whose name [`crate::section::classify`] knows.
+    pub fn parse(bytes: &[u8]) -> Result<Object> {
+        let elf = ElfFile::parse(bytes)?;
+        let license = license(&elf)?;
+        let kernel_version = kernel_version(&elf)?;
+        let btf = elf.section_by_name(".BTF").map(|s| Btf::parse(s.data)).transpose()?;
+        let btf_ext = match (&btf, elf.section_by_name(".BTF.ext")) {
+            (Some(btf), Some(ext)) => Some(BtfExt::parse(ext.data, btf)?),
+            _ => None,
+        };
+
+        let mut maps = btf_maps::parse(&elf, btf.as_ref())?;
+        maps.extend(legacy_maps::parse(&elf)?);
+        let mut map_names = HashSet::new();
+        for map in &maps {
+            if !map_names.insert(map.name.clone()) {
+                return Err(Error::Map { map: map.name.clone(), reason: "defined twice".into() });
+            }
+        }
+        let data = data::data_sections(&elf, btf.as_ref())?;
+        let targets = Targets {
+            map_names,
+            data_sections: data.iter().map(|d| (d.name.clone(), d.bytes.len() as u64)).collect(),
+        };
+        let (programs, sections) = link::programs(&elf, &targets, btf_ext.as_ref())?;
+        check_prog_array_values(&maps, &programs)?;
+
+        let btf_for_kernel = match &btf {
+            Some(btf) => {
+                let offsets = symbol_offsets(&elf);
+                Some(btf.fixed_for_kernel(
+                    &|name| elf.section_by_name(name).and_then(|s| u32::try_from(s.size).ok()),
+                    &|section, var| offsets.get(&(section, var)).copied(),
+                )?)
+            }
+            None => None,
+        };
+
+        Ok(Object {
+            endian: if elf.big_endian { Endian::Big } else { Endian::Little },
+            license,
+            kernel_version,
+            programs,
+            maps,
+            data,
+            btf,
+            btf_for_kernel,
+            btf_ext,
+            sections,
+        })
     }
 
     /// The map definition with this name.
@@ -45,4 +104,54 @@ impl Object {
     pub fn program(&self, name: &str) -> Option<&Program> {
         self.programs.iter().find(|p| p.name == name)
     }
+}
+
+/// The `license` section up to its first NUL, e.g. `GPL` (empty when there is none).
+fn license(elf: &ElfFile<'_>) -> Result<String> {
+    let Some(section) = elf.section_by_name("license") else { return Ok(String::new()) };
+    let bytes = section.data.split(|&b| b == 0).next().unwrap_or_default();
+    std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| Error::Section {
+        section: "license".into(),
+        reason: "not UTF-8".into(),
+    })
+}
+
+/// The `version` section: one u32 (`LINUX_VERSION_CODE`) in the file's byte order.
+fn kernel_version(elf: &ElfFile<'_>) -> Result<Option<u32>> {
+    let Some(section) = elf.section_by_name("version") else { return Ok(None) };
+    if section.data.len() != 4 {
+        return Err(Error::Section {
+            section: "version".into(),
+            reason: format!("{} bytes, expected 4 (a u32)", section.data.len()),
+        });
+    }
+    Ok(elf.read_u32(section.data, 0))
+}
+
+/// Offset of each variable in its section by (section name, variable name), from the ELF
+/// symbols (for the DATASEC fix-up). Built once: the fix-up asks for every variable.
+fn symbol_offsets<'e>(elf: &'e ElfFile<'_>) -> HashMap<(&'e str, &'e str), u32> {
+    let mut offsets = HashMap::new();
+    for s in elf.symbols.iter().filter(|s| s.kind != STT_SECTION) {
+        if let (Some(section), Ok(value)) = (s.section, u32::try_from(s.value)) {
+            offsets.entry((elf.section_name(section), s.name.as_str())).or_insert(value);
+        }
+    }
+    offsets
+}
+
+/// A prog array's `values` initialisers must name programs of this object.
+fn check_prog_array_values(maps: &[MapDef], programs: &[Program]) -> Result<()> {
+    let names: HashSet<&str> = programs.iter().map(|p| p.name.as_str()).collect();
+    for map in maps.iter().filter(|m| m.map_type == MapType::PROG_ARRAY) {
+        for value in &map.initial_values {
+            if !names.contains(value.symbol.as_str()) {
+                return Err(Error::Map {
+                    map: map.name.clone(),
+                    reason: format!("slot {} refers to {}, which is not a program", value.index, value.symbol),
+                });
+            }
+        }
+    }
+    Ok(())
 }

@@ -82,11 +82,19 @@ impl AttachType {
     pub const CGROUP_INET4_GETSOCKNAME: AttachType = AttachType(31);
     pub const CGROUP_INET6_GETSOCKNAME: AttachType = AttachType(32);
     pub const SK_SKB_VERDICT: AttachType = AttachType(38);
-    pub const CGROUP_UNIX_CONNECT: AttachType = AttachType(46);
+    pub const XDP: AttachType = AttachType(37);
+    pub const TCX_INGRESS: AttachType = AttachType(46);
+    pub const TCX_EGRESS: AttachType = AttachType(47);
+    pub const CGROUP_UNIX_CONNECT: AttachType = AttachType(49);
+    pub const CGROUP_UNIX_SENDMSG: AttachType = AttachType(50);
+    pub const CGROUP_UNIX_RECVMSG: AttachType = AttachType(51);
+    pub const CGROUP_UNIX_GETPEERNAME: AttachType = AttachType(52);
+    pub const CGROUP_UNIX_GETSOCKNAME: AttachType = AttachType(53);
 
     /// True when this attach type targets a cgroup (`BPF_PROG_ATTACH` with a cgroup fd).
+    /// (16 is `BPF_LIRC_MODE2` and 17 `BPF_FLOW_DISSECTOR`: not cgroup hooks.)
     pub fn is_cgroup(self) -> bool {
-        matches!(self.0, 0..=3 | 6 | 8..=15 | 17..=22 | 29..=32 | 34 | 46..=52)
+        matches!(self.0, 0..=3 | 6 | 8..=15 | 18..=22 | 29..=32 | 34 | 49..=53)
     }
 }
 
