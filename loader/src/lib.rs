@@ -1,2 +1,48 @@
 //! rawbpf as a library: maps → relocation → load → attach → pin, in that order, each step
-//! undone when a later one fails. See `docs/architecture.md`.
+//! undone when a later one fails. See `docs/architecture.md` and `docs/cli.md`.
+//!
+//! The four entry points mirror the CLI commands and return the report structs that the CLI
+//! prints as JSON ([`report`] is the JSON schema):
+//!
+//! ```no_run
+//! let report = rawbpf::load(&rawbpf::LoadOptions::new("bpf-prog/bpf_sockops.o"))?;
+//! println!("{}", report.programs[0].id);
+//! # Ok::<(), rawbpf::Error>(())
+//! ```
+//!
+//! No global state; no file descriptor outlives a call.
+
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod attach;
+pub mod attach_type;
+mod btf;
+pub mod cgroup;
+mod data;
+mod detach;
+mod error;
+mod inspect;
+mod load;
+mod log;
+mod map_ids;
+mod maps;
+pub mod pin_root;
+mod privileges;
+mod program;
+mod records;
+mod relocate;
+pub mod report;
+
+#[cfg(test)]
+mod kernel_tests;
+
+pub use attach::AttachMode;
+pub use data::internal_map_name;
+pub use detach::{DetachOptions, detach};
+pub use error::{Error, ExitCode, Mismatch, OtherProgram, Result};
+pub use inspect::inspect;
+pub use load::{DEFAULT_PIN_ROOT, LoadOptions, load};
+pub use log::tail as log_tail;
+pub use map_ids::{MapIdsOptions, map_ids};
+pub use privileges::privileged;
+pub use report::{DetachReport, InspectReport, LoadReport, MapIdsReport};

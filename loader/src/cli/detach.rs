@@ -1,0 +1,58 @@
+//! `rawbpf detach`.
+
+use std::path::PathBuf;
+
+use rawbpf::DetachOptions;
+
+use super::Global;
+use super::output::print_json;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  rawbpf detach --cgroup /sys/fs/cgroup/unified/app            # everything rawbpf attached there
+  rawbpf detach bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/unified/app --unpin
+  rawbpf detach --cgroup /sys/fs/cgroup/unified --prog-id 42   # a program another tool attached
+
+rawbpf knows what it attached from the records under <pin-root>/attached-progs/. Exit code 3 when
+there was nothing to detach (and nothing to unpin); the message lists programs others attached.")]
+pub struct Args {
+    /// Only this object's programs (and, with --unpin, its map pins).
+    pub object: Option<PathBuf>,
+    /// cgroup v2 directory to detach from.
+    #[arg(long, value_name = "PATH", default_value = rawbpf::cgroup::DEFAULT_CGROUP)]
+    pub cgroup: PathBuf,
+    /// bpffs directory of map pins and attach records.
+    #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
+    pub pin_root: PathBuf,
+    /// Also remove the map pins (of OBJECT, or all under the pin root) and the empty pin root.
+    #[arg(long)]
+    pub unpin: bool,
+    /// Detach the program with this kernel ID instead of the recorded ones.
+    #[arg(long, value_name = "ID")]
+    pub prog_id: Option<u32>,
+}
+
+pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
+    let report = rawbpf::detach(&DetachOptions {
+        object: args.object.clone(),
+        cgroup: args.cgroup.clone(),
+        pin_root: args.pin_root.clone(),
+        unpin: args.unpin,
+        prog_id: args.prog_id,
+    })?;
+    if g.json {
+        print_json(&report);
+        return Ok(());
+    }
+    for d in &report.detached {
+        println!(
+            "detached program {} (id {}, {}) from {}",
+            d.name, d.id, d.attach_type, report.cgroup
+        );
+    }
+    for p in &report.unpinned {
+        println!("unpinned {p}");
+    }
+    Ok(())
+}

@@ -1,0 +1,80 @@
+//! `rawbpf inspect`.
+
+use std::path::PathBuf;
+
+use rawbpf::report::{InspectRelocation, InspectReport};
+
+use super::Global;
+use super::output::print_json;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The BPF object file.
+    pub object: PathBuf,
+}
+
+pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
+    let report = rawbpf::inspect(&args.object)?;
+    if g.json {
+        print_json(&report);
+    } else {
+        print_human(&report);
+    }
+    Ok(())
+}
+
+fn print_human(r: &InspectReport) {
+    let version = r
+        .kernel_version
+        .map(|v| format!(", kernel version {v:#x}"))
+        .unwrap_or_default();
+    println!("license {}, {}-endian{version}", r.license, r.endian);
+    for p in &r.programs {
+        println!(
+            "program {}  section {}  type {}  attach {}  {} insns",
+            p.name,
+            p.section,
+            p.prog_type,
+            p.attach_type.as_deref().unwrap_or("-"),
+            p.insns
+        );
+        if !p.subprograms.is_empty() {
+            println!("  subprograms: {}", p.subprograms.join(", "));
+        }
+        for rel in &p.relocations {
+            match rel {
+                InspectRelocation::MapFd { insn, map } => println!("  insn {insn}: map {map}"),
+                InspectRelocation::MapValue {
+                    insn,
+                    section,
+                    offset,
+                } => {
+                    println!("  insn {insn}: {section} + {offset}")
+                }
+            }
+        }
+    }
+    for m in &r.maps {
+        println!(
+            "map {}  {}  key {}  value {}  max_entries {}  flags {:#x}  pinning {}  ({})",
+            m.name,
+            m.map_type,
+            m.key_size,
+            m.value_size,
+            m.max_entries,
+            m.flags,
+            m.pinning,
+            m.source
+        );
+    }
+    for d in &r.data {
+        println!("data {}  {}  {} bytes", d.name, d.kind, d.size);
+    }
+    match &r.btf {
+        Some(b) => println!(
+            "btf: {} types, {} bytes of strings, {} func_info, {} line_info, {} CO-RE relocations",
+            b.types, b.strings, b.func_info, b.line_info, b.core_relos
+        ),
+        None => println!("btf: none"),
+    }
+}

@@ -1,0 +1,136 @@
+//! `rawbpf load`.
+
+use std::path::PathBuf;
+
+use rawbpf::report::{LoadReport, MapStatus};
+use rawbpf::{AttachMode, LoadOptions};
+
+use super::Global;
+use super::output::{columns, print_json};
+
+/// `--attach-mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// BPF_F_ALLOW_MULTI: coexist with other programs; reloads swap atomically (BPF_F_REPLACE).
+    Multi,
+    /// BPF_F_ALLOW_OVERRIDE: a child cgroup's program overrides this one.
+    Override,
+    /// Flags 0: the only program of its type on this cgroup and below; reattach replaces it.
+    Single,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  rawbpf load bpf-prog/bpf_sockops.o                      # pin maps, attach to the root cgroup v2
+  rawbpf load bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/unified/app
+  rawbpf load bpf-prog/bpf_sockops.o --mount-bpffs        # mount bpffs at /sys/fs/bpf first
+  rawbpf load bpf-prog/bpf_sockops.o --no-attach --no-pin # does the verifier accept it?
+
+A map with pinning = LIBBPF_PIN_BY_NAME lives at <pin-root>/<map name>: an existing pin is
+compared field by field and reused (exit 7 when it differs), otherwise the map is created and
+pinned once every program has loaded. Loading again replaces the program rawbpf attached
+before, without a moment where none is attached.")]
+pub struct Args {
+    /// The BPF object file (clang -target bpf).
+    pub object: PathBuf,
+    /// cgroup v2 directory to attach cgroup programs to.
+    #[arg(long, value_name = "PATH", default_value = rawbpf::cgroup::DEFAULT_CGROUP)]
+    pub cgroup: PathBuf,
+    /// bpffs directory for map pins and attach records.
+    #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
+    pub pin_root: PathBuf,
+    /// Ignore `pinning`: create every map fresh and pin nothing.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// Mount bpffs at /sys/fs/bpf if it is not mounted.
+    #[arg(long)]
+    pub mount_bpffs: bool,
+    /// How to attach to the cgroup.
+    #[arg(long, value_enum, default_value_t = Mode::Multi)]
+    pub attach_mode: Mode,
+    /// Load only; attach nothing (programs are unloaded when rawbpf exits).
+    #[arg(long)]
+    pub no_attach: bool,
+}
+
+impl Args {
+    pub fn options(&self, verbose: bool) -> LoadOptions {
+        LoadOptions {
+            object: self.object.clone(),
+            cgroup: self.cgroup.clone(),
+            pin_root: self.pin_root.clone(),
+            pin: !self.no_pin,
+            mount_bpffs: self.mount_bpffs,
+            attach: !self.no_attach,
+            attach_mode: match self.attach_mode {
+                Mode::Multi => AttachMode::Multi,
+                Mode::Override => AttachMode::Override,
+                Mode::Single => AttachMode::Single,
+            },
+            verbose,
+        }
+    }
+}
+
+pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
+    let report = rawbpf::load(&args.options(g.verbose))?;
+    if g.json {
+        print_json(&report);
+    } else {
+        print_human(&report, g);
+    }
+    Ok(())
+}
+
+fn print_human(r: &LoadReport, g: Global) {
+    for w in &r.warnings {
+        eprintln!("rawbpf: warning: {w}");
+    }
+    let mut rows = Vec::new();
+    for p in &r.programs {
+        let what = match (&p.attach, &p.not_attached) {
+            (Some(a), _) => {
+                let mut detail = vec![a.attach_type.clone()];
+                if let Some(m) = &a.mode {
+                    detail.push(m.clone());
+                }
+                if let Some(id) = a.replaced_id {
+                    detail.push(format!("replaced {id}"));
+                }
+                format!("attached to {} ({})", a.target, detail.join(", "))
+            }
+            (None, Some(why)) => format!("not attached: {why}"),
+            (None, None) => "not attached (--no-attach; unloaded when rawbpf exits)".to_string(),
+        };
+        rows.push(vec![
+            format!("program {}", p.name),
+            format!("id {}", p.id),
+            p.prog_type.clone(),
+            what,
+        ]);
+    }
+    for m in &r.maps {
+        let what = match (m.status, &m.pin_path) {
+            (MapStatus::Reused, Some(p)) => format!("reused pinned map {p}"),
+            (MapStatus::CreatedPinned, Some(p)) => format!("created, pinned at {p}"),
+            _ => "created, not pinned".to_string(),
+        };
+        rows.push(vec![
+            format!("map {}", m.name),
+            format!("id {}", m.id),
+            m.map_type.clone(),
+            what,
+        ]);
+    }
+    for line in columns(&rows) {
+        println!("{line}");
+    }
+    if g.verbose {
+        for p in &r.programs {
+            if let Some(log) = &p.verifier_log {
+                println!("\nverifier log of {}:\n{}", p.name, log.trim_end());
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! `rawbpf map-ids`.
+
+use std::path::PathBuf;
+
+use rawbpf::report::{MapEntry, MapIdsReport};
+use rawbpf::{AttachMode, MapIdsOptions};
+
+use super::Global;
+use super::output::{columns, print_json};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Lists every program attached directly to the cgroup (all cgroup attach types), the maps each
+uses, and the maps pinned under the pin root, with their kernel IDs (as `bpftool map show`).")]
+pub struct Args {
+    /// cgroup v2 directory to look at.
+    #[arg(long, value_name = "PATH", default_value = rawbpf::cgroup::DEFAULT_CGROUP)]
+    pub cgroup: PathBuf,
+    /// bpffs directory whose pinned maps to list.
+    #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
+    pub pin_root: PathBuf,
+}
+
+pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
+    let report = rawbpf::map_ids(&MapIdsOptions {
+        cgroup: args.cgroup.clone(),
+        pin_root: args.pin_root.clone(),
+    })?;
+    if g.json {
+        print_json(&report);
+    } else {
+        print_human(&report);
+    }
+    Ok(())
+}
+
+fn map_row(indent: &str, m: &MapEntry) -> Vec<String> {
+    vec![
+        format!("{indent}map"),
+        m.id.to_string(),
+        m.name.clone(),
+        m.map_type.clone(),
+        m.pinned
+            .as_ref()
+            .map_or_else(|| "not pinned".to_string(), |p| format!("pinned {p}")),
+    ]
+}
+
+fn print_human(r: &MapIdsReport) {
+    let mut rows = Vec::new();
+    for p in &r.programs {
+        rows.push(vec![
+            "prog".to_string(),
+            p.id.to_string(),
+            p.name.clone(),
+            p.prog_type.clone(),
+            format!(
+                "attached {} ({})",
+                p.attach_type,
+                AttachMode::from_flags(p.attach_flags).name()
+            ),
+        ]);
+        for id in &p.map_ids {
+            if let Some(m) = r.maps.iter().find(|m| m.id == *id) {
+                rows.push(map_row("  ", m));
+            }
+        }
+    }
+    for m in r.maps.iter().filter(|m| m.used_by.is_empty()) {
+        rows.push(map_row("", m));
+    }
+    if rows.is_empty() {
+        println!(
+            "nothing attached to {} and no maps pinned under {}",
+            r.cgroup, r.pin_root
+        );
+    }
+    for line in columns(&rows) {
+        println!("{line}");
+    }
+}

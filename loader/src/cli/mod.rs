@@ -1,0 +1,137 @@
+//! Argument parsing (clap derive), dispatch, and the error/exit-code policy of the binary.
+
+mod detach;
+mod inspect;
+mod load;
+mod map_ids;
+mod output;
+
+use clap::{Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Workflow:
+  # bpffs must be mounted (once per boot):
+  mount -t bpf bpf /sys/fs/bpf          # or add --mount-bpffs to `load`
+
+  # Load, pin sock_ops_map at /sys/fs/bpf/rawbpf/sock_ops_map, attach to a cgroup:
+  rawbpf load bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/unified
+
+  # Reload after a rebuild: the pinned map is reused (same map ID, entries kept) and the
+  # new program replaces the old one atomically:
+  rawbpf load bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/unified
+
+  # What is attached, and which maps it uses:
+  rawbpf map-ids --cgroup /sys/fs/cgroup/unified
+
+  # Detach what rawbpf attached and remove the pins:
+  rawbpf detach --cgroup /sys/fs/cgroup/unified --unpin
+
+Exit codes: 0 ok, 1 other error, 2 usage, 3 nothing to detach, 4 environment (bpffs,
+cgroup v2, privileges), 5 invalid object, 6 verifier rejected, 7 pinned map conflict.";
+
+/// Pure-Rust eBPF loader: pinned maps that survive reloads, cgroup attach, no libbpf.
+#[derive(Debug, Parser)]
+#[command(name = "rawbpf", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More output: the full verifier log (also on success), warnings in detail.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print one JSON document on stdout (errors as {"error": ..., "exit_code": N}).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what an object file contains: programs, maps, global data, BTF (no privileges).
+    Inspect(inspect::Args),
+    /// Load an object: create or reuse pinned maps, load programs, attach them.
+    Load(load::Args),
+    /// Detach programs rawbpf attached to a cgroup; optionally remove the map pins.
+    Detach(detach::Args),
+    /// List programs attached to a cgroup and the maps they use, with kernel IDs.
+    MapIds(map_ids::Args),
+}
+
+/// Global flags every command sees.
+#[derive(Debug, Clone, Copy)]
+pub struct Global {
+    pub verbose: bool,
+    pub json: bool,
+}
+
+/// Parses the command line, runs the command, prints the result or the error, and returns
+/// the documented exit code.
+pub fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let g = Global {
+        verbose: cli.verbose > 0,
+        json: cli.json,
+    };
+    let (context, result) = match &cli.command {
+        Command::Inspect(a) => (
+            format!("inspect {}", a.object.display()),
+            inspect::run(a, g),
+        ),
+        Command::Load(a) => (format!("load {}", a.object.display()), load::run(a, g)),
+        Command::Detach(a) => ("detach".to_string(), detach::run(a, g)),
+        Command::MapIds(a) => ("map-ids".to_string(), map_ids::run(a, g)),
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            output::print_error(&context, &e, g);
+            std::process::ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_anywhere() {
+        let c = Cli::try_parse_from(["rawbpf", "load", "x.o", "--json", "-v"]).unwrap();
+        assert!(c.json);
+        assert_eq!(c.verbose, 1);
+        let c = Cli::try_parse_from(["rawbpf", "--json", "map-ids"]).unwrap();
+        assert!(c.json);
+    }
+
+    #[test]
+    fn load_defaults() {
+        let c = Cli::try_parse_from(["rawbpf", "load", "x.o"]).unwrap();
+        let Command::Load(a) = c.command else {
+            panic!("not load")
+        };
+        let o = a.options(false);
+        assert_eq!(o, rawbpf::LoadOptions::new("x.o"));
+    }
+
+    #[test]
+    fn attach_modes() {
+        for (arg, mode) in [
+            ("multi", rawbpf::AttachMode::Multi),
+            ("override", rawbpf::AttachMode::Override),
+            ("single", rawbpf::AttachMode::Single),
+        ] {
+            let c = Cli::try_parse_from(["rawbpf", "load", "x.o", "--attach-mode", arg]).unwrap();
+            let Command::Load(a) = c.command else {
+                panic!("not load")
+            };
+            assert_eq!(a.options(false).attach_mode, mode);
+        }
+        assert!(Cli::try_parse_from(["rawbpf", "load", "x.o", "--attach-mode", "bogus"]).is_err());
+    }
+}

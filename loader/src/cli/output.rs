@@ -1,0 +1,96 @@
+//! Printing: JSON documents, and errors as `rawbpf: <context>: <cause chain>`.
+
+use std::error::Error as _;
+
+use serde::Serialize;
+
+use super::Global;
+
+/// Prints `value` as one JSON document on stdout.
+pub fn print_json<T: Serialize>(value: &T) {
+    match serde_json::to_string_pretty(value) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("rawbpf: cannot serialise the report: {e}"),
+    }
+}
+
+/// The error and its sources, joined with `: `.
+pub fn chain(e: &rawbpf::Error) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        parts.push(s.to_string());
+        cur = s.source();
+    }
+    parts.join(": ")
+}
+
+/// How many verifier log lines the summary shows.
+const LOG_SUMMARY_LINES: usize = 20;
+
+/// Prints an error on stderr (or as JSON on stdout with `--json`).
+pub fn print_error(context: &str, e: &rawbpf::Error, g: Global) {
+    let msg = format!("{context}: {}", chain(e));
+    let code = e.exit_code() as u8;
+    if g.json {
+        let mut doc = serde_json::json!({ "error": msg, "exit_code": code });
+        if let Some(log) = e.verifier_log() {
+            doc["verifier_log"] = serde_json::Value::String(log.to_string());
+        }
+        print_json(&doc);
+        return;
+    }
+    eprintln!("rawbpf: {msg}");
+    if let Some(log) = e.verifier_log() {
+        if g.verbose {
+            eprintln!("verifier log:\n{log}");
+        } else {
+            eprintln!(
+                "verifier log (last {LOG_SUMMARY_LINES} lines; -v for all):\n{}",
+                rawbpf::log_tail(log, LOG_SUMMARY_LINES)
+            );
+        }
+    }
+}
+
+/// Pads each column of `rows` to its widest cell, two spaces apart.
+pub fn columns(rows: &[Vec<String>]) -> Vec<String> {
+    let n = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..n)
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    rows.iter()
+        .map(|r| {
+            let cells: Vec<String> = r
+                .iter()
+                .enumerate()
+                .map(|(i, c)| {
+                    if i + 1 == r.len() {
+                        c.clone()
+                    } else {
+                        format!("{c:<w$}", w = widths[i])
+                    }
+                })
+                .collect();
+            cells.join("  ").trim_end().to_string()
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn columns_align() {
+        let rows = vec![
+            vec!["a".to_string(), "bb".to_string(), "c".to_string()],
+            vec!["aaa".to_string(), "b".to_string(), "cc".to_string()],
+        ];
+        assert_eq!(super::columns(&rows), vec!["a    bb  c", "aaa  b   cc"]);
+    }
+}

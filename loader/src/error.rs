@@ -1,0 +1,265 @@
+//! The one error type of the `rawbpf` library, and the CLI exit code each error maps to.
+//!
+//! Each variant names what failed (map, program, path) and returns the underlying cause from
+//! `source()` instead of repeating it, so the CLI can print the chain once:
+//! `rawbpf: load x.o: map sock_ops_map: BPF_MAP_CREATE: Operation not permitted`.
+
+use std::path::PathBuf;
+
+use rawbpf_syscalls as sys;
+
+/// Result alias of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// The documented exit codes of the `rawbpf` binary (see `docs/cli.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ExitCode {
+    Success = 0,
+    /// bpf(2) failed in an unexpected way, I/O error.
+    Other = 1,
+    /// Command line usage error (clap).
+    Usage = 2,
+    /// `detach`: nothing attached by rawbpf to that cgroup.
+    NothingAttached = 3,
+    /// bpffs not mounted, cgroup not v2, missing privileges, attach refused by the hierarchy.
+    Environment = 4,
+    /// Invalid or unsupported object file.
+    InvalidObject = 5,
+    /// The verifier rejected a program.
+    Verifier = 6,
+    /// A pinned map conflicts with the object's definition.
+    MapConflict = 7,
+}
+
+/// One field that differs between a pinned map and the object's definition.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mismatch {
+    pub field: &'static str,
+    pub pinned: String,
+    pub object: String,
+}
+
+impl std::fmt::Display for Mismatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: pinned {}, object {}",
+            self.field, self.pinned, self.object
+        )
+    }
+}
+
+/// A program attached by someone else, for [`Error::NothingAttached`]'s hint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OtherProgram {
+    pub id: u32,
+    pub name: String,
+    pub attach_type: String,
+}
+
+fn join_mismatches(m: &[Mismatch]) -> String {
+    m.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn others_hint(cgroup: &std::path::Path, others: &[OtherProgram]) -> String {
+    if others.is_empty() {
+        return String::new();
+    }
+    let list = others
+        .iter()
+        .map(|o| format!("{} ({}, {})", o.id, o.name, o.attach_type))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "; attached there: {list} (detach one by ID with `rawbpf detach --cgroup {} --prog-id ID`)",
+        cgroup.display()
+    )
+}
+
+/// Everything that can go wrong in `load`, `detach`, `map-ids` and `inspect`.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("read {}", path.display())]
+    ReadObject {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("invalid BPF object {}", path.display())]
+    Object {
+        path: PathBuf,
+        #[source]
+        source: rawbpf_elf::Error,
+    },
+
+    #[error("{} is a big-endian object; rawbpf loads little-endian objects only (rebuild with -target bpfel or bpf on a little-endian host)", path.display())]
+    BigEndian { path: PathBuf },
+
+    #[error("unsupported object: {what}")]
+    Unsupported { what: String },
+
+    #[error("map {map}: invalid pin name: {reason}")]
+    InvalidMapName { map: String, reason: String },
+
+    #[error("program {program}: instruction {insn}: {reason}")]
+    Relocation {
+        program: String,
+        insn: usize,
+        reason: String,
+    },
+
+    #[error("{} is not on a bpffs (it is on {}, which is not a BPF filesystem); mount one with `mount -t bpf bpf /sys/fs/bpf`, or pass --mount-bpffs", path.display(), on.display())]
+    BpffsNotMounted { path: PathBuf, on: PathBuf },
+
+    #[error("mount bpffs at {}", path.display())]
+    MountBpffs {
+        path: PathBuf,
+        #[source]
+        source: nix::Error,
+    },
+
+    #[error("cgroup {}: not cgroup v2 (statfs magic {magic:#x}, expected CGROUP2_SUPER_MAGIC 0x63677270)", path.display())]
+    NotCgroup2 { path: PathBuf, magic: u64 },
+
+    #[error("cgroup {}", path.display())]
+    OpenCgroup {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("{what}: needs root or CAP_BPF+CAP_NET_ADMIN")]
+    Privileges {
+        what: String,
+        #[source]
+        source: sys::Error,
+    },
+
+    #[error("{what}")]
+    Bpf {
+        what: String,
+        #[source]
+        source: sys::Error,
+    },
+
+    #[error("{what} {}", path.display())]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
+    #[error("map {map}: the map pinned at {} differs from the object's definition ({}); remove the pin (`rawbpf detach --unpin`, or rm {}) to recreate it, or fix the object", path.display(), join_mismatches(mismatches), path.display())]
+    PinnedMapConflict {
+        map: String,
+        path: PathBuf,
+        mismatches: Vec<Mismatch>,
+    },
+
+    #[error("map {map}: {} is pinned but is not a map ({kind}); remove it or use another --pin-root", path.display())]
+    PinnedNotMap {
+        map: String,
+        path: PathBuf,
+        kind: String,
+    },
+
+    #[error("map {map}: another loader pinned {} while this one was loading; run the load again to reuse it", path.display())]
+    PinRace { map: String, path: PathBuf },
+
+    #[error(
+        "program {program}: the verifier rejected it ({})",
+        sys::errno_text(errno)
+    )]
+    Verifier {
+        program: String,
+        errno: i32,
+        log: String,
+    },
+
+    #[error("program {program}: attach to {target} ({attach_type}) refused: {reason}")]
+    AttachRefused {
+        program: String,
+        target: String,
+        attach_type: String,
+        reason: String,
+    },
+
+    #[error("nothing {}attached by rawbpf to cgroup {}{}", object.as_ref().map(|o| format!("of {} ", o.display())).unwrap_or_default(), cgroup.display(), others_hint(cgroup, others))]
+    NothingAttached {
+        cgroup: PathBuf,
+        object: Option<PathBuf>,
+        others: Vec<OtherProgram>,
+    },
+
+    #[error("program {id} is not attached to cgroup {}{}", cgroup.display(), others_hint(cgroup, others))]
+    ProgNotAttached {
+        id: u32,
+        cgroup: PathBuf,
+        others: Vec<OtherProgram>,
+    },
+}
+
+impl Error {
+    /// The documented exit code for this error.
+    pub fn exit_code(&self) -> ExitCode {
+        match self {
+            Error::ReadObject { .. }
+            | Error::Bpf { .. }
+            | Error::Io { .. }
+            | Error::PinRace { .. } => ExitCode::Other,
+            Error::Object { .. }
+            | Error::BigEndian { .. }
+            | Error::Unsupported { .. }
+            | Error::InvalidMapName { .. }
+            | Error::Relocation { .. } => ExitCode::InvalidObject,
+            Error::BpffsNotMounted { .. }
+            | Error::MountBpffs { .. }
+            | Error::NotCgroup2 { .. }
+            | Error::OpenCgroup { .. }
+            | Error::Privileges { .. }
+            | Error::AttachRefused { .. } => ExitCode::Environment,
+            Error::PinnedMapConflict { .. } | Error::PinnedNotMap { .. } => ExitCode::MapConflict,
+            Error::Verifier { .. } => ExitCode::Verifier,
+            Error::NothingAttached { .. } | Error::ProgNotAttached { .. } => {
+                ExitCode::NothingAttached
+            }
+        }
+    }
+
+    /// The verifier log, for [`Error::Verifier`].
+    pub fn verifier_log(&self) -> Option<&str> {
+        match self {
+            Error::Verifier { log, .. } => Some(log),
+            _ => None,
+        }
+    }
+}
+
+/// Maps a failed bpf(2) call to an [`Error`]: EPERM without CAP_BPF/CAP_SYS_ADMIN becomes
+/// [`Error::Privileges`] (exit 4), everything else [`Error::Bpf`] with `what` as context.
+pub(crate) fn bpf_err(what: impl Into<String>) -> impl FnOnce(sys::Error) -> Error {
+    move |source| {
+        let what = what.into();
+        if source.errno == libc::EPERM && !crate::privileges::privileged() {
+            Error::Privileges { what, source }
+        } else {
+            Error::Bpf { what, source }
+        }
+    }
+}
+
+/// Context for an I/O error on a path.
+pub(crate) fn io_err(
+    what: &'static str,
+    path: &std::path::Path,
+) -> impl FnOnce(std::io::Error) -> Error {
+    let path = path.to_path_buf();
+    move |source| Error::Io { what, path, source }
+}

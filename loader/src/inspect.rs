@@ -1,0 +1,125 @@
+//! `inspect`: the parsed object as a report, with no syscalls and no privileges.
+
+use std::path::Path;
+
+use rawbpf_elf::{DataKind, Endian, MapSource, Object, Pinning, Relocation};
+
+use crate::error::{Error, Result};
+use crate::report::{
+    InspectBtf, InspectData, InspectMap, InspectProgram, InspectRelocation, InspectReport,
+};
+
+/// Reads and parses an object file.
+pub fn read_object(path: &Path) -> Result<Object> {
+    let bytes = std::fs::read(path).map_err(|source| Error::ReadObject {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Object::parse(&bytes).map_err(|source| Error::Object {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Parses `path` and describes it.
+pub fn inspect(path: &Path) -> Result<InspectReport> {
+    let obj = read_object(path)?;
+    Ok(describe(&obj))
+}
+
+/// The [`InspectReport`] of a parsed object.
+pub fn describe(obj: &Object) -> InspectReport {
+    let programs = obj
+        .programs
+        .iter()
+        .map(|p| InspectProgram {
+            name: p.name.clone(),
+            section: p.section.clone(),
+            prog_type: p.kind.prog_type.to_string(),
+            attach_type: p
+                .kind
+                .expected_attach_type
+                .map(|a| crate::attach_type::name(a.0)),
+            insns: p.insns.len(),
+            subprograms: p.subprograms.clone(),
+            relocations: p
+                .relocations
+                .iter()
+                .map(|r| match r {
+                    Relocation::MapFd { insn, map } => InspectRelocation::MapFd {
+                        insn: *insn,
+                        map: map.clone(),
+                    },
+                    Relocation::MapValue {
+                        insn,
+                        section,
+                        offset,
+                    } => InspectRelocation::MapValue {
+                        insn: *insn,
+                        section: section.clone(),
+                        offset: *offset,
+                    },
+                })
+                .collect(),
+        })
+        .collect();
+    let maps = obj
+        .maps
+        .iter()
+        .map(|m| InspectMap {
+            name: m.name.clone(),
+            map_type: m.map_type.to_string(),
+            key_size: m.key_size,
+            value_size: m.value_size,
+            max_entries: m.max_entries,
+            flags: m.map_flags,
+            pinning: match m.pinning {
+                Pinning::ByName => "by_name",
+                Pinning::None => "none",
+            }
+            .to_string(),
+            source: match m.source {
+                MapSource::BtfMaps => "btf",
+                MapSource::Legacy => "legacy",
+            }
+            .to_string(),
+        })
+        .collect();
+    let data = obj
+        .data
+        .iter()
+        .map(|d| InspectData {
+            name: d.name.clone(),
+            kind: match d.kind {
+                DataKind::Rodata => "rodata",
+                DataKind::Data => "data",
+                DataKind::Bss => "bss",
+            }
+            .to_string(),
+            size: d.size(),
+        })
+        .collect();
+    let btf = obj.btf.as_ref().map(|btf| {
+        let ext = obj.btf_ext.as_ref();
+        InspectBtf {
+            types: btf.len().saturating_sub(1),
+            strings: btf.header().str_len,
+            func_info: ext.map_or(0, |e| e.func_info.iter().map(|s| s.records.len()).sum()),
+            line_info: ext.map_or(0, |e| e.line_info.iter().map(|s| s.records.len()).sum()),
+            core_relos: ext.map_or(0, |e| e.core_relos.iter().map(|s| s.records.len()).sum()),
+        }
+    });
+    InspectReport {
+        license: obj.license.clone(),
+        endian: match obj.endian {
+            Endian::Little => "little",
+            Endian::Big => "big",
+        }
+        .to_string(),
+        kernel_version: obj.kernel_version,
+        programs,
+        maps,
+        data,
+        btf,
+    }
+}

@@ -1,0 +1,299 @@
+//! Library tests against the running kernel: each uses its own child cgroup and bpffs pin
+//! directory, removed by a `Drop` guard even when the test fails. They need root (or
+//! CAP_BPF+CAP_NET_ADMIN+CAP_SYS_ADMIN for mkdir in cgroupfs); without it they fail with the
+//! reason unless `RAWBPF_SKIP_KERNEL_TESTS=1` is set.
+
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rawbpf_syscalls as sys;
+
+use crate::{Error, LoadOptions, attach_type, cgroup::Cgroup, pin_root, report::MapStatus};
+
+/// Kernel tests count this process's fds: run them one at a time.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn object(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../bpf-prog")
+        .join(name)
+}
+
+/// A child cgroup and a pin root of one test; both removed on drop.
+struct Sandbox {
+    cgroup: PathBuf,
+    pin_root: PathBuf,
+}
+
+impl Sandbox {
+    /// `None` when kernel tests are explicitly skipped.
+    fn new(tag: &str) -> Option<Sandbox> {
+        if std::env::var_os("RAWBPF_SKIP_KERNEL_TESTS").is_some() {
+            eprintln!("RAWBPF_SKIP_KERNEL_TESTS set: skipping kernel test {tag}");
+            return None;
+        }
+        assert!(
+            crate::privileged(),
+            "kernel tests need root (set RAWBPF_SKIP_KERNEL_TESTS=1 to skip)"
+        );
+        pin_root::mount_bpffs().expect("bpffs at /sys/fs/bpf");
+        let name = format!("rawbpf-unit-{}-{tag}", std::process::id());
+        let cgroup = Path::new(crate::cgroup::DEFAULT_CGROUP).join(&name);
+        std::fs::create_dir_all(&cgroup).expect("create child cgroup");
+        Some(Sandbox {
+            cgroup,
+            pin_root: Path::new(pin_root::DEFAULT_BPFFS).join(name),
+        })
+    }
+
+    fn opts(&self, obj: &str) -> LoadOptions {
+        LoadOptions {
+            cgroup: self.cgroup.clone(),
+            pin_root: self.pin_root.clone(),
+            ..LoadOptions::new(object(obj))
+        }
+    }
+
+    /// Program IDs attached to the sandbox cgroup for `attach_type`.
+    fn attached(&self, at: u32) -> Vec<u32> {
+        let cg = Cgroup::open(&self.cgroup).unwrap();
+        sys::prog_query(cg.fd(), at)
+            .unwrap()
+            .prog_ids
+            .iter()
+            .map(|p| p.0)
+            .collect()
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Ok(cg) = Cgroup::open(&self.cgroup) {
+            for at in attach_type::CGROUP_ATTACH_TYPES {
+                let Ok(q) = sys::prog_query(cg.fd(), at) else {
+                    continue;
+                };
+                for id in q.prog_ids {
+                    if let Ok(fd) = sys::fd_by_id(sys::IdKind::Prog, id.0) {
+                        let _ = sys::prog_detach(cg.fd(), Some(fd.as_fd()), at);
+                    }
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&self.pin_root);
+        let _ = std::fs::remove_dir(&self.cgroup);
+    }
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// fd count, retried briefly so that a transient fd of a concurrent non-kernel test does not
+/// count as a leak.
+fn settled_fds(expected: usize) -> usize {
+    let mut n = open_fds();
+    for _ in 0..20 {
+        if n <= expected {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        n = open_fds();
+    }
+    n
+}
+
+#[test]
+fn reload_reuses_map_and_replaces_program_without_leaking_fds() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sb) = Sandbox::new("reload") else {
+        return;
+    };
+    let opts = sb.opts("bpf_sockops.o");
+
+    let first = crate::load(&opts).unwrap();
+    let map = first
+        .maps
+        .iter()
+        .find(|m| m.name == "sock_ops_map")
+        .unwrap();
+    assert_eq!(map.status, MapStatus::CreatedPinned);
+    let map_id = map.id;
+    let mut prog_id = first.programs[0].id;
+    assert_eq!(sb.attached(3), vec![prog_id]);
+
+    let fds = open_fds();
+    for _ in 0..5 {
+        let r = crate::load(&opts).unwrap();
+        let m = r.maps.iter().find(|m| m.name == "sock_ops_map").unwrap();
+        assert_eq!((m.id, m.status), (map_id, MapStatus::Reused));
+        let attach = r.programs[0].attach.as_ref().unwrap();
+        assert_eq!(attach.replaced_id, Some(prog_id));
+        prog_id = r.programs[0].id;
+        assert_eq!(sb.attached(3), vec![prog_id]);
+    }
+    assert_eq!(settled_fds(fds), fds, "fds leaked by load");
+
+    let d = crate::detach(&crate::DetachOptions {
+        cgroup: sb.cgroup.clone(),
+        pin_root: sb.pin_root.clone(),
+        unpin: true,
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(d.detached.len(), 1);
+    assert_eq!(d.detached[0].id, prog_id);
+    assert_eq!(d.unpinned.len(), 1);
+    assert!(sb.attached(3).is_empty());
+    assert!(!sb.pin_root.exists());
+    assert_eq!(settled_fds(fds), fds, "fds leaked by detach");
+}
+
+#[test]
+fn verifier_failure_leaves_previous_program_and_map() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sb) = Sandbox::new("verifier") else {
+        return;
+    };
+    let good = crate::load(&sb.opts("bpf_sockops.o")).unwrap();
+    let fds = open_fds();
+    let err = crate::load(&sb.opts("bpf_sockops_invalid.o")).unwrap_err();
+    assert_eq!(err.exit_code(), crate::ExitCode::Verifier, "{err}");
+    assert!(
+        err.verifier_log()
+            .unwrap()
+            .contains("invalid unbounded variable-offset")
+    );
+    assert_eq!(sb.attached(3), vec![good.programs[0].id]);
+    let ids = crate::map_ids(&crate::MapIdsOptions {
+        cgroup: sb.cgroup.clone(),
+        pin_root: sb.pin_root.clone(),
+    })
+    .unwrap();
+    let pinned: Vec<u32> = ids
+        .maps
+        .iter()
+        .filter(|m| m.pinned.is_some())
+        .map(|m| m.id)
+        .collect();
+    assert_eq!(pinned, vec![good.maps[0].id]);
+    assert_eq!(settled_fds(fds), fds, "fds leaked by a failed load");
+}
+
+#[test]
+fn conflicting_pin_is_refused_with_every_field() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sb) = Sandbox::new("conflict") else {
+        return;
+    };
+    std::fs::create_dir_all(&sb.pin_root).unwrap();
+    let other = sys::map_create(&sys::MapCreate {
+        map_type: 1,
+        key_size: 16,
+        value_size: 4,
+        max_entries: 1024,
+        map_flags: 0,
+        name: sys::ObjName::new("sock_ops_map"),
+        inner_map_fd: None,
+        numa_node: None,
+        btf_fd: None,
+        btf_key_type_id: 0,
+        btf_value_type_id: 0,
+        map_extra: 0,
+    })
+    .unwrap();
+    let pin = sb.pin_root.join("sock_ops_map");
+    sys::obj_pin(other.as_fd(), &pin_root::c_path(&pin).unwrap()).unwrap();
+    let err = crate::load(&sb.opts("bpf_sockops.o")).unwrap_err();
+    assert_eq!(err.exit_code(), crate::ExitCode::MapConflict);
+    let Error::PinnedMapConflict { mismatches, .. } = &err else {
+        panic!("{err}")
+    };
+    let fields: Vec<&str> = mismatches.iter().map(|m| m.field).collect();
+    assert_eq!(fields, ["type", "value_size", "max_entries"]);
+    // Nothing was attached, nothing else pinned.
+    assert!(sb.attached(3).is_empty());
+    assert!(!sb.pin_root.join(pin_root::ATTACHED_DIR).exists());
+}
+
+#[test]
+fn sk_msg_attaches_to_the_shared_pinned_map() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sb) = Sandbox::new("skmsg") else {
+        return;
+    };
+    let ops = crate::load(&sb.opts("bpf_sockops.o")).unwrap();
+    let msg = crate::load(&sb.opts("bpf_skmsg.o")).unwrap();
+    assert_eq!(msg.maps[0].id, ops.maps[0].id);
+    let a = msg.programs[0].attach.as_ref().unwrap();
+    assert_eq!(a.attach_type, "sk_msg_verdict");
+    let map_fd =
+        sys::obj_get(&pin_root::c_path(&sb.pin_root.join("sock_ops_map")).unwrap()).unwrap();
+    let q = sys::prog_query(map_fd.as_fd(), attach_type::SK_MSG_VERDICT).unwrap();
+    assert_eq!(
+        q.prog_ids.iter().map(|p| p.0).collect::<Vec<_>>(),
+        vec![msg.programs[0].id]
+    );
+}
+
+/// Runs `load` with a failure injected at `step`.
+fn load_failing_at(opts: &LoadOptions, step: &'static str) -> Error {
+    crate::load::FAIL_AT.with(|f| f.set(Some(step)));
+    let r = crate::load(opts);
+    crate::load::FAIL_AT.with(|f| f.set(None));
+    r.unwrap_err()
+}
+
+/// The program ID an attach record pins.
+fn recorded_id(sb: &Sandbox) -> Option<u32> {
+    let dir = sb.pin_root.join(pin_root::ATTACHED_DIR);
+    let entry = std::fs::read_dir(dir).ok()?.next()?.ok()?;
+    let fd = sys::obj_get(&pin_root::c_path(&entry.path()).unwrap()).ok()?;
+    Some(sys::prog_info(fd.as_fd()).unwrap().id.0)
+}
+
+#[test]
+fn failures_after_attach_roll_everything_back() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sb) = Sandbox::new("rollback") else {
+        return;
+    };
+    let opts = sb.opts("bpf_sockops.o");
+
+    // First load fails after pinning: nothing attached, no pin, no pin root left behind.
+    let fds = open_fds();
+    load_failing_at(&opts, "after_pin");
+    assert!(sb.attached(3).is_empty());
+    assert!(!sb.pin_root.exists(), "pin root left behind");
+    assert_eq!(settled_fds(fds), fds);
+
+    let good = crate::load(&opts).unwrap();
+    let (prog, map) = (good.programs[0].id, good.maps[0].id);
+    for step in ["after_attach", "after_pin", "after_records"] {
+        load_failing_at(&opts, step);
+        assert_eq!(
+            sb.attached(3),
+            vec![prog],
+            "{step}: previous program not restored"
+        );
+        assert_eq!(recorded_id(&sb), Some(prog), "{step}: record not restored");
+        let ids = crate::map_ids(&crate::MapIdsOptions {
+            cgroup: sb.cgroup.clone(),
+            pin_root: sb.pin_root.clone(),
+        })
+        .unwrap();
+        assert_eq!(
+            ids.maps.iter().find(|m| m.pinned.is_some()).map(|m| m.id),
+            Some(map),
+            "{step}"
+        );
+    }
+    let again = crate::load(&opts).unwrap();
+    assert_eq!(
+        again.programs[0].attach.as_ref().unwrap().replaced_id,
+        Some(prog)
+    );
+}

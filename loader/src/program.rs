@@ -1,0 +1,187 @@
+//! `BPF_PROG_LOAD` of one relocated program, with the verifier log on failure.
+//!
+//! The first attempt asks for no log (the fast path). When it fails, the load is repeated with
+//! log level 1 and a 64 KiB buffer, growing ×4 on ENOSPC up to 16 MiB, and the log goes into
+//! [`Error::Verifier`]. With `verbose`, the log (level 1 | stats) is requested on success too.
+
+use std::ffi::CStr;
+use std::os::fd::{BorrowedFd, OwnedFd};
+
+use rawbpf_elf::Program;
+use rawbpf_elf::btf::{FuncInfo, LineInfo};
+use rawbpf_syscalls as sys;
+
+use crate::error::{Error, Result, bpf_err};
+use crate::log;
+
+/// `BPF_LOG_LEVEL1`.
+const LOG_LEVEL1: u32 = 1;
+/// `BPF_LOG_STATS`.
+const LOG_STATS: u32 = 4;
+
+/// A loaded program: its fd and, when asked for, the verifier log of the successful load.
+#[derive(Debug)]
+pub struct Loaded {
+    pub fd: OwnedFd,
+    pub log: Option<String>,
+}
+
+/// `struct bpf_func_info` records, 8 bytes each.
+pub fn encode_func_info(records: &[FuncInfo]) -> Vec<u8> {
+    records
+        .iter()
+        .flat_map(|r| [r.insn_off.to_le_bytes(), r.type_id.to_le_bytes()].concat())
+        .collect()
+}
+
+/// `struct bpf_line_info` records, 16 bytes each.
+pub fn encode_line_info(records: &[LineInfo]) -> Vec<u8> {
+    records
+        .iter()
+        .flat_map(|r| {
+            [
+                r.insn_off.to_le_bytes(),
+                r.file_name_off.to_le_bytes(),
+                r.line_off.to_le_bytes(),
+                r.line_col.to_le_bytes(),
+            ]
+            .concat()
+        })
+        .collect()
+}
+
+/// What a program load needs besides the program itself.
+#[derive(Debug, Clone, Copy)]
+pub struct LoadParams<'a> {
+    pub license: &'a CStr,
+    pub kern_version: u32,
+    /// The object's BTF, when the kernel accepted it.
+    pub btf: Option<BorrowedFd<'a>>,
+    /// Request the verifier log on success too.
+    pub verbose: bool,
+}
+
+/// Loads `program` from its relocated, encoded instructions.
+pub fn load(program: &Program, insns: &[u8], params: LoadParams<'_>) -> Result<Loaded> {
+    let use_btf = params.btf.filter(|_| !program.func_info.is_empty());
+    let func_info = if use_btf.is_some() {
+        encode_func_info(&program.func_info)
+    } else {
+        Vec::new()
+    };
+    let line_info = if use_btf.is_some() {
+        encode_line_info(&program.line_info)
+    } else {
+        Vec::new()
+    };
+    let spec = sys::ProgLoad {
+        prog_type: program.kind.prog_type.0,
+        expected_attach_type: program.kind.expected_attach_type.map_or(0, |a| a.0),
+        name: sys::ObjName::new(&program.name),
+        insns,
+        license: params.license,
+        kern_version: params.kern_version,
+        prog_flags: 0,
+        prog_btf_fd: use_btf,
+        func_info: &func_info,
+        line_info: &line_info,
+        attach_btf_id: 0,
+    };
+    let what = || format!("program {}", program.name);
+
+    if !params.verbose {
+        match sys::prog_load(&spec, 0, None) {
+            Ok(fd) => return Ok(Loaded { fd, log: None }),
+            Err(e) => {
+                if let err @ Error::Privileges { .. } = bpf_err(what())(e.source) {
+                    return Err(err);
+                }
+            }
+        }
+    }
+
+    let level = if params.verbose {
+        LOG_LEVEL1 | LOG_STATS
+    } else {
+        LOG_LEVEL1
+    };
+    let mut size = log::LOG_START;
+    loop {
+        let mut buf = vec![0u8; size];
+        match sys::prog_load(&spec, level, Some(&mut buf)) {
+            Ok(fd) => {
+                return Ok(Loaded {
+                    fd,
+                    log: Some(log::text(&buf)),
+                });
+            }
+            Err(e) if e.source.errno == libc::ENOSPC && size < log::LOG_MAX => size *= 4,
+            Err(e) => {
+                let text = if e.log.is_empty() {
+                    log::text(&buf)
+                } else {
+                    e.log
+                };
+                if e.source.errno == libc::ENOSPC && params.verbose {
+                    // The log did not fit even at the largest size; load without it.
+                    if let Ok(fd) = sys::prog_load(&spec, 0, None) {
+                        return Ok(Loaded {
+                            fd,
+                            log: Some(text),
+                        });
+                    }
+                }
+                if let err @ Error::Privileges { .. } = bpf_err(what())(e.source.clone_error()) {
+                    return Err(err);
+                }
+                return Err(Error::Verifier {
+                    program: program.name.clone(),
+                    errno: e.source.errno,
+                    log: text,
+                });
+            }
+        }
+    }
+}
+
+/// `syscalls::Error` is not `Clone`; it is two plain fields.
+trait CloneError {
+    fn clone_error(&self) -> sys::Error;
+}
+
+impl CloneError for sys::Error {
+    fn clone_error(&self) -> sys::Error {
+        sys::Error {
+            cmd: self.cmd,
+            errno: self.errno,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encodes_btf_ext_records() {
+        let f = encode_func_info(&[
+            FuncInfo {
+                insn_off: 0,
+                type_id: 5,
+            },
+            FuncInfo {
+                insn_off: 30,
+                type_id: 7,
+            },
+        ]);
+        assert_eq!(f, [0, 0, 0, 0, 5, 0, 0, 0, 30, 0, 0, 0, 7, 0, 0, 0]);
+        let l = encode_line_info(&[LineInfo {
+            insn_off: 1,
+            file_name_off: 2,
+            line_off: 3,
+            line_col: (40 << 10) | 5,
+        }]);
+        assert_eq!(l.len(), 16);
+        assert_eq!(&l[12..16], &((40u32 << 10) | 5).to_le_bytes());
+    }
+}

@@ -1,0 +1,203 @@
+//! What each command returns. These structs ARE the JSON schema of `docs/cli.md`: the CLI
+//! prints them with `serde_json` under `--json` and formats them for humans otherwise.
+
+use serde::Serialize;
+
+/// Result of `load`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LoadReport {
+    pub object: String,
+    pub pin_root: String,
+    pub programs: Vec<LoadedProgram>,
+    pub maps: Vec<LoadedMap>,
+    /// Things that did not stop the load but the user should know (e.g. BTF rejected).
+    pub warnings: Vec<String>,
+}
+
+/// One program of a `load`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LoadedProgram {
+    pub name: String,
+    pub section: String,
+    #[serde(rename = "type")]
+    pub prog_type: String,
+    pub id: u32,
+    /// `tag` as 16 hex digits.
+    pub tag: String,
+    /// `null` when not attached (`--no-attach`, or no automatic attach for the type).
+    pub attach: Option<AttachReport>,
+    /// Why the program was not attached, when it was not and `--no-attach` was not given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub not_attached: Option<String>,
+    /// The verifier log of the successful load, when asked for (`-v`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verifier_log: Option<String>,
+}
+
+/// Where and how a program was attached.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttachReport {
+    /// The cgroup path, or `map NAME` for sk_msg / sk_skb programs.
+    pub target: String,
+    pub attach_type: String,
+    /// `multi`, `override`, `single`; `null` for map targets.
+    pub mode: Option<String>,
+    /// ID of the program this one replaced.
+    pub replaced_id: Option<u32>,
+}
+
+/// What happened to a map.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum MapStatus {
+    /// A pinned map was reused.
+    Reused,
+    /// Created and pinned at `pin_path`.
+    CreatedPinned,
+    /// Created, not pinned.
+    Created,
+}
+
+/// One map of a `load` (internal data maps included).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct LoadedMap {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub map_type: String,
+    pub id: u32,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub status: MapStatus,
+    pub pin_path: Option<String>,
+}
+
+/// Result of `detach`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DetachReport {
+    pub cgroup: String,
+    pub detached: Vec<DetachedProgram>,
+    pub unpinned: Vec<String>,
+}
+
+/// One program `detach` detached.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct DetachedProgram {
+    pub id: u32,
+    pub name: String,
+    pub attach_type: String,
+}
+
+/// Result of `map-ids`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MapIdsReport {
+    pub cgroup: String,
+    pub pin_root: String,
+    pub programs: Vec<AttachedProgram>,
+    pub maps: Vec<MapEntry>,
+}
+
+/// A program attached directly to the cgroup.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AttachedProgram {
+    pub id: u32,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub prog_type: String,
+    pub tag: String,
+    pub attach_type: String,
+    pub attach_flags: u32,
+    pub map_ids: Vec<u32>,
+}
+
+/// A map used by an attached program or pinned under the pin root.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MapEntry {
+    pub id: u32,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub map_type: String,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub flags: u32,
+    pub pinned: Option<String>,
+    pub used_by: Vec<u32>,
+}
+
+/// Result of `inspect`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InspectReport {
+    pub license: String,
+    pub endian: String,
+    pub kernel_version: Option<u32>,
+    pub programs: Vec<InspectProgram>,
+    pub maps: Vec<InspectMap>,
+    pub data: Vec<InspectData>,
+    pub btf: Option<InspectBtf>,
+}
+
+/// A program as parsed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InspectProgram {
+    pub name: String,
+    pub section: String,
+    #[serde(rename = "type")]
+    pub prog_type: String,
+    pub attach_type: Option<String>,
+    pub insns: usize,
+    pub subprograms: Vec<String>,
+    pub relocations: Vec<InspectRelocation>,
+}
+
+/// A relocation as parsed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum InspectRelocation {
+    MapFd {
+        insn: usize,
+        map: String,
+    },
+    MapValue {
+        insn: usize,
+        section: String,
+        offset: u32,
+    },
+}
+
+/// A map definition as parsed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InspectMap {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub map_type: String,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub flags: u32,
+    /// `by_name` or `none`.
+    pub pinning: String,
+    /// `btf` (`.maps`) or `legacy` (`maps`).
+    pub source: String,
+}
+
+/// A global data section as parsed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InspectData {
+    pub name: String,
+    /// `rodata`, `data` or `bss`.
+    pub kind: String,
+    pub size: u32,
+}
+
+/// BTF statistics.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InspectBtf {
+    /// Number of types (without `void`).
+    pub types: usize,
+    /// Size of the string table in bytes.
+    pub strings: u32,
+    pub func_info: usize,
+    pub line_info: usize,
+    pub core_relos: usize,
+}
