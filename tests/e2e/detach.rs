@@ -1,0 +1,87 @@
+//! `detach` removes rawbpf's program from the cgroup and keeps the pin; `--unpin` also drops
+//! the map; a second `detach` has nothing to do (exit 3).
+
+use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
+use crate::harness::{MAP_NAME, SOCKOPS_O, TestEnv};
+
+#[test]
+fn detach_keeps_pin_then_unpin_frees_map() {
+    let Some(env) = TestEnv::new("detach") else {
+        return;
+    };
+    let loaded = env.load(SOCKOPS_O, &[]);
+    let prog = kernel::the_sockops_prog(env.cgroup_path());
+    let map_id = env.pinned_map_id();
+
+    let v = env.json(&["detach"]);
+    let detached: Vec<u64> = v["detached"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .filter_map(|d| d["id"].as_u64())
+        .collect();
+    assert_eq!(detached, vec![u64::from(loaded.prog_id)], "{v}");
+    assert!(
+        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).is_empty(),
+        "program {prog} is still attached after detach"
+    );
+    assert_eq!(
+        env.pinned_map_id(),
+        map_id,
+        "the pin survives detach with the same map"
+    );
+
+    env.run_expect(&["detach"], &[3]);
+    assert_eq!(
+        env.pinned_map_id(),
+        map_id,
+        "a no-op detach leaves the pin alone"
+    );
+
+    // Nothing attached any more, but a pin to remove: exit 0 (3 means nothing done at all).
+    env.run_expect(&["detach", "--unpin"], &[0]);
+    assert_eq!(
+        kernel::pinned_map_id(&env.pins.join(MAP_NAME)),
+        None,
+        "pin left after --unpin"
+    );
+    assert!(
+        !env.pins.path().exists(),
+        "detach --unpin removes the emptied pin root; it holds {:?}",
+        env.pins.contents()
+    );
+    // Nothing holds the map any more: its id goes away (freed after the program's RCU grace
+    // period, hence the poll).
+    let gone =
+        kernel::poll(|| (!kernel::live_map_ids_named(MAP_NAME).contains(&map_id)).then_some(()));
+    assert!(
+        gone.is_some(),
+        "map {map_id} is still live after detach --unpin ({:?})",
+        kernel::map_info(map_id)
+    );
+}
+
+#[test]
+fn detach_unpin_with_program_attached() {
+    let Some(env) = TestEnv::new("detach_unpin") else {
+        return;
+    };
+    env.load(SOCKOPS_O, &[]);
+    let map_id = env.pinned_map_id();
+    env.run_expect(&["detach", "--unpin"], &[0]);
+    assert!(kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).is_empty());
+    assert_eq!(kernel::pinned_map_id(&env.pins.join(MAP_NAME)), None);
+    assert!(
+        !env.pins.path().exists(),
+        "detach --unpin removes the emptied pin root; it holds {:?}",
+        env.pins.contents()
+    );
+    let gone =
+        kernel::poll(|| (!kernel::live_map_ids_named(MAP_NAME).contains(&map_id)).then_some(()));
+    assert!(
+        gone.is_some(),
+        "map {map_id} is still live: {:?}",
+        kernel::map_info(map_id)
+    );
+    env.run_expect(&["detach"], &[3]);
+}

@@ -1,0 +1,67 @@
+//! Failing loads: verifier rejection keeps the previous program and map, a missing object
+//! and a non-cgroup2 `--cgroup` are reported with their exit codes.
+
+use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
+use crate::harness::{MAP_NAME, SOCKOPS_INVALID_O, SOCKOPS_O, TestEnv};
+
+#[test]
+fn verifier_rejection_keeps_previous_program() {
+    let Some(env) = TestEnv::new("errors_verifier") else {
+        return;
+    };
+    let good = env.load(SOCKOPS_O, &[]);
+    let prog = kernel::the_sockops_prog(env.cgroup_path());
+    assert_eq!(prog, good.prog_id);
+    let map_id = env.pinned_map_id();
+
+    let out = env.run_expect(&["load", SOCKOPS_INVALID_O], &[6]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("variable-offset read from stack"),
+        "stderr should carry the verifier's complaint, got:\n{stderr}"
+    );
+    assert_eq!(
+        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+        vec![prog],
+        "the good program must stay attached"
+    );
+    assert_eq!(env.pinned_map_id(), map_id, "the pinned map must stay");
+    assert!(kernel::prog_map_ids(prog).contains(&map_id));
+}
+
+#[test]
+fn missing_object_is_reported() {
+    let Some(env) = TestEnv::new("errors_missing") else {
+        return;
+    };
+    let missing = concat!(env!("CARGO_MANIFEST_DIR"), "/../bpf-prog/does_not_exist.o");
+    let out = env.run_expect(&["load", missing], &[1, 5]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("does_not_exist.o"),
+        "stderr should name the path:\n{stderr}"
+    );
+    assert!(kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).is_empty());
+    assert!(
+        env.pins.contents().is_empty(),
+        "pins left behind: {:?}",
+        env.pins.contents()
+    );
+}
+
+#[test]
+fn non_cgroup2_target_is_environment_error() {
+    let Some(env) = TestEnv::new("errors_cgroup") else {
+        return;
+    };
+    let mut args = vec!["load".to_string(), SOCKOPS_O.to_string()];
+    args.extend(["--cgroup".into(), "/tmp".into()]);
+    args.extend(["--pin-root".into(), env.pins.path().display().to_string()]);
+    let out = crate::harness::cli::rawbpf(&args);
+    crate::harness::cli::assert_exit(&args, &out, &[4]);
+    assert_eq!(
+        kernel::pinned_map_id(&env.pins.join(MAP_NAME)),
+        None,
+        "a failed load must not leave the map pinned"
+    );
+}

@@ -1,0 +1,114 @@
+//! `TestCgroup`: a child cgroup of the cgroup v2 root, owned by one test and removed on Drop.
+
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use rawbpf_syscalls::IdKind;
+
+use super::kernel::{self, ATTACH_SOCK_OPS, CGROUP_ATTACH_TYPES, CGROUP_ROOT, F_ALLOW_MULTI};
+use super::unique_name;
+
+/// `/sys/fs/cgroup/unified/rawbpf-test-<pid>-<name>-<n>`. Drop detaches every program attached
+/// to it (this cgroup only), kills the processes in it and removes it.
+pub struct TestCgroup {
+    path: PathBuf,
+}
+
+impl TestCgroup {
+    /// Creates the cgroup after checking that the root cgroup lets us attach below it.
+    pub fn new(test: &str) -> TestCgroup {
+        check_root_allows_attach();
+        let path = Path::new(CGROUP_ROOT).join(unique_name(test));
+        std::fs::create_dir(&path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
+        TestCgroup { path }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The pids in the cgroup (`cgroup.procs`).
+    pub fn pids(&self) -> Vec<i32> {
+        std::fs::read_to_string(self.path.join("cgroup.procs"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| l.trim().parse().ok())
+            .collect()
+    }
+
+    /// Detaches, by program fd, every program the kernel reports attached to this cgroup.
+    fn detach_all(&self) {
+        let Ok(dir) = File::open(&self.path) else {
+            return;
+        };
+        for &attach_type in CGROUP_ATTACH_TYPES {
+            // Attach types this kernel does not know fail with EINVAL: nothing to detach.
+            let Ok(q) = rawbpf_syscalls::prog_query(dir.as_fd(), attach_type) else {
+                continue;
+            };
+            for id in q.prog_ids {
+                let res = rawbpf_syscalls::fd_by_id(IdKind::Prog, id.0).and_then(|prog| {
+                    rawbpf_syscalls::prog_detach(dir.as_fd(), Some(prog.as_fd()), attach_type)
+                });
+                if let Err(e) = res {
+                    eprintln!(
+                        "cleanup: detach program {} (type {attach_type}) from {}: {e}",
+                        id.0,
+                        self.path.display()
+                    );
+                }
+            }
+        }
+    }
+}
+
+impl Drop for TestCgroup {
+    fn drop(&mut self) {
+        self.detach_all();
+        for pid in self.pids() {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+        // rmdir succeeds once the killed tasks are gone; a survivor is moved to the parent.
+        let removed = kernel::poll(|| std::fs::remove_dir(&self.path).ok());
+        if removed.is_none() {
+            for pid in self.pids() {
+                let _ =
+                    std::fs::write(Path::new(CGROUP_ROOT).join("cgroup.procs"), pid.to_string());
+            }
+            if let Err(e) = std::fs::remove_dir(&self.path) {
+                eprintln!("cleanup: rmdir {}: {e}", self.path.display());
+            }
+        }
+    }
+}
+
+/// Panics when the root cgroup has a sockops program attached without `BPF_F_ALLOW_MULTI`:
+/// with flags 0 the kernel refuses every sockops attach below it, and a test would fail for a
+/// reason that is not the loader's.
+fn check_root_allows_attach() {
+    let root = Path::new(CGROUP_ROOT);
+    let (ids, flags) = kernel::query(root, ATTACH_SOCK_OPS)
+        .unwrap_or_else(|e| panic!("prog_query {CGROUP_ROOT} sockops: {e}"));
+    if ids.is_empty() || flags & F_ALLOW_MULTI != 0 {
+        return;
+    }
+    let id = ids[0];
+    let name = rawbpf_syscalls::fd_by_id(IdKind::Prog, id)
+        .and_then(|fd| rawbpf_syscalls::prog_info(fd.as_fd()))
+        .map(|i| i.name)
+        .unwrap_or_else(|e| format!("<{e}>"));
+    let mode = if flags == 0 {
+        "flags 0 (single)".to_string()
+    } else {
+        format!("flags {flags} (override)")
+    };
+    panic!(
+        "the root cgroup {CGROUP_ROOT} has program {id} ({name}) attached with {mode} \
+         (probably from the README's main command); the kernel refuses attaches below it \
+         or they would not see the tests' programs. Run `rawbpf detach` (or \
+         `rawbpf detach --prog-id {id}`) first."
+    );
+}

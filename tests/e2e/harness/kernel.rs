@@ -1,0 +1,231 @@
+//! The kernel as the tests see it: the availability check and read-only inspection through
+//! `rawbpf_syscalls`, independent of the CLI under test.
+
+use std::ffi::CString;
+use std::fs::File;
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
+use std::sync::Mutex;
+
+use nix::sys::statfs::{BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC, statfs};
+use rawbpf_syscalls::{IdKind, MapInfo, ProgInfo};
+
+/// The cgroup v2 hierarchy the tests create their cgroups under.
+pub const CGROUP_ROOT: &str = "/sys/fs/cgroup/unified";
+/// Where bpffs is (or gets) mounted.
+pub const BPFFS: &str = "/sys/fs/bpf";
+
+/// `BPF_CGROUP_SOCK_OPS`.
+pub const ATTACH_SOCK_OPS: u32 = 3;
+/// `BPF_PROG_TYPE_SOCK_OPS`.
+pub const PROG_TYPE_SOCK_OPS: u32 = 13;
+/// `BPF_MAP_TYPE_SOCKHASH`.
+pub const MAP_TYPE_SOCKHASH: u32 = 18;
+/// `BPF_F_ALLOW_MULTI`.
+pub const F_ALLOW_MULTI: u32 = 2;
+
+/// Every cgroup attach type of `enum bpf_attach_type` (`PROG_QUERY` on a cgroup accepts
+/// these); types a kernel does not know are skipped by the callers.
+pub const CGROUP_ATTACH_TYPES: &[u32] = &[
+    0, 1, 2, 3, 6, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 29, 30, 31, 32, 34, 49, 50,
+    51, 52, 53,
+];
+
+/// Serialises the bpffs mount between test threads.
+static MOUNT_LOCK: Mutex<()> = Mutex::new(());
+
+/// Checks that the kernel side of the tests can run: root, a working bpf(2), cgroup v2 at
+/// [`CGROUP_ROOT`], bpffs at [`BPFFS`] (mounted here when missing).
+///
+/// Returns `false` (after printing `SKIPPED: <reason>`) only when `RAWBPF_SKIP_KERNEL_TESTS=1`
+/// is set; otherwise an unavailable kernel is a test failure with the reason.
+pub fn require_kernel(test: &str) -> bool {
+    match kernel_unavailable() {
+        None => true,
+        Some(reason) => {
+            if std::env::var("RAWBPF_SKIP_KERNEL_TESTS").as_deref() == Ok("1") {
+                println!("SKIPPED: {test}: {reason} (RAWBPF_SKIP_KERNEL_TESTS=1)");
+                false
+            } else {
+                panic!(
+                    "{test}: the kernel tests cannot run: {reason}. \
+                     Set RAWBPF_SKIP_KERNEL_TESTS=1 to skip them explicitly."
+                )
+            }
+        }
+    }
+}
+
+/// Why the kernel tests cannot run, or `None` when they can.
+fn kernel_unavailable() -> Option<String> {
+    if !nix::unistd::geteuid().is_root() {
+        return Some("not running as root".into());
+    }
+    if let Err(e) = rawbpf_syscalls::next_id(IdKind::Map, 0) {
+        return Some(format!("bpf(2) does not work here: {e}"));
+    }
+    match statfs(CGROUP_ROOT) {
+        Ok(s) if s.filesystem_type() == CGROUP2_SUPER_MAGIC => {}
+        Ok(_) => return Some(format!("{CGROUP_ROOT} is not a cgroup2 mount")),
+        Err(e) => return Some(format!("{CGROUP_ROOT}: {e}")),
+    }
+    let _guard = MOUNT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
+    match statfs(BPFFS) {
+        Ok(s) if s.filesystem_type() == BPF_FS_MAGIC => None,
+        Ok(_) => nix::mount::mount(
+            Some("bpf"),
+            BPFFS,
+            Some("bpf"),
+            nix::mount::MsFlags::empty(),
+            None::<&str>,
+        )
+        .err()
+        .map(|e| format!("mount -t bpf bpf {BPFFS}: {e}")),
+        Err(e) => Some(format!("{BPFFS}: {e}")),
+    }
+}
+
+fn cstring(path: &Path) -> CString {
+    CString::new(path.as_os_str().as_bytes()).unwrap()
+}
+
+/// `BPF_PROG_QUERY`: the programs attached directly to `cgroup` for `attach_type`, and the
+/// cgroup's attach flags for that type.
+pub fn query(cgroup: &Path, attach_type: u32) -> rawbpf_syscalls::Result<(Vec<u32>, u32)> {
+    let dir = File::open(cgroup).unwrap_or_else(|e| panic!("open {}: {e}", cgroup.display()));
+    let q = rawbpf_syscalls::prog_query(dir.as_fd(), attach_type)?;
+    Ok((q.prog_ids.iter().map(|p| p.0).collect(), q.attach_flags))
+}
+
+/// The programs attached directly to `cgroup` for `attach_type` (`BPF_PROG_QUERY`).
+pub fn attached_prog_ids(cgroup: &Path, attach_type: u32) -> Vec<u32> {
+    query(cgroup, attach_type)
+        .unwrap_or_else(|e| panic!("prog_query {} type {attach_type}: {e}", cgroup.display()))
+        .0
+}
+
+/// The one sockops program attached to `cgroup`; panics unless there is exactly one.
+pub fn the_sockops_prog(cgroup: &Path) -> u32 {
+    let ids = attached_prog_ids(cgroup, ATTACH_SOCK_OPS);
+    assert_eq!(
+        ids.len(),
+        1,
+        "expected exactly one sockops program on {}, the kernel has {ids:?}",
+        cgroup.display()
+    );
+    ids[0]
+}
+
+/// `BPF_PROG_GET_FD_BY_ID` + `BPF_OBJ_GET_INFO_BY_FD`.
+pub fn prog_info(id: u32) -> ProgInfo {
+    let fd = rawbpf_syscalls::fd_by_id(IdKind::Prog, id)
+        .unwrap_or_else(|e| panic!("prog fd_by_id {id}: {e}"));
+    rawbpf_syscalls::prog_info(fd.as_fd()).unwrap_or_else(|e| panic!("prog_info {id}: {e}"))
+}
+
+/// The map ids a program uses, sorted.
+pub fn prog_map_ids(id: u32) -> Vec<u32> {
+    let mut ids: Vec<u32> = prog_info(id).map_ids.iter().map(|m| m.0).collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// `BPF_MAP_GET_FD_BY_ID` + `BPF_OBJ_GET_INFO_BY_FD`; `None` when the id is not live.
+pub fn map_info(id: u32) -> Option<MapInfo> {
+    match rawbpf_syscalls::fd_by_id(IdKind::Map, id) {
+        Ok(fd) => Some(
+            rawbpf_syscalls::map_info(fd.as_fd()).unwrap_or_else(|e| panic!("map_info {id}: {e}")),
+        ),
+        Err(e) if e.is_enoent() => None,
+        Err(e) => panic!("map fd_by_id {id}: {e}"),
+    }
+}
+
+/// The sockhash map among a program's maps (the `sock_ops_map`).
+pub fn prog_sockhash_id(prog: u32) -> u32 {
+    let ids = prog_map_ids(prog);
+    let found: Vec<u32> = ids
+        .iter()
+        .copied()
+        .filter(|&m| map_info(m).is_some_and(|i| i.map_type == MAP_TYPE_SOCKHASH))
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "program {prog} uses maps {ids:?}; sockhash maps among them: {found:?}"
+    );
+    found[0]
+}
+
+/// `BPF_OBJ_GET` on a pin + `BPF_OBJ_GET_INFO_BY_FD`: the pinned map's id, `None` when there
+/// is no pin at `path`.
+pub fn pinned_map_id(path: &Path) -> Option<u32> {
+    match rawbpf_syscalls::obj_get(&cstring(path)) {
+        Ok(fd) => Some(
+            rawbpf_syscalls::map_info(fd.as_fd())
+                .unwrap_or_else(|e| panic!("map_info of pin {}: {e}", path.display()))
+                .id
+                .0,
+        ),
+        Err(e) if e.is_enoent() => None,
+        Err(e) => panic!("obj_get {}: {e}", path.display()),
+    }
+}
+
+/// Every entry of map `id` as (key bytes, value bytes), via `BPF_MAP_GET_NEXT_KEY` and
+/// `BPF_MAP_LOOKUP_ELEM` (for a sockhash the value read from user space is the socket
+/// cookie).
+pub fn map_entries(id: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let fd = rawbpf_syscalls::fd_by_id(IdKind::Map, id)
+        .unwrap_or_else(|e| panic!("map fd_by_id {id}: {e}"));
+    let info =
+        rawbpf_syscalls::map_info(fd.as_fd()).unwrap_or_else(|e| panic!("map_info {id}: {e}"));
+    let mut out = Vec::new();
+    let mut key: Option<Vec<u8>> = None;
+    loop {
+        let mut next = vec![0u8; info.key_size as usize];
+        let more = rawbpf_syscalls::map_get_next_key(fd.as_fd(), key.as_deref(), &mut next)
+            .unwrap_or_else(|e| panic!("map_get_next_key on map {id}: {e}"));
+        if !more {
+            break;
+        }
+        let mut value = vec![0u8; info.value_size as usize];
+        // An entry deleted between the two calls is skipped.
+        if rawbpf_syscalls::map_lookup_elem(fd.as_fd(), &next, &mut value)
+            .unwrap_or_else(|e| panic!("map_lookup_elem on map {id}: {e}"))
+        {
+            out.push((next.clone(), value));
+        }
+        key = Some(next);
+    }
+    out
+}
+
+/// Every live map id (`BPF_MAP_GET_NEXT_ID`).
+pub fn live_map_ids() -> Vec<u32> {
+    rawbpf_syscalls::ids(IdKind::Map)
+        .map(|r| r.unwrap_or_else(|e| panic!("map id iteration: {e}")))
+        .collect()
+}
+
+/// The live maps whose kernel name is `name` (other tests' maps included: compare ids).
+pub fn live_map_ids_named(name: &str) -> Vec<u32> {
+    live_map_ids()
+        .into_iter()
+        .filter(|&id| map_info(id).is_some_and(|i| i.name == name))
+        .collect()
+}
+
+/// Polls `check` (every 20 ms, at most ~5 s) until it returns `Some`; `None` if it never
+/// does. For kernel state that settles asynchronously (RCU-deferred frees): the caller
+/// asserts the state, not a duration.
+pub fn poll<T>(mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    for _ in 0..250 {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    check()
+}

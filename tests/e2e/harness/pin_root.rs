@@ -1,0 +1,58 @@
+//! `TestPinRoot`: a pin root under bpffs owned by one test, removed recursively on Drop.
+
+use std::path::{Path, PathBuf};
+
+use super::kernel::BPFFS;
+use super::unique_name;
+
+/// `/sys/fs/bpf/rawbpf-test-<pid>-<name>-<n>`. Not created here: rawbpf creates it.
+pub struct TestPinRoot {
+    path: PathBuf,
+}
+
+impl TestPinRoot {
+    pub fn new(test: &str) -> TestPinRoot {
+        TestPinRoot {
+            path: Path::new(BPFFS).join(unique_name(test)),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// `<pin root>/<name>`.
+    pub fn join(&self, name: &str) -> PathBuf {
+        self.path.join(name)
+    }
+
+    /// Every path under the pin root (recursively, sorted); empty when it does not exist.
+    pub fn contents(&self) -> Vec<PathBuf> {
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            let Ok(rd) = std::fs::read_dir(dir) else {
+                return;
+            };
+            for e in rd.flatten() {
+                let p = e.path();
+                out.push(p.clone());
+                if e.file_type().is_ok_and(|t| t.is_dir()) {
+                    walk(&p, out);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.path, &mut out);
+        out.sort();
+        out
+    }
+}
+
+impl Drop for TestPinRoot {
+    fn drop(&mut self) {
+        match std::fs::remove_dir_all(&self.path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => eprintln!("cleanup: rm -r {}: {e}", self.path.display()),
+        }
+    }
+}
