@@ -8,7 +8,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use rawbpf_syscalls::IdKind;
 
-use super::kernel::{self, ATTACH_SOCK_OPS, CGROUP_ATTACH_TYPES, CGROUP_ROOT, F_ALLOW_MULTI};
+use super::kernel::{self, ATTACH_SOCK_OPS, CGROUP_ATTACH_TYPES, CGROUP_ROOT};
 use super::unique_name;
 
 /// `/sys/fs/cgroup/unified/rawbpf-test-<pid>-<name>-<n>`. Drop detaches every program attached
@@ -85,14 +85,14 @@ impl Drop for TestCgroup {
     }
 }
 
-/// Panics when the root cgroup has a sockops program attached without `BPF_F_ALLOW_MULTI`:
-/// with flags 0 the kernel refuses every sockops attach below it, and a test would fail for a
-/// reason that is not the loader's.
+/// Panics when the root cgroup has a sockops program attached with flags 0: the kernel then
+/// refuses (EPERM) every sockops attach below it, and a test would fail for a reason that is
+/// not the loader's. `BPF_F_ALLOW_MULTI` and `BPF_F_ALLOW_OVERRIDE` both let children attach.
 fn check_root_allows_attach() {
     let root = Path::new(CGROUP_ROOT);
     let (ids, flags) = kernel::query(root, ATTACH_SOCK_OPS)
         .unwrap_or_else(|e| panic!("prog_query {CGROUP_ROOT} sockops: {e}"));
-    if ids.is_empty() || flags & F_ALLOW_MULTI != 0 {
+    if ids.is_empty() || flags != 0 {
         return;
     }
     let id = ids[0];
@@ -100,15 +100,10 @@ fn check_root_allows_attach() {
         .and_then(|fd| rawbpf_syscalls::prog_info(fd.as_fd()))
         .map(|i| i.name)
         .unwrap_or_else(|e| format!("<{e}>"));
-    let mode = if flags == 0 {
-        "flags 0 (single)".to_string()
-    } else {
-        format!("flags {flags} (override)")
-    };
     panic!(
-        "the root cgroup {CGROUP_ROOT} has program {id} ({name}) attached with {mode} \
-         (probably from the README's main command); the kernel refuses attaches below it \
-         or they would not see the tests' programs. Run `rawbpf detach` (or \
-         `rawbpf detach --prog-id {id}`) first."
+        "the root cgroup {CGROUP_ROOT} has sockops program {id} ({name}) attached with flags 0 \
+         (single mode, e.g. from `rawbpf load --attach-mode single` or another loader); the \
+         kernel refuses every sockops attach below it, so these tests cannot run. Detach it \
+         first: `rawbpf detach` if rawbpf attached it, else `rawbpf detach --prog-id {id}`."
     );
 }
