@@ -347,6 +347,15 @@ impl Linker<'_, '_, '_> {
             } else if let Some(rel) = rel {
                 match rel.r_type {
                     R_BPF_64_64 => self.ld_imm64(&func, j, pos, insn, &rel)?,
+                    R_BPF_64_32 if self.code.elf.symbol(rel.symbol).is_some_and(|s| s.section.is_none()) => {
+                        // A kfunc call against an extern (`__ksym`): needs kernel BTF ids.
+                        return Err(Error::UnsupportedRelocation {
+                            section: self.code.elf.section_name(func.section).to_owned(),
+                            offset: rel.offset,
+                            r_type: rel.r_type,
+                            symbol: symbol_label(self.code.elf, rel.symbol),
+                        });
+                    }
                     R_BPF_64_32 => {
                         return Err(reloc_error(
                             self.code.elf,
@@ -383,6 +392,15 @@ impl Linker<'_, '_, '_> {
                     )));
                 }
                 let sym = elf.symbol(rel.symbol).ok_or_else(|| reloc_error(elf, func.section, &rel, "no such symbol"))?;
+                if sym.section.is_none() {
+                    // A kfunc (`__ksym` extern): resolving it needs kernel BTF ids.
+                    return Err(Error::UnsupportedRelocation {
+                        section: elf.section_name(func.section).to_owned(),
+                        offset: rel.offset,
+                        r_type: rel.r_type,
+                        symbol: symbol_label(elf, rel.symbol),
+                    });
+                }
                 let Some(section) = sym.section.filter(|s| elf.sections.get(*s).is_some_and(|s| s.is_executable())) else {
                     return Err(reloc_error(elf, func.section, &rel, "call target is not in a code section"));
                 };

@@ -192,3 +192,18 @@ fn map_in_map_and_prog_array_initialisers() {
     assert_eq!(entry.relocations, [map_fd(5, "outer"), map_fd(11, "jumps")]);
     assert_eq!(func_names(&obj, entry), [(0, "entry".into())]);
 }
+
+#[test]
+fn externs_are_refused_naming_the_symbol() {
+    for (file, r_type, symbol) in [
+        ("externs_kfunc.o", 10, "bpf_rcu_read_lock"),
+        ("externs_kconfig.o", 1, "LINUX_KERNEL_VERSION"),
+    ] {
+        match Object::parse(&fixture(file)) {
+            Err(rawbpf_elf::Error::UnsupportedRelocation { section, offset, r_type: t, symbol: s }) => {
+                assert_eq!((section.as_str(), offset, t, s.as_str()), ("tc", 0, r_type, symbol), "{file}");
+            }
+            other => panic!("{file}: {other:?}"),
+        }
+    }
+}
