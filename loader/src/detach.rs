@@ -13,7 +13,7 @@ use crate::cgroup::{Cgroup, DEFAULT_CGROUP};
 use crate::error::{Error, OtherProgram, Result, bpf_err, io_err};
 use crate::load::DEFAULT_PIN_ROOT;
 use crate::report::{DetachReport, DetachedProgram};
-use crate::{inspect, pin_root, records};
+use crate::{inspect, lock, pin_root, records};
 
 /// What `detach` does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -76,6 +76,13 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
         .transpose()?;
     let cgroup = Cgroup::open(&opts.cgroup)?;
     let pin_root = existing_pin_root(&opts.pin_root)?;
+    // Serialised with loads on the same pin root (see `lock`); released on return.
+    let _lock = match pin_root {
+        Some(root) => lock::acquire(root, false)?,
+        None => None,
+    };
+    // The pin root may have been removed while we waited for the lock.
+    let pin_root = pin_root.filter(|r| r.exists());
 
     let detached = match opts.prog_id {
         Some(id) => detach_by_id(&cgroup, pin_root, id)?,
@@ -108,7 +115,7 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
 }
 
 /// Detaches the programs recorded for this cgroup (only `obj`'s, when given) and removes
-/// their records, stale ones included.
+/// their records, stale ones and pending ones (of a run that died mid-attach) included.
 fn detach_recorded(
     cgroup: &Cgroup,
     pin_root: Option<&Path>,
@@ -252,8 +259,8 @@ fn unpin(root: &Path, obj: Option<&Object>) -> Result<Vec<String>> {
     Ok(out)
 }
 
-/// Removes `tmp-<pid>-*` records left by a rawbpf that died between pin and rename (its pid
-/// no longer exists), so that the directory can become empty.
+/// Removes `tmp-<pid>-*` records left by an older rawbpf that died between pin and rename
+/// (its pid no longer exists), so that the directory can become empty.
 fn remove_stale_temp_records(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;

@@ -104,8 +104,11 @@ pub enum Error {
     #[error("unsupported object: {what}")]
     Unsupported { what: String },
 
-    #[error("map {map}: invalid pin name: {reason}")]
+    #[error("map {map:?}: invalid name: {reason}")]
     InvalidMapName { map: String, reason: String },
+
+    #[error("program {program:?}: invalid name: {reason}")]
+    InvalidProgName { program: String, reason: String },
 
     #[error("program {program}: instruction {insn}: {reason}")]
     Relocation {
@@ -134,6 +137,14 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("{what} {}: permission denied; run rawbpf as root (it needs CAP_BPF+CAP_NET_ADMIN and write access to the pin root)", path.display())]
+    NoPermission {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+
     #[error("{what}: needs root or CAP_BPF+CAP_NET_ADMIN")]
     Privileges {
         what: String,
@@ -156,21 +167,21 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("map {map}: the map pinned at {} differs from the object's definition ({}); remove the pin (`rawbpf detach --unpin`, or rm {}) to recreate it, or fix the object", path.display(), join_mismatches(mismatches), path.display())]
+    #[error("map {map}: the map pinned at {} differs from the object's definition ({}); nothing was changed. Fix the object, remove the pin (rm {}) to recreate it, or load with --replace-incompatible to replace it (its contents are lost)", path.display(), join_mismatches(mismatches), path.display())]
     PinnedMapConflict {
         map: String,
         path: PathBuf,
         mismatches: Vec<Mismatch>,
     },
 
-    #[error("map {map}: {} is pinned but is not a map ({kind}); remove it or use another --pin-root", path.display())]
+    #[error("map {map}: {} is {kind}, not a pinned map; nothing was changed (rawbpf never replaces it). Remove it or use another --pin-root", path.display())]
     PinnedNotMap {
         map: String,
         path: PathBuf,
         kind: String,
     },
 
-    #[error("map {map}: another loader pinned {} while this one was loading; run the load again to reuse it", path.display())]
+    #[error("map {map}: another program kept pinning {} while rawbpf was loading (rawbpf serialises its own loads; is another tool pinning there?); nothing was changed. Run the load again", path.display())]
     PinRace { map: String, path: PathBuf },
 
     #[error(
@@ -198,6 +209,12 @@ pub enum Error {
         others: Vec<OtherProgram>,
     },
 
+    #[error("no map {what}{hint}")]
+    MapNotFound { what: String, hint: String },
+
+    #[error("{} is not a map (it is a {kind})", path.display())]
+    NotAMap { path: PathBuf, kind: String },
+
     #[error("program {id} is not attached to cgroup {}{}", cgroup.display(), others_hint(cgroup, others))]
     ProgNotAttached {
         id: u32,
@@ -210,26 +227,68 @@ impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
         match self {
-            Error::ReadObject { .. }
-            | Error::Bpf { .. }
+            Error::Bpf { .. }
             | Error::Io { .. }
-            | Error::PinRace { .. } => ExitCode::Other,
-            Error::Object { .. }
+            | Error::PinRace { .. }
+            | Error::MapNotFound { .. }
+            | Error::NotAMap { .. } => ExitCode::Other,
+            Error::ReadObject { .. }
+            | Error::Object { .. }
             | Error::BigEndian { .. }
             | Error::Unsupported { .. }
             | Error::InvalidMapName { .. }
+            | Error::InvalidProgName { .. }
             | Error::Relocation { .. } => ExitCode::InvalidObject,
             Error::BpffsNotMounted { .. }
             | Error::MountBpffs { .. }
             | Error::NotCgroup2 { .. }
             | Error::OpenCgroup { .. }
             | Error::Privileges { .. }
+            | Error::NoPermission { .. }
             | Error::AttachRefused { .. } => ExitCode::Environment,
             Error::PinnedMapConflict { .. } | Error::PinnedNotMap { .. } => ExitCode::MapConflict,
             Error::Verifier { .. } => ExitCode::Verifier,
             Error::NothingAttached { .. } | Error::ProgNotAttached { .. } => {
                 ExitCode::NothingAttached
             }
+        }
+    }
+
+    /// What to do about this error, when the message itself does not say it; the CLI
+    /// appends it to the one-line message.
+    pub fn hint(&self) -> Option<&'static str> {
+        use std::io::ErrorKind as K;
+        match self {
+            Error::ReadObject { source, .. } => Some(match source.kind() {
+                K::NotFound => "check the path of the object file",
+                K::PermissionDenied => "make the object file readable for this user",
+                K::IsADirectory => "pass an object file (.o), not a directory",
+                _ => "pass a readable BPF object file",
+            }),
+            Error::Object { source, .. } => Some(match source {
+                rawbpf_elf::Error::NotElf(_)
+                | rawbpf_elf::Error::NotBpf { .. }
+                | rawbpf_elf::Error::Not64Bit => {
+                    "pass a BPF object built with `clang -target bpf -O2 -g -c prog.c`"
+                }
+                _ => "the file is damaged or was not produced by clang/LLVM for BPF; rebuild it",
+            }),
+            Error::OpenCgroup { source, .. } => Some(match source.kind() {
+                K::NotFound => {
+                    "pass an existing cgroup v2 directory with --cgroup (create one with mkdir \
+                     under the cgroup2 mount)"
+                }
+                K::PermissionDenied => "run rawbpf as root",
+                _ => "pass a cgroup v2 directory with --cgroup",
+            }),
+            Error::NotCgroup2 { .. } => Some(
+                "pass a directory of the cgroup v2 hierarchy with --cgroup (`mount -t cgroup2 \
+                 none /sys/fs/cgroup/unified` if none is mounted)",
+            ),
+            Error::Io { source, .. } if source.kind() == K::PermissionDenied => {
+                Some("run rawbpf as root")
+            }
+            _ => None,
         }
     }
 

@@ -5,20 +5,51 @@ use std::path::Path;
 use rawbpf_elf::{DataKind, Endian, MapSource, Object, Pinning, Relocation};
 
 use crate::error::{Error, Result};
+use crate::{pin_root, records};
 use crate::report::{
     InspectBtf, InspectData, InspectMap, InspectProgram, InspectRelocation, InspectReport,
 };
 
-/// Reads and parses an object file.
+/// Reads and parses an object file, and checks that every map and program name can be used
+/// as a file name under the pin root (a hostile name never reaches a path).
 pub fn read_object(path: &Path) -> Result<Object> {
     let bytes = std::fs::read(path).map_err(|source| Error::ReadObject {
         path: path.to_path_buf(),
         source,
     })?;
-    Object::parse(&bytes).map_err(|source| Error::Object {
+    let obj = Object::parse(&bytes).map_err(|source| Error::Object {
         path: path.to_path_buf(),
         source,
-    })
+    })?;
+    validate_names(&obj)?;
+    Ok(obj)
+}
+
+/// Every map name must be a file name (bpffs rules for pinned maps); every program name
+/// must fit an attach record's file name.
+pub fn validate_names(obj: &Object) -> Result<()> {
+    for m in &obj.maps {
+        if m.pinning == Pinning::ByName {
+            pin_root::validate_pin_name(&m.name)?;
+        } else if let Some(reason) = pin_root::name_problem(&m.name) {
+            return Err(Error::InvalidMapName {
+                map: m.name.clone(),
+                reason: reason.to_string(),
+            });
+        }
+        if let Some(inner) = &m.inner
+            && let Some(reason) = pin_root::name_problem(&inner.name)
+        {
+            return Err(Error::InvalidMapName {
+                map: inner.name.clone(),
+                reason: reason.to_string(),
+            });
+        }
+    }
+    for p in &obj.programs {
+        records::validate_program_name(&p.name)?;
+    }
+    Ok(())
 }
 
 /// Parses `path` and describes it.

@@ -241,9 +241,9 @@ fn sk_msg_attaches_to_the_shared_pinned_map() {
 
 /// Runs `load` with a failure injected at `step`.
 fn load_failing_at(opts: &LoadOptions, step: &'static str) -> Error {
-    crate::load::FAIL_AT.with(|f| f.set(Some(step)));
+    crate::test_hook::FAIL_AT.with(|f| f.set(Some(step)));
     let r = crate::load(opts);
-    crate::load::FAIL_AT.with(|f| f.set(None));
+    crate::test_hook::FAIL_AT.with(|f| f.set(None));
     r.unwrap_err()
 }
 

@@ -1,14 +1,19 @@
-//! `load`: the orchestration. Order (see `docs/architecture.md`):
-//! parse → check cgroup and pin root → BTF → maps (reuse or create, no pins yet) → internal
-//! maps → relocate → load every program → attach → pin new maps → write attach records →
-//! report. When a step fails, everything this run did is undone: attach records restored,
-//! new pins removed, attachments reverted (a replaced program put back), fds dropped. A
-//! failed program load therefore leaves the previously attached program and the pinned
-//! maps exactly as they were.
+//! `load`: the orchestration. Order (see `docs/architecture.md`, `docs/guarantees.md`):
+//! parse → check cgroup and pin root → lock the pin root → BTF → maps (reuse or create, no
+//! pins yet) → internal maps → relocate → load every program → initial map values → pin new
+//! maps → per program: pending attach record, attach, final record → report.
+//!
+//! Every step that changes shared state pushes its undo onto a log; when a later step
+//! fails, the log is replayed backwards: records restored, attachments reverted (a replaced
+//! program put back), new pins removed (a replaced incompatible pin restored), created
+//! directories removed, fds dropped. A failed load therefore leaves the previously attached
+//! program and the pinned maps exactly as they were. The order is also crash-safe: a map is
+//! pinned only once complete, and a program is pinned as an attach record before it is
+//! attached, so a SIGKILL at any point leaves nothing the next run cannot find.
 
 use std::collections::HashMap;
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rawbpf_elf::{Endian, MapDef, MapType, Object, ProgType, Program};
@@ -18,7 +23,9 @@ use crate::attach::{self, AttachMode, Replaced};
 use crate::cgroup::{Cgroup, DEFAULT_CGROUP};
 use crate::error::{Error, Result, bpf_err};
 use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus};
-use crate::{attach_type, btf, data, inspect, maps, pin_root, program, records, relocate};
+use crate::{
+    attach_type, btf, data, inspect, lock, maps, pin_root, program, records, relocate, test_hook,
+};
 
 /// Default `--pin-root`.
 pub const DEFAULT_PIN_ROOT: &str = "/sys/fs/bpf/rawbpf";
@@ -38,6 +45,9 @@ pub struct LoadOptions {
     pub attach_mode: AttachMode,
     /// Ask for the verifier log on success too and put it in the report.
     pub verbose: bool,
+    /// Replace a pinned map that differs from the object's definition (its contents are
+    /// lost) instead of failing (`--replace-incompatible`).
+    pub replace_incompatible: bool,
 }
 
 impl LoadOptions {
@@ -52,6 +62,7 @@ impl LoadOptions {
             attach: true,
             attach_mode: AttachMode::Multi,
             verbose: false,
+            replace_incompatible: false,
         }
     }
 }
@@ -125,6 +136,11 @@ struct MapHandle {
     fd: OwnedFd,
     info: sys::MapInfo,
     reused: bool,
+    /// Created to replace an incompatible pin (`--replace-incompatible`): that map's fd,
+    /// until the new map is pinned (then the undo log holds it).
+    replaces: Option<OwnedFd>,
+    /// Created to replace an incompatible pin.
+    recreated: bool,
     /// Where to pin (created maps) or where it was found (reused maps).
     pin_path: Option<PathBuf>,
     pinned: bool,
@@ -145,8 +161,6 @@ struct Attachment {
     target: AttachTarget,
     attach_type: u32,
     replaced: Option<Replaced>,
-    /// A record of the replaced program existed (and is restored on rollback).
-    had_record: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -155,7 +169,37 @@ enum AttachTarget {
     Map(usize),
 }
 
-/// Everything a load holds; dropping it closes every fd.
+/// How far a cgroup attachment got: its pending record pinned, the program attached, the
+/// record renamed to its final name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Pending,
+    Attached,
+    Committed,
+}
+
+/// One undoable change to shared state, in the order it was made.
+#[derive(Debug)]
+enum Undo {
+    /// A directory this run created (removed when empty).
+    Dir(PathBuf),
+    /// A map pin this run created; `restore` is the incompatible map it replaced.
+    Pin {
+        path: PathBuf,
+        restore: Option<OwnedFd>,
+    },
+    /// A cgroup attachment (index into `attachments`) and its records.
+    Cgroup {
+        att: usize,
+        pending: PathBuf,
+        record: PathBuf,
+        stage: Stage,
+    },
+    /// An attachment to a sockmap/sockhash (index into `attachments`).
+    MapAttach(usize),
+}
+
+/// Everything a load holds; dropping it closes every fd (and releases the lock, last).
 #[derive(Debug, Default)]
 struct State {
     cgroup: Option<Cgroup>,
@@ -163,71 +207,120 @@ struct State {
     maps: Vec<MapHandle>,
     progs: Vec<ProgHandle>,
     attachments: Vec<Attachment>,
-    /// Map pins made by this run.
-    pins: Vec<PathBuf>,
-    /// Attach records written by this run (index into `attachments`, path).
-    records: Vec<(usize, PathBuf)>,
-    /// Directories this run created (removed on rollback when empty), deepest last.
-    dirs: Vec<PathBuf>,
+    undo: Vec<Undo>,
+    lock: Option<lock::PinRootLock>,
 }
 
 impl State {
-    /// Undoes everything, best effort, in reverse order.
+    /// Undoes everything, best effort, newest first. Runs under the pin root lock.
     fn rollback(&mut self) {
-        for (idx, path) in self.records.drain(..).rev() {
-            let _ = std::fs::remove_file(&path);
-            if let Some(a) = self.attachments.get(idx)
-                && a.had_record
-                && let Some(old) = &a.replaced
-                && let Ok(c) = pin_root::c_path(&path)
-            {
-                let _ = sys::obj_pin(old.fd.as_fd(), &c);
+        while let Some(u) = self.undo.pop() {
+            match u {
+                Undo::Dir(d) => {
+                    pin_root::remove_dir_if_empty(&d);
+                }
+                Undo::Pin { path, restore } => {
+                    let _ = std::fs::remove_file(&path);
+                    if let (Some(old), Ok(c)) = (restore, pin_root::c_path(&path)) {
+                        let _ = sys::obj_pin(old.as_fd(), &c);
+                    }
+                }
+                Undo::Cgroup {
+                    att,
+                    pending,
+                    record,
+                    stage,
+                } => self.undo_cgroup(att, &pending, &record, stage),
+                Undo::MapAttach(att) => self.undo_map_attach(att),
             }
         }
-        for path in self.pins.drain(..).rev() {
-            let _ = std::fs::remove_file(&path);
+    }
+
+    /// Reverts a cgroup attachment so that, at every instant, each program attached by
+    /// rawbpf is still pinned by a record (a crash during rollback loses nothing either).
+    fn undo_cgroup(&self, att: usize, pending: &Path, record: &Path, stage: Stage) {
+        let Some(a) = self.attachments.get(att) else {
+            let _ = std::fs::remove_file(pending);
+            return;
+        };
+        let old = a.replaced.as_ref();
+        if stage == Stage::Committed
+            && let (Some(old), Ok(c)) = (old, pin_root::c_path(pending))
+        {
+            // The old program gets its record back (as pending) before it is reattached.
+            let _ = std::fs::remove_file(pending);
+            let _ = sys::obj_pin(old.fd.as_fd(), &c);
         }
-        for a in self.attachments.drain(..).rev() {
-            let Some(prog) = self.progs.get(a.prog) else {
-                continue;
-            };
-            let _ = match (&a.target, &self.cgroup) {
-                (AttachTarget::Cgroup(mode), Some(cg)) => attach::undo_cgroup(
-                    cg,
-                    prog.fd.as_fd(),
-                    a.attach_type,
-                    *mode,
-                    a.replaced.as_ref(),
-                ),
-                (AttachTarget::Map(m), _) => match self.maps.get(*m) {
-                    Some(map) => attach::undo_map(
-                        map.fd.as_fd(),
-                        prog.fd.as_fd(),
-                        a.attach_type,
-                        a.replaced.as_ref(),
-                    ),
-                    None => Ok(()),
-                },
-                _ => Ok(()),
-            };
+        if stage != Stage::Pending {
+            self.revert_attach(a);
         }
-        for d in self.dirs.drain(..).rev() {
-            pin_root::remove_dir_if_empty(&d);
+        match (stage, old) {
+            (Stage::Committed, Some(_)) => {
+                let _ = std::fs::rename(pending, record);
+            }
+            (Stage::Committed, None) => {
+                let _ = std::fs::remove_file(record);
+            }
+            _ => {
+                let _ = std::fs::remove_file(pending);
+            }
+        }
+    }
+
+    fn revert_attach(&self, a: &Attachment) {
+        let Some(prog) = self.progs.get(a.prog) else {
+            return;
+        };
+        if let (AttachTarget::Cgroup(mode), Some(cg)) = (&a.target, &self.cgroup) {
+            let _ = attach::undo_cgroup(
+                cg,
+                prog.fd.as_fd(),
+                a.attach_type,
+                *mode,
+                a.replaced.as_ref(),
+            );
+        }
+    }
+
+    fn undo_map_attach(&self, att: usize) {
+        let Some(a) = self.attachments.get(att) else {
+            return;
+        };
+        if let (AttachTarget::Map(m), Some(prog)) = (&a.target, self.progs.get(a.prog))
+            && let Some(map) = self.maps.get(*m)
+        {
+            let _ = attach::undo_map(
+                map.fd.as_fd(),
+                prog.fd.as_fd(),
+                a.attach_type,
+                a.replaced.as_ref(),
+            );
         }
     }
 }
+
+/// How often a load starts over after another program pinned a map under it (rawbpf's own
+/// loads are serialised by the pin root lock; this covers other tools).
+const PIN_RACE_RETRIES: usize = 3;
 
 /// Loads `opts.object`: maps, programs, attachments and pins. On error nothing this call
 /// did remains, and no fd stays open after it returns.
 pub fn load(opts: &LoadOptions) -> Result<LoadReport> {
     let obj = inspect::read_object(&opts.object)?;
-    let mut st = State::default();
-    let mut warnings = Vec::new();
-    match run(opts, &obj, &mut st, &mut warnings) {
-        Ok(report) => Ok(report),
-        Err(e) => {
-            st.rollback();
-            Err(e)
+    let mut attempt = 0;
+    loop {
+        let mut st = State::default();
+        let mut warnings = Vec::new();
+        match run(opts, &obj, &mut st, &mut warnings) {
+            Ok(report) => return Ok(report),
+            Err(e) => {
+                st.rollback();
+                drop(st);
+                attempt += 1;
+                if !matches!(e, Error::PinRace { .. }) || attempt > PIN_RACE_RETRIES {
+                    return Err(e);
+                }
+            }
         }
     }
 }
@@ -274,29 +367,53 @@ fn run(
     if opts.mount_bpffs {
         pin_root::mount_bpffs()?;
     }
-    if any_cgroup || pin_paths.iter().any(Option::is_some) {
+    let shared = any_cgroup || pin_paths.iter().any(Option::is_some);
+    if shared {
         pin_root::check(&opts.pin_root)?;
     }
     if any_cgroup {
         st.cgroup = Some(Cgroup::open(&opts.cgroup)?);
     }
+    // One rawbpf at a time on this pin root: the pins and records read below stay true
+    // until this load is done.
+    if shared && let Some((held, created)) = lock::acquire(&opts.pin_root, true)? {
+        if created {
+            st.undo.push(Undo::Dir(opts.pin_root.clone()));
+        }
+        st.lock = Some(held);
+    }
+    test_hook::step("locked")?;
 
     st.btf = btf::load(obj, warnings)?;
     let btf_fd = st.btf.as_ref().map(|f| f.as_fd());
+    test_hook::step("btf_loaded")?;
 
-    // Object maps: reuse pins, create the rest (pinned at the end).
+    // Object maps: reuse compatible pins, create the rest (pinned once complete).
+    let obj_btf = obj.btf_for_kernel.as_ref().or(obj.btf.as_ref());
     for (def, pin_path) in obj.maps.iter().zip(pin_paths) {
         let found = match &pin_path {
-            Some(path) => maps::open_pinned(def, path)?,
-            None => None,
+            Some(path) => maps::open_pinned(def, path, obj_btf)?,
+            None => maps::Pinned::Absent,
         };
-        let (fd, info, reused) = match found {
-            Some((fd, info)) => (fd, info, true),
-            None => {
-                let fd = maps::create(def, btf_fd)?;
-                let info = sys::map_info(fd.as_fd())
-                    .map_err(bpf_err(format!("map {}: info", def.name)))?;
-                (fd, info, false)
+        let (fd, info, reused, replaces) = match found {
+            maps::Pinned::Compatible(fd, info) => (fd, info, true, None),
+            maps::Pinned::Incompatible {
+                fd: old,
+                mismatches,
+            } => {
+                if !opts.replace_incompatible {
+                    return Err(Error::PinnedMapConflict {
+                        map: def.name.clone(),
+                        path: pin_path.clone().unwrap_or_default(),
+                        mismatches,
+                    });
+                }
+                let (fd, info) = create_map(def, btf_fd)?;
+                (fd, info, false, Some(old))
+            }
+            maps::Pinned::Absent => {
+                let (fd, info) = create_map(def, btf_fd)?;
+                (fd, info, false, None)
             }
         };
         st.maps.push(MapHandle {
@@ -306,6 +423,8 @@ fn run(
             fd,
             info,
             reused,
+            recreated: replaces.is_some(),
+            replaces,
             pin_path,
             pinned: false,
         });
@@ -324,11 +443,14 @@ fn run(
                 fd,
                 info,
                 reused: false,
+                replaces: None,
+                recreated: false,
                 pin_path: None,
                 pinned: false,
             });
         }
     }
+    test_hook::step("maps_ready")?;
 
     // Relocate and load every program.
     let mut fds = relocate::Fds::default();
@@ -359,95 +481,71 @@ fn run(
             log: loaded.log,
         });
     }
+    test_hook::step("programs_loaded")?;
 
+    // New maps get their initial values, then their pins: a pin always names a complete map.
     fill_initial_values(obj, st)?;
-
-    // Attach.
-    for (i, (p, plan)) in obj.programs.iter().zip(&plans).enumerate() {
-        attach_one(opts, st, i, p, plan)?;
-    }
-
-    fail_point("after_attach")?;
-
-    // Pin new maps.
-    if st.maps.iter().any(|m| !m.reused && m.pin_path.is_some()) {
-        ensure_dir_tracked(st, &opts.pin_root)?;
-    }
     for i in 0..st.maps.len() {
         pin_map(st, i)?;
     }
+    test_hook::step("after_pin")?;
 
-    fail_point("after_pin")?;
-
-    // Attach records, last: each replaces the previous record atomically.
-    for i in 0..st.attachments.len() {
-        let a = &st.attachments[i];
-        let (AttachTarget::Cgroup(_), Some(cg)) = (&a.target, &st.cgroup) else {
-            continue;
-        };
-        let prog = a.prog;
-        let p = &obj.programs[prog];
-        pin_root::validate_pin_name(&p.name)?;
-        let path = records::path(&opts.pin_root, cg.inode, a.attach_type, &p.name);
-        ensure_dir_tracked(st, &opts.pin_root)?;
-        ensure_dir_tracked(st, &records::dir(&opts.pin_root))?;
-        records::write(st.progs[prog].fd.as_fd(), &path, &p.name)?;
-        st.records.push((i, path));
+    // Attach, each cgroup attachment bracketed by its pending and final record.
+    for (i, (p, plan)) in obj.programs.iter().zip(&plans).enumerate() {
+        attach_one(opts, st, i, p, plan)?;
     }
-
-    fail_point("after_records")?;
+    test_hook::step("after_records")?;
 
     Ok(report(opts, obj, &plans, st, std::mem::take(warnings)))
 }
 
-#[cfg(test)]
-thread_local! {
-    /// Test-only: the step at which [`fail_point`] injects a failure, to exercise rollback.
-    pub(crate) static FAIL_AT: std::cell::Cell<Option<&'static str>> = const { std::cell::Cell::new(None) };
-}
-
-/// Test-only failure injection between steps; a no-op in normal builds.
-fn fail_point(step: &'static str) -> Result<()> {
-    #[cfg(test)]
-    if FAIL_AT.with(std::cell::Cell::get) == Some(step) {
-        return Err(Error::Unsupported {
-            what: format!("injected failure at {step}"),
-        });
-    }
-    let _ = step;
-    Ok(())
+/// Creates an object map and reads back what the kernel made of it.
+fn create_map(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<(OwnedFd, sys::MapInfo)> {
+    let fd = maps::create(def, btf)?;
+    let info = sys::map_info(fd.as_fd()).map_err(bpf_err(format!("map {}: info", def.name)))?;
+    Ok((fd, info))
 }
 
 /// Creates `dir` if missing and remembers it for rollback.
 fn ensure_dir_tracked(st: &mut State, dir: &Path) -> Result<()> {
     if !dir.exists() {
         pin_root::ensure_dir(dir)?;
-        st.dirs.push(dir.to_path_buf());
+        st.undo.push(Undo::Dir(dir.to_path_buf()));
     }
     Ok(())
 }
 
-/// Pins a created map; on EEXIST another loader was faster.
+/// Pins a created map. A replaced incompatible pin is removed first (its map stays open for
+/// rollback); EEXIST means another program pinned there meanwhile, and the load starts over.
 fn pin_map(st: &mut State, i: usize) -> Result<()> {
-    let m = &st.maps[i];
+    let m = &mut st.maps[i];
     let (false, Some(path), Some(def)) = (m.reused, m.pin_path.clone(), m.def.as_ref()) else {
         return Ok(());
     };
+    let name = def.name.clone();
     let c = pin_root::c_path(&path)?;
-    match sys::obj_pin(m.fd.as_fd(), &c) {
-        Ok(()) => {}
-        Err(e) if e.errno == libc::EEXIST => {
-            maps::open_pinned(def, &path)?;
-            return Err(Error::PinRace {
-                map: def.name.clone(),
-                path,
-            });
-        }
-        Err(e) => return Err(bpf_err(format!("map {}: pin {}", def.name, path.display()))(e)),
+    let restore = m.replaces.take();
+    if restore.is_some() {
+        std::fs::remove_file(&path).map_err(crate::error::io_err("remove incompatible pin", &path))?;
     }
-    st.pins.push(path);
-    st.maps[i].pinned = true;
-    Ok(())
+    let pinned = sys::obj_pin(m.fd.as_fd(), &c);
+    match pinned {
+        Ok(()) => {
+            m.pinned = true;
+            st.undo.push(Undo::Pin { path, restore });
+            Ok(())
+        }
+        Err(e) => {
+            if let Some(old) = &restore {
+                let _ = sys::obj_pin(old.as_fd(), &c);
+            }
+            if e.errno == libc::EEXIST {
+                Err(Error::PinRace { map: name, path })
+            } else {
+                Err(bpf_err(format!("map {name}: pin {}", path.display()))(e))
+            }
+        }
+    }
 }
 
 /// Writes the static `.values` of created prog arrays and map-in-maps (never of reused maps).
@@ -498,7 +596,10 @@ fn fill_initial_values(obj: &Object, st: &State) -> Result<()> {
     Ok(())
 }
 
-/// Attaches program `i` as planned, recording the attachment for rollback and report.
+/// Attaches program `i` as planned. A cgroup attachment: the previous program is found
+/// through the records (a crashed run's pending record included), the new program is
+/// pinned as the pending record, attached (replacing the previous one), and the pending
+/// record is renamed over the final one. Each stage is in the undo log.
 fn attach_one(
     opts: &LoadOptions,
     st: &mut State,
@@ -512,10 +613,34 @@ fn attach_one(
             let Some(cg) = st.cgroup.as_ref() else {
                 return Ok(());
             };
-            let record = records::path(&opts.pin_root, cg.inode, *attach_type, &p.name);
-            let recorded = records::open(&record)?;
-            let had_record = recorded.is_some();
-            let previous = attach::recorded_if_attached(recorded, cg, *attach_type)?;
+            let inode = cg.inode;
+            let record = records::path(&opts.pin_root, inode, *attach_type, &p.name);
+            let pending = records::pending_path(&opts.pin_root, inode, *attach_type, &p.name);
+            ensure_dir_tracked(st, &records::dir(&opts.pin_root))?;
+            let Some(cg) = st.cgroup.as_ref() else {
+                return Ok(());
+            };
+            let previous = records::recover(&record, &pending, cg, *attach_type)?;
+
+            records::pin(st.progs[i].fd.as_fd(), &pending)?;
+            let att = st.attachments.len();
+            st.attachments.push(Attachment {
+                prog: i,
+                target: AttachTarget::Cgroup(opts.attach_mode),
+                attach_type: *attach_type,
+                replaced: None,
+            });
+            st.undo.push(Undo::Cgroup {
+                att,
+                pending: pending.clone(),
+                record: record.clone(),
+                stage: Stage::Pending,
+            });
+            test_hook::step("record_pending")?;
+
+            let Some(cg) = st.cgroup.as_ref() else {
+                return Ok(());
+            };
             let replaced = attach::attach_cgroup(
                 cg,
                 st.progs[i].fd.as_fd(),
@@ -524,13 +649,12 @@ fn attach_one(
                 opts.attach_mode,
                 previous,
             )?;
-            st.attachments.push(Attachment {
-                prog: i,
-                target: AttachTarget::Cgroup(opts.attach_mode),
-                attach_type: *attach_type,
-                replaced,
-                had_record,
-            });
+            st.attachments[att].replaced = replaced;
+            set_stage(st, Stage::Attached);
+            test_hook::step("after_attach")?;
+
+            records::commit(&pending, &record)?;
+            set_stage(st, Stage::Committed);
             Ok(())
         }
         Plan::Map { attach_type, map } => {
@@ -553,10 +677,17 @@ fn attach_one(
                 target: AttachTarget::Map(m),
                 attach_type: *attach_type,
                 replaced,
-                had_record: false,
             });
+            st.undo.push(Undo::MapAttach(st.attachments.len() - 1));
             Ok(())
         }
+    }
+}
+
+/// Advances the stage of the newest cgroup attachment in the undo log.
+fn set_stage(st: &mut State, to: Stage) {
+    if let Some(Undo::Cgroup { stage, .. }) = st.undo.last_mut() {
+        *stage = to;
     }
 }
 
@@ -620,6 +751,8 @@ fn report(
             max_entries: m.info.max_entries,
             status: if m.reused {
                 MapStatus::Reused
+            } else if m.recreated && m.pinned {
+                MapStatus::Recreated
             } else if m.pinned {
                 MapStatus::CreatedPinned
             } else {

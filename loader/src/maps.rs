@@ -5,11 +5,12 @@
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use rawbpf_elf::{MapDef, MapType, Pinning};
+use rawbpf_elf::btf::Btf;
+use rawbpf_elf::{MapDef, Pinning};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Mismatch, Result, bpf_err};
-use crate::pin_root;
+use crate::{compat, pin_root};
 
 /// errno 524, the kernel-internal `ENOTSUPP` bpf(2) leaks (e.g. SOCKHASH with BTF).
 pub const ENOTSUPP: i32 = 524;
@@ -23,53 +24,85 @@ pub fn pin_path(pin_root: &Path, def: &MapDef, pin: bool) -> Result<Option<PathB
     Ok(Some(pin_root.join(&def.name)))
 }
 
-/// Every field of `info` that differs from `def` (type, sizes, max_entries, flags).
-pub fn compare(def: &MapDef, info: &sys::MapInfo) -> Vec<Mismatch> {
-    let mut out = Vec::new();
-    let mut field = |field: &'static str, pinned: String, object: String| {
-        if pinned != object {
-            out.push(Mismatch {
-                field,
-                pinned,
-                object,
-            });
-        }
+/// What is at a map's pin path.
+#[derive(Debug)]
+pub enum Pinned {
+    /// Nothing (`BPF_OBJ_GET` said ENOENT): create the map.
+    Absent,
+    /// A map that matches the object: reuse it.
+    Compatible(OwnedFd, sys::MapInfo),
+    /// A map that differs; every difference is listed.
+    Incompatible {
+        fd: OwnedFd,
+        mismatches: Vec<Mismatch>,
+    },
+}
+
+/// What a path that `BPF_OBJ_GET` refused holds, for the error message.
+fn describe_non_bpf(path: &Path) -> Option<String> {
+    let meta = std::fs::symlink_metadata(path).ok()?;
+    let ft = meta.file_type();
+    Some(if ft.is_dir() {
+        "a directory".to_string()
+    } else if ft.is_symlink() {
+        "a symbolic link to something that is not a BPF object".to_string()
+    } else {
+        "a file that is not a BPF object".to_string()
+    })
+}
+
+/// The pinned map's key/value BTF, when it has some and the kernel hands it out.
+fn pinned_btf(info: &sys::MapInfo) -> Option<Btf> {
+    if info.btf_id == 0 {
+        return None;
+    }
+    let fd = sys::fd_by_id(sys::IdKind::Btf, info.btf_id).ok()?;
+    let raw = sys::btf_info(fd.as_fd()).ok()?;
+    Btf::parse(&raw.data).ok()
+}
+
+/// Every difference between the pinned map and `def`: [`compat::compare`], then the key and
+/// value layouts when both sides have BTF for them (`obj_btf` is the object's BTF).
+pub fn mismatches(def: &MapDef, info: &sys::MapInfo, obj_btf: Option<&Btf>) -> Vec<Mismatch> {
+    let mut out = compat::compare(def, info);
+    if !out.is_empty() {
+        return out;
+    }
+    let (Some(obj_btf), Some(pinned)) = (obj_btf, pinned_btf(info)) else {
+        return out;
     };
-    field(
-        "type",
-        MapType(info.map_type).to_string(),
-        def.map_type.to_string(),
+    let key = compat::layout_mismatch(
+        "key_type",
+        (&pinned, info.btf_key_type_id),
+        (obj_btf, def.btf_key_type_id.unwrap_or(0)),
     );
-    field(
-        "key_size",
-        info.key_size.to_string(),
-        def.key_size.to_string(),
+    let value = compat::layout_mismatch(
+        "value_type",
+        (&pinned, info.btf_value_type_id),
+        (obj_btf, def.btf_value_type_id.unwrap_or(0)),
     );
-    field(
-        "value_size",
-        info.value_size.to_string(),
-        def.value_size.to_string(),
-    );
-    field(
-        "max_entries",
-        info.max_entries.to_string(),
-        def.max_entries.to_string(),
-    );
-    field(
-        "map_flags",
-        format!("{:#x}", info.map_flags),
-        format!("{:#x}", def.map_flags),
-    );
+    out.extend(key);
+    out.extend(value);
     out
 }
 
-/// Opens the map pinned at `path`: `Ok(None)` when nothing is pinned there (ENOENT only),
-/// an error when the pin is not a map or differs from `def`.
-pub fn open_pinned(def: &MapDef, path: &Path) -> Result<Option<(OwnedFd, sys::MapInfo)>> {
+/// Opens what is pinned at `path`: [`Pinned::Absent`] when nothing is (ENOENT only), the map
+/// and how it compares with `def` otherwise. A pin that is not a map (a program, a link, a
+/// directory, a non-BPF file) is an error: rawbpf never replaces what is not a map.
+pub fn open_pinned(def: &MapDef, path: &Path, obj_btf: Option<&Btf>) -> Result<Pinned> {
     let cpath = pin_root::c_path(path)?;
     let fd = match sys::obj_get(&cpath) {
         Ok(fd) => fd,
-        Err(e) if e.is_enoent() => return Ok(None),
+        Err(e) if e.is_enoent() => return Ok(Pinned::Absent),
+        // bpffs answers EACCES (and other file systems ENOTSUPP/EINVAL) for an inode that
+        // is not a BPF object.
+        Err(e) if e.errno != libc::EPERM && describe_non_bpf(path).is_some() => {
+            return Err(Error::PinnedNotMap {
+                map: def.name.clone(),
+                path: path.to_path_buf(),
+                kind: describe_non_bpf(path).unwrap_or_default(),
+            });
+        }
         Err(e) => {
             return Err(bpf_err(format!(
                 "map {}: open pin {}",
@@ -83,7 +116,7 @@ pub fn open_pinned(def: &MapDef, path: &Path) -> Result<Option<(OwnedFd, sys::Ma
         return Err(Error::PinnedNotMap {
             map: def.name.clone(),
             path: path.to_path_buf(),
-            kind: format!("{kind:?}").to_lowercase(),
+            kind: format!("a pinned {}", format!("{kind:?}").to_lowercase()),
         });
     }
     let info = sys::map_info(fd.as_fd()).map_err(bpf_err(format!(
@@ -91,15 +124,12 @@ pub fn open_pinned(def: &MapDef, path: &Path) -> Result<Option<(OwnedFd, sys::Ma
         def.name,
         path.display()
     )))?;
-    let mismatches = compare(def, &info);
-    if !mismatches.is_empty() {
-        return Err(Error::PinnedMapConflict {
-            map: def.name.clone(),
-            path: path.to_path_buf(),
-            mismatches,
-        });
+    let mismatches = mismatches(def, &info, obj_btf);
+    if mismatches.is_empty() {
+        Ok(Pinned::Compatible(fd, info))
+    } else {
+        Ok(Pinned::Incompatible { fd, mismatches })
     }
-    Ok(Some((fd, info)))
 }
 
 /// The attributes of `BPF_MAP_CREATE` for `def`, without BTF.
@@ -108,7 +138,7 @@ fn spec<'a>(def: &MapDef, kernel_name: &str, inner: Option<BorrowedFd<'a>>) -> s
         map_type: def.map_type.0,
         key_size: def.key_size,
         value_size: def.value_size,
-        max_entries: def.max_entries,
+        max_entries: compat::effective(def).max_entries,
         map_flags: def.map_flags,
         name: sys::ObjName::new(kernel_name),
         inner_map_fd: inner,
@@ -190,7 +220,7 @@ pub fn create(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<OwnedFd> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rawbpf_elf::MapSource;
+    use rawbpf_elf::{MapSource, MapType};
 
     fn def() -> MapDef {
         MapDef {
@@ -221,7 +251,7 @@ mod tests {
             map_flags: 0,
             ..Default::default()
         };
-        let m = compare(&def(), &info);
+        let m = compat::compare(&def(), &info);
         let text: Vec<String> = m.iter().map(ToString::to_string).collect();
         assert_eq!(
             text,

@@ -90,29 +90,50 @@ pub fn check(path: &Path) -> Result<()> {
     }
 }
 
-/// Creates `path` (and parents) if missing; it must end up on bpffs.
+/// Creates `path` (and parents) if missing; it must end up on bpffs. Without write access
+/// (not root) this is a privilege error (exit 4).
 pub fn ensure_dir(path: &Path) -> Result<()> {
     check(path)?;
-    std::fs::create_dir_all(path).map_err(io_err("create directory", path))
+    std::fs::create_dir_all(path).map_err(|source| {
+        if matches!(source.raw_os_error(), Some(libc::EACCES | libc::EPERM)) {
+            Error::NoPermission {
+                what: "create directory",
+                path: path.to_path_buf(),
+                source,
+            }
+        } else {
+            io_err("create directory", path)(source)
+        }
+    })
 }
 
-/// Validates a map name used as a file name under the pin root.
-pub fn validate_pin_name(map: &str) -> Result<()> {
-    let reason = if map.is_empty() {
+/// The longest name accepted for a map or program (a bpffs file name is at most 255 bytes).
+pub const MAX_NAME_LEN: usize = 255;
+
+/// Why `name` cannot name something under the pin root, if it cannot: empty, `.`, `..`,
+/// a `/` or a NUL (it would leave or break the path), or longer than [`MAX_NAME_LEN`].
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    if name.is_empty() {
         Some("empty name")
-    } else if map == "." || map == ".." {
-        Some("`.` and `..` are not file names")
-    } else if map.contains('/') {
-        Some("contains '/'")
-    } else if map.contains('.') {
-        Some("contains '.', which bpffs refuses in file names")
-    } else if map.contains('\0') {
+    } else if name == "." || name == ".." {
+        Some("`.` and `..` are not file names (the name would leave the pin root)")
+    } else if name.contains('/') {
+        Some("contains '/' (the name would leave the pin root)")
+    } else if name.contains('\0') {
         Some("contains NUL")
-    } else if map.len() > 255 {
+    } else if name.len() > MAX_NAME_LEN {
         Some("longer than 255 bytes")
     } else {
         None
-    };
+    }
+}
+
+/// Validates a map name used as a file name under the pin root (bpffs also refuses `.`).
+pub fn validate_pin_name(map: &str) -> Result<()> {
+    let reason = name_problem(map).or_else(|| {
+        map.contains('.')
+            .then_some("contains '.', which bpffs refuses in file names")
+    });
     match reason {
         Some(r) => Err(Error::InvalidMapName {
             map: map.to_string(),

@@ -54,6 +54,9 @@ pub enum MapStatus {
     Reused,
     /// Created and pinned at `pin_path`.
     CreatedPinned,
+    /// Created and pinned at `pin_path` in place of an incompatible pinned map
+    /// (`--replace-incompatible`; that map's contents are lost).
+    Recreated,
     /// Created, not pinned.
     Created,
 }

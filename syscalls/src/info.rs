@@ -104,13 +104,23 @@ pub fn map_info_from_raw(raw: &BpfMapInfo) -> MapInfo {
     }
 }
 
-/// `BPF_OBJ_GET_INFO_BY_FD` on a program fd, including every map id it uses (a second call
-/// with a buffer of `nr_map_ids` entries).
+/// Map ids asked for in the first `prog_info` call: a program references at most 64 maps
+/// (`MAX_USED_MAPS`) unless more are bound with `BPF_PROG_BIND_MAP`, so one call is enough
+/// in the common case.
+const FIRST_MAP_IDS: usize = 64;
+
+/// `BPF_OBJ_GET_INFO_BY_FD` on a program fd, including every map id it uses (one call; a
+/// second with a larger buffer when the program uses more than 64 maps).
 pub fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo> {
-    let mut raw = BpfProgInfo::default();
-    // SAFETY: `raw` holds no user-space addresses (`map_ids` 0, every count 0).
+    let mut map_ids: Vec<u32> = vec![0u32; FIRST_MAP_IDS];
+    let mut raw = BpfProgInfo {
+        nr_map_ids: map_ids.len() as u32,
+        map_ids: map_ids.as_mut_ptr() as u64,
+        ..BpfProgInfo::default()
+    };
+    // SAFETY: `raw.map_ids` points to `map_ids`, writable for `nr_map_ids` u32s and alive
+    // across the call; no other address is set.
     unsafe { get_info(fd, &mut raw) }?;
-    let mut map_ids: Vec<u32> = Vec::new();
     // The set of maps can grow between calls (BPF_PROG_BIND_MAP): ask until it fits.
     for _ in 0..8 {
         if raw.nr_map_ids as usize <= map_ids.len() {

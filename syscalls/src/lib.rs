@@ -15,6 +15,7 @@ mod info;
 mod map;
 mod obj;
 mod prog;
+mod prog_xlated;
 mod sys;
 mod types;
 
@@ -36,4 +37,5 @@ pub use prog::{
     QueryResult, prog_attach, prog_attach_attr, prog_detach, prog_detach_attr, prog_load,
     prog_load_attr, prog_query, prog_query_attr, prog_query_with_capacity,
 };
+pub use prog_xlated::{prog_xlated_insns, xlated_request};
 pub use types::{BtfId, MapId, ObjName, ProgId};

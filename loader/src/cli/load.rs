@@ -28,9 +28,11 @@ Examples:
   rawbpf load bpf-prog/bpf_sockops.o --no-attach --no-pin # does the verifier accept it?
 
 A map with pinning = LIBBPF_PIN_BY_NAME lives at <pin-root>/<map name>: an existing pin is
-compared field by field and reused (exit 7 when it differs), otherwise the map is created and
-pinned once every program has loaded. Loading again replaces the program rawbpf attached
-before, without a moment where none is attached.")]
+compared field by field (and by key/value layout when both have BTF) and reused; when it
+differs the load fails with exit 7 and changes nothing (--replace-incompatible replaces it,
+losing its contents). Otherwise the map is created and pinned once every program has loaded.
+Loading again replaces the program rawbpf attached before, without a moment where none is
+attached. Concurrent loads on one pin root are serialised (a lock on the pin root).")]
 pub struct Args {
     /// The BPF object file (clang -target bpf).
     pub object: PathBuf,
@@ -52,6 +54,11 @@ pub struct Args {
     /// Load only; attach nothing (programs are unloaded when rawbpf exits).
     #[arg(long)]
     pub no_attach: bool,
+    /// Replace a pinned map whose type, sizes, flags or key/value layout differ from the
+    /// object's: unpin it and pin a new, empty map. LOSES THAT MAP'S CONTENTS (by default
+    /// such a pin is an error, exit 7, and nothing is changed).
+    #[arg(long)]
+    pub replace_incompatible: bool,
 }
 
 impl Args {
@@ -69,6 +76,7 @@ impl Args {
                 Mode::Single => AttachMode::Single,
             },
             verbose,
+            replace_incompatible: self.replace_incompatible,
         }
     }
 }
@@ -114,6 +122,9 @@ fn print_human(r: &LoadReport, g: Global) {
         let what = match (m.status, &m.pin_path) {
             (MapStatus::Reused, Some(p)) => format!("reused pinned map {p}"),
             (MapStatus::CreatedPinned, Some(p)) => format!("created, pinned at {p}"),
+            (MapStatus::Recreated, Some(p)) => {
+                format!("replaced the incompatible pin at {p} (old contents lost)")
+            }
             _ => "created, not pinned".to_string(),
         };
         rows.push(vec![

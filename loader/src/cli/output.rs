@@ -30,7 +30,10 @@ const LOG_SUMMARY_LINES: usize = 20;
 
 /// Prints an error on stderr (or as JSON on stdout with `--json`).
 pub fn print_error(context: &str, e: &rawbpf::Error, g: Global) {
-    let msg = format!("{context}: {}", chain(e));
+    let msg = match e.hint() {
+        Some(hint) => format!("{context}: {}; {hint}", chain(e)),
+        None => format!("{context}: {}", chain(e)),
+    };
     let code = e.exit_code() as u8;
     if g.json {
         let mut doc = serde_json::json!({ "error": msg, "exit_code": code });
