@@ -145,6 +145,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    #[error("{what}: needs root or CAP_BPF+CAP_NET_ADMIN (this process has neither CAP_BPF nor CAP_SYS_ADMIN)")]
+    NotPrivileged { what: String },
+
     #[error("{what}: needs root or CAP_BPF+CAP_NET_ADMIN")]
     Privileges {
         what: String,
@@ -245,6 +248,7 @@ impl Error {
             | Error::OpenCgroup { .. }
             | Error::Privileges { .. }
             | Error::NoPermission { .. }
+            | Error::NotPrivileged { .. }
             | Error::AttachRefused { .. } => ExitCode::Environment,
             Error::PinnedMapConflict { .. } | Error::PinnedNotMap { .. } => ExitCode::MapConflict,
             Error::Verifier { .. } => ExitCode::Verifier,
@@ -265,14 +269,21 @@ impl Error {
                 K::IsADirectory => "pass an object file (.o), not a directory",
                 _ => "pass a readable BPF object file",
             }),
-            Error::Object { source, .. } => Some(match source {
+            Error::Object { source, .. } => match source {
                 rawbpf_elf::Error::NotElf(_)
                 | rawbpf_elf::Error::NotBpf { .. }
                 | rawbpf_elf::Error::Not64Bit => {
-                    "pass a BPF object built with `clang -target bpf -O2 -g -c prog.c`"
+                    Some("pass a BPF object built with `clang -target bpf -O2 -g -c prog.c`")
                 }
-                _ => "the file is damaged or was not produced by clang/LLVM for BPF; rebuild it",
-            }),
+                rawbpf_elf::Error::Malformed(_)
+                | rawbpf_elf::Error::Btf { .. }
+                | rawbpf_elf::Error::BtfType { .. }
+                | rawbpf_elf::Error::BtfExt { .. }
+                | rawbpf_elf::Error::InsnSectionSize { .. } => {
+                    Some("the file is damaged or was not produced by clang/LLVM; rebuild it")
+                }
+                _ => None,
+            },
             Error::OpenCgroup { source, .. } => Some(match source.kind() {
                 K::NotFound => {
                     "pass an existing cgroup v2 directory with --cgroup (create one with mkdir \

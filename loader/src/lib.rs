@@ -17,11 +17,13 @@
 pub mod attach;
 pub mod attach_type;
 mod btf;
+mod btf_cycles;
 pub mod cgroup;
 mod compat;
 mod data;
 mod decode;
 mod detach;
+mod detach_map;
 mod error;
 mod inspect;
 mod load;
@@ -35,19 +37,24 @@ pub mod map_show;
 mod maps;
 pub mod pin_root;
 mod privileges;
+mod prog_tag;
 mod program;
 mod records;
 mod relocate;
 pub mod report;
+mod sha1;
+mod sha256;
 pub mod status;
 pub mod verifier;
 pub mod test_hook;
+mod unchanged;
 
 #[cfg(test)]
 mod kernel_tests;
 
 pub use attach::AttachMode;
 pub use data::internal_map_name;
+pub use decode::Shown;
 pub use detach::{DetachOptions, detach};
 pub use error::{Error, ExitCode, Mismatch, OtherProgram, Result};
 pub use inspect::inspect;

@@ -44,6 +44,7 @@ fn print_human(r: &InspectReport) {
         for rel in &p.relocations {
             match rel {
                 InspectRelocation::MapFd { insn, map } => println!("  insn {insn}: map {map}"),
+                InspectRelocation::Extern { insn, name } => println!("  insn {insn}: extern {name}"),
                 InspectRelocation::MapValue {
                     insn,
                     section,

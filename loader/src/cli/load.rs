@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use rawbpf::report::{LoadReport, MapStatus};
+use rawbpf::report::{LoadReport, MapStatus, ProgramStatus};
 use rawbpf::{AttachMode, LoadOptions};
 
 use super::Global;
@@ -32,7 +32,8 @@ compared field by field (and by key/value layout when both have BTF) and reused;
 differs the load fails with exit 7 and changes nothing (--replace-incompatible replaces it,
 losing its contents). Otherwise the map is created and pinned once every program has loaded.
 Loading again replaces the program rawbpf attached before, without a moment where none is
-attached. Concurrent loads on one pin root are serialised (a lock on the pin root).")]
+attached; loading what is already attached (same instructions, maps and data) does nothing
+and says `unchanged` (--force reloads anyway). Concurrent loads on one pin root are serialised (a lock on the pin root).")]
 pub struct Args {
     /// The BPF object file (clang -target bpf).
     pub object: PathBuf,
@@ -59,6 +60,10 @@ pub struct Args {
     /// such a pin is an error, exit 7, and nothing is changed).
     #[arg(long)]
     pub replace_incompatible: bool,
+    /// Load and attach even when the attached programs already are this object's (same
+    /// instructions, maps and data); without it such a load does nothing.
+    #[arg(long)]
+    pub force: bool,
 }
 
 impl Args {
@@ -77,6 +82,7 @@ impl Args {
             },
             verbose,
             replace_incompatible: self.replace_incompatible,
+            force: self.force,
         }
     }
 }
@@ -98,6 +104,10 @@ fn print_human(r: &LoadReport, g: Global) {
     let mut rows = Vec::new();
     for p in &r.programs {
         let what = match (&p.attach, &p.not_attached) {
+            (Some(a), _) if p.status == ProgramStatus::Unchanged => format!(
+                "unchanged, nothing to do (attached to {}, {}; --force reloads)",
+                a.target, a.attach_type
+            ),
             (Some(a), _) => {
                 let mut detail = vec![a.attach_type.clone()];
                 if let Some(m) = &a.mode {
@@ -121,6 +131,7 @@ fn print_human(r: &LoadReport, g: Global) {
     for m in &r.maps {
         let what = match (m.status, &m.pin_path) {
             (MapStatus::Reused, Some(p)) => format!("reused pinned map {p}"),
+            (MapStatus::Reused, None) => "reused (the attached program's, same bytes)".to_string(),
             (MapStatus::CreatedPinned, Some(p)) => format!("created, pinned at {p}"),
             (MapStatus::Recreated, Some(p)) => {
                 format!("replaced the incompatible pin at {p} (old contents lost)")

@@ -1,10 +1,16 @@
 //! Argument parsing (clap derive), dispatch, and the error/exit-code policy of the binary.
 
 mod detach;
+mod generate;
 mod inspect;
 mod load;
+mod map;
 mod map_ids;
 mod output;
+mod reference;
+mod status;
+mod style;
+mod verifier;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +28,10 @@ Workflow:
 
   # What is attached, and which maps it uses:
   rawbpf map-ids --cgroup /sys/fs/cgroup/unified
+  rawbpf status --cgroup /sys/fs/cgroup/unified
+
+  # The sockets in the pinned sockhash, keys decoded with BTF:
+  rawbpf map dump sock_ops_map
 
   # Detach what rawbpf attached and remove the pins:
   rawbpf detach --cgroup /sys/fs/cgroup/unified --unpin
@@ -55,6 +65,17 @@ pub enum Command {
     Detach(detach::Args),
     /// List programs attached to a cgroup and the maps they use, with kernel IDs.
     MapIds(map_ids::Args),
+    /// Inspect loaded maps: `map dump` (entries, decoded with BTF), `map show` (list).
+    Map(map::Args),
+    /// One screen: bpffs, the pin root, what is attached to the cgroup, maps and entries.
+    Status(status::Args),
+    /// Print shell completions (bash, zsh, fish) generated from the argument definitions.
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff) generated from the argument definitions.
+    Man(generate::ManArgs),
+    /// Print docs/cli-reference.md (every command's --help as markdown).
+    #[command(hide = true)]
+    HelpMarkdown,
 }
 
 /// Global flags every command sees.
@@ -80,11 +101,27 @@ pub fn main() -> std::process::ExitCode {
         Command::Load(a) => (format!("load {}", a.object.display()), load::run(a, g)),
         Command::Detach(a) => ("detach".to_string(), detach::run(a, g)),
         Command::MapIds(a) => ("map-ids".to_string(), map_ids::run(a, g)),
+        Command::Map(a) => (map::context(a), map::run(a, g)),
+        Command::Status(a) => ("status".to_string(), status::run(a, g)),
+        Command::Completions(a) => ("completions".to_string(), generate::run_completions(a, g)),
+        Command::Man(a) => ("man".to_string(), generate::run_man(a, g)),
+        Command::HelpMarkdown => {
+            if g.json {
+                output::print_json(&serde_json::json!({ "markdown": reference::markdown() }));
+            } else {
+                print!("{}", reference::markdown());
+            }
+            ("help-markdown".to_string(), Ok(()))
+        }
+    };
+    let object = match &cli.command {
+        Command::Load(a) => Some(a.object.as_path()),
+        _ => None,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            output::print_error(&context, &e, g);
+            output::print_error(&context, &e, g, object);
             std::process::ExitCode::from(e.exit_code() as u8)
         }
     }

@@ -1,10 +1,12 @@
 //! Printing: JSON documents, and errors as `rawbpf: <context>: <cause chain>`.
 
 use std::error::Error as _;
+use std::path::Path;
 
 use serde::Serialize;
 
 use super::Global;
+use super::style::Paint;
 
 /// Prints `value` as one JSON document on stdout.
 pub fn print_json<T: Serialize>(value: &T) {
@@ -25,11 +27,9 @@ pub fn chain(e: &rawbpf::Error) -> String {
     parts.join(": ")
 }
 
-/// How many verifier log lines the summary shows.
-const LOG_SUMMARY_LINES: usize = 20;
-
-/// Prints an error on stderr (or as JSON on stdout with `--json`).
-pub fn print_error(context: &str, e: &rawbpf::Error, g: Global) {
+/// Prints an error on stderr (or as JSON on stdout with `--json`). `object` is the object
+/// file of a `load`: a verifier rejection is annotated with its source lines.
+pub fn print_error(context: &str, e: &rawbpf::Error, g: Global, object: Option<&Path>) {
     let msg = match e.hint() {
         Some(hint) => format!("{context}: {}; {hint}", chain(e)),
         None => format!("{context}: {}", chain(e)),
@@ -40,18 +40,21 @@ pub fn print_error(context: &str, e: &rawbpf::Error, g: Global) {
         if let Some(log) = e.verifier_log() {
             doc["verifier_log"] = serde_json::Value::String(log.to_string());
         }
+        if let Some(summary) = super::verifier::summary_of(e, object) {
+            doc["verifier_summary"] = serde_json::to_value(summary).unwrap_or_default();
+        }
         print_json(&doc);
         return;
     }
     eprintln!("rawbpf: {msg}");
     if let Some(log) = e.verifier_log() {
         if g.verbose {
-            eprintln!("verifier log:\n{log}");
-        } else {
-            eprintln!(
-                "verifier log (last {LOG_SUMMARY_LINES} lines; -v for all):\n{}",
-                rawbpf::log_tail(log, LOG_SUMMARY_LINES)
-            );
+            eprintln!("verifier log:\n{}\n", log.trim_end());
+        }
+        if let Some(summary) = super::verifier::summary_of(e, object) {
+            for line in super::verifier::render(&summary, g.verbose, Paint::stderr()) {
+                eprintln!("{line}");
+            }
         }
     }
 }

@@ -1,0 +1,285 @@
+//! Every command's `--json` document parses and has every field `docs/cli.md` documents
+//! (values may be `null` where the docs say so). The field lists below mirror the docs: a
+//! field renamed or dropped in the code fails here.
+
+use serde_json::Value;
+
+use crate::harness::cli::{self, parse_json};
+use crate::harness::{Connections, MAP_NAME, SOCKOPS_INVALID_O, SOCKOPS_O, TestEnv};
+
+/// Checks that `path` exists in `v`. `a.b` is a field, `a[].b` the field `b` of every
+/// element of the non-empty array `a`. The last field may be `null`.
+fn check(v: &Value, path: &str, doc: &str) {
+    fn walk(v: &Value, parts: &[&str], full: &str, doc: &str) {
+        let Some((first, rest)) = parts.split_first() else {
+            return;
+        };
+        let (name, each) = match first.strip_suffix("[]") {
+            Some(n) => (n, true),
+            None => (*first, false),
+        };
+        let obj = v
+            .as_object()
+            .unwrap_or_else(|| panic!("{doc}: {full}: not an object at {name}: {v}"));
+        let field = obj
+            .get(name)
+            .unwrap_or_else(|| panic!("{doc}: no field {full} (at {name}) in {v}"));
+        if each {
+            let items = field
+                .as_array()
+                .unwrap_or_else(|| panic!("{doc}: {full}: {name} is not an array: {field}"));
+            assert!(!items.is_empty(), "{doc}: {full}: {name} is empty");
+            for item in items {
+                walk(item, rest, full, doc);
+            }
+        } else if !rest.is_empty() {
+            walk(field, rest, full, doc);
+        }
+    }
+    let parts: Vec<&str> = path.split('.').collect();
+    walk(v, &parts, path, doc);
+}
+
+fn check_all(v: &Value, fields: &[&str], doc: &str) {
+    for f in fields {
+        check(v, f, doc);
+    }
+}
+
+const INSPECT: &[&str] = &[
+    "license",
+    "endian",
+    "kernel_version",
+    "programs[].name",
+    "programs[].section",
+    "programs[].type",
+    "programs[].attach_type",
+    "programs[].insns",
+    "programs[].subprograms",
+    "programs[].relocations[].insn",
+    "programs[].relocations[].kind",
+    "maps[].name",
+    "maps[].type",
+    "maps[].key_size",
+    "maps[].value_size",
+    "maps[].max_entries",
+    "maps[].flags",
+    "maps[].pinning",
+    "maps[].source",
+    "data[].name",
+    "data[].kind",
+    "data[].size",
+    "btf.types",
+    "btf.strings",
+    "btf.func_info",
+    "btf.line_info",
+    "btf.core_relos",
+];
+
+const LOAD: &[&str] = &[
+    "object",
+    "pin_root",
+    "programs[].name",
+    "programs[].section",
+    "programs[].type",
+    "programs[].id",
+    "programs[].tag",
+    "programs[].attach.target",
+    "programs[].attach.attach_type",
+    "programs[].attach.mode",
+    "programs[].attach.replaced_id",
+    "maps[].name",
+    "maps[].type",
+    "maps[].id",
+    "maps[].key_size",
+    "maps[].value_size",
+    "maps[].max_entries",
+    "maps[].status",
+    "maps[].pin_path",
+    "warnings",
+];
+
+const MAP_IDS: &[&str] = &[
+    "cgroup",
+    "pin_root",
+    "programs[].id",
+    "programs[].name",
+    "programs[].type",
+    "programs[].tag",
+    "programs[].attach_type",
+    "programs[].attach_flags",
+    "programs[].map_ids",
+    "maps[].id",
+    "maps[].name",
+    "maps[].type",
+    "maps[].key_size",
+    "maps[].value_size",
+    "maps[].max_entries",
+    "maps[].flags",
+    "maps[].pinned",
+    "maps[].used_by",
+];
+
+const MAP_SHOW: &[&str] = &[
+    "cgroup",
+    "pin_root",
+    "maps[].id",
+    "maps[].name",
+    "maps[].type",
+    "maps[].key_size",
+    "maps[].value_size",
+    "maps[].max_entries",
+    "maps[].flags",
+    "maps[].entries",
+    "maps[].pinned",
+    "maps[].used_by",
+];
+
+const MAP_DUMP: &[&str] = &[
+    "map.id",
+    "map.name",
+    "map.type",
+    "map.key_size",
+    "map.value_size",
+    "map.max_entries",
+    "map.flags",
+    "map.pinned",
+    "btf",
+    "key_type",
+    "value_type",
+    "entries[].key",
+    "entries[].value",
+    "entries[].key_hex",
+    "entries[].value_hex",
+    "warnings",
+];
+
+const STATUS: &[&str] = &[
+    "bpffs.mounted",
+    "bpffs.mounts",
+    "pin_root.path",
+    "pin_root.exists",
+    "pin_root.on_bpffs",
+    "pin_root.map_pins",
+    "pin_root.attach_records",
+    "cgroup.path",
+    "cgroup.programs[].id",
+    "cgroup.programs[].name",
+    "cgroup.programs[].attach_type",
+    "cgroup.programs[].map_ids",
+    "maps[].id",
+    "maps[].entries",
+    "maps[].pinned",
+];
+
+const DETACH: &[&str] = &[
+    "cgroup",
+    "detached[].id",
+    "detached[].name",
+    "detached[].attach_type",
+    "unpinned",
+];
+
+const VERIFIER_ERROR: &[&str] = &[
+    "error",
+    "exit_code",
+    "verifier_log",
+    "verifier_summary.verdict",
+    "verifier_summary.location.file",
+    "verifier_summary.location.line",
+    "verifier_summary.location.text",
+    "verifier_summary.insns[].insn",
+    "verifier_summary.insns[].text",
+    "verifier_summary.insns[].state",
+    "verifier_summary.insns[].source",
+    "verifier_summary.sources",
+    "verifier_summary.log_lines",
+];
+
+/// `rawbpf --json <args>` (no --cgroup/--pin-root added), exit 0, parsed.
+fn json(args: &[&str]) -> Value {
+    let mut full = vec!["--json".to_string()];
+    full.extend(args.iter().map(|s| s.to_string()));
+    let out = cli::rawbpf(&full);
+    parse_json(&full, &out)
+}
+
+#[test]
+fn every_command_json_has_the_documented_fields() {
+    let Some(env) = TestEnv::new("json_schema") else {
+        return;
+    };
+    check_all(&json(&["inspect", SOCKOPS_O]), INSPECT, "inspect");
+
+    // A verifier rejection first (nothing is loaded yet).
+    let mut args = vec!["--json".to_string()];
+    args.extend(env.args(&["load", SOCKOPS_INVALID_O]));
+    let out = cli::rawbpf(&args);
+    cli::assert_exit(&args, &out, &[6]);
+    let err: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", cli::describe(&args, &out)));
+    check_all(&err, VERIFIER_ERROR, "verifier error");
+
+    // Twice, so that replaced_id is a number the second time.
+    env.json(&["load", SOCKOPS_O]);
+    check_all(&env.json(&["load", SOCKOPS_O]), LOAD, "load");
+    check_all(&env.json(&["map-ids"]), MAP_IDS, "map-ids");
+    check_all(&env.json(&["map", "show"]), MAP_SHOW, "map show");
+    check_all(&env.json(&["status"]), STATUS, "status");
+
+    let conns = Connections::open(&env.cgroup, 1);
+    let pin_root = env.pins.path().display().to_string();
+    let dump = crate::harness::kernel::poll(|| {
+        let v = json(&["map", "dump", MAP_NAME, "--pin-root", &pin_root]);
+        (v["entries"].as_array().is_some_and(|e| e.len() == 2)).then_some(v)
+    })
+    .expect("the sockhash never held the connection's two sockets");
+    check_all(&dump, MAP_DUMP, "map dump");
+    drop(conns);
+
+    for shell in ["bash", "zsh", "fish"] {
+        let v = json(&["completions", shell]);
+        assert_eq!(v["shell"], shell);
+        assert!(
+            v["script"].as_str().is_some_and(|s| s.contains("rawbpf")),
+            "{v}"
+        );
+    }
+    let v = json(&["man"]);
+    assert_eq!(v["page"], "rawbpf.1");
+    assert!(v["roff"].as_str().is_some_and(|s| s.contains(".TH")), "{v}");
+
+    check_all(&env.json(&["detach", "--unpin"]), DETACH, "detach");
+
+    // An ordinary error.
+    let args = ["--json", "map", "dump", "--id", "4294967295"];
+    let out = cli::rawbpf(args);
+    let a: Vec<String> = args.map(String::from).to_vec();
+    cli::assert_exit(&a, &out, &[1]);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    check_all(&v, &["error", "exit_code"], "error");
+    assert_eq!(v["exit_code"], 1);
+}
+
+#[test]
+fn completions_and_man_page_generate() {
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef rawbpf"),
+        ("fish", "complete -c rawbpf"),
+    ] {
+        let args = vec!["completions".to_string(), shell.to_string()];
+        let out = cli::rawbpf(&args);
+        cli::assert_exit(&args, &out, &[0]);
+        let s = String::from_utf8_lossy(&out.stdout);
+        assert!(s.contains(marker), "{shell}: no {marker:?}");
+        assert!(s.contains("map") && s.contains("status"), "{shell}: {s}");
+    }
+    for page in [vec!["man"], vec!["man", "map"], vec!["man", "load"]] {
+        let args: Vec<String> = page.iter().map(|s| s.to_string()).collect();
+        let out = cli::rawbpf(&args);
+        cli::assert_exit(&args, &out, &[0]);
+        let s = String::from_utf8_lossy(&out.stdout);
+        assert!(s.contains(".TH"), "{page:?}: {s}");
+    }
+}
