@@ -5,8 +5,8 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::btf::{BtfExt, FuncInfo, LineInfo};
-use crate::elf_file::{ElfFile, Rel, STT_FUNC, STT_SECTION, Symbol};
+use crate::btf::{BtfExt, CoreRelo, FuncInfo, LineInfo};
+use crate::elf_file::{ElfFile, Rel, STB_LOCAL, STT_FUNC, STT_SECTION, Symbol};
 use crate::{Error, Insn, Program, ProgramKind, Relocation, Result, SectionInfo, section};
 
 /// `R_BPF_64_64`: the 64-bit immediate of an `ld_imm64`.
@@ -22,11 +22,17 @@ const MAX_PROGRAM_INSNS: usize = 1 << 20;
 /// programs each pull in one huge subprogram cannot exhaust memory.
 const MAX_TOTAL_INSNS: usize = 4 << 20;
 
-/// What relocations may point at: names of parsed maps and sizes of global data sections.
+/// What relocations may point at: names of parsed maps, sizes of global data sections, the
+/// offsets of `__kconfig` externs in `.kconfig`, and the other externs (`__ksym`).
 pub(crate) struct Targets {
     pub map_names: HashSet<String>,
     pub data_sections: HashMap<String, u64>,
+    pub kconfig: HashMap<String, u32>,
+    pub externs: HashSet<String>,
 }
+
+/// Name of the data section that holds `__kconfig` externs.
+pub(crate) const KCONFIG_SECTION: &str = ".kconfig";
 
 /// A function symbol in a code section, in instruction units.
 #[derive(Debug, Clone)]
@@ -50,14 +56,27 @@ struct Code<'e, 'a> {
     /// `.BTF.ext` records of each code section, sorted by byte offset.
     func_info: HashMap<usize, Vec<FuncInfo>>,
     line_info: HashMap<usize, Vec<LineInfo>>,
+    core_relos: HashMap<usize, Vec<CoreRelo>>,
+    /// `STB_LOCAL` function symbols, by index into `functions`.
+    local: HashSet<usize>,
+}
+
+/// The linked programs of an object.
+pub(crate) struct Linked {
+    pub programs: Vec<Program>,
+    pub sections: Vec<SectionInfo>,
+    /// Functions of executable sections whose names classify as nothing (not `.text`),
+    /// linked with an unspecified type so a caller can name their type; best effort (one that
+    /// does not link is left out).
+    pub unclassified: Vec<Program>,
 }
 
 /// Builds every program of every known program section, plus the section list for `inspect`.
-pub(crate) fn programs(
-    elf: &ElfFile<'_>,
-    targets: &Targets,
-    btf_ext: Option<&BtfExt>,
-) -> Result<(Vec<Program>, Vec<SectionInfo>)> {
+///
+/// A program is a function symbol of a program section, except a static (`STB_LOCAL`)
+/// function that other code calls: that one is a subprogram (libbpf refuses static functions
+/// in program sections; clang emits them when a helper function is not inlined).
+pub(crate) fn programs(elf: &ElfFile<'_>, targets: &Targets, btf_ext: Option<&BtfExt>) -> Result<Linked> {
     let code = Code::new(elf, targets, btf_ext)?;
     let mut kinds = HashMap::new();
     let mut sections = Vec::new();
@@ -68,11 +87,26 @@ pub(crate) fn programs(
             kinds.insert(sec.index, kind);
         }
     }
+    let called = code.called_functions();
+    let text = elf.section_by_name(".text").map(|s| s.index);
+    let unspec = ProgramKind { prog_type: crate::ProgType(0), expected_attach_type: None, attach_target: None };
+    let mut unclassified = Vec::new();
     // Functions are sorted by (section, offset): programs come out in section order.
     let mut programs = Vec::new();
     let mut total = 0usize;
     for (f, func) in code.functions.iter().enumerate() {
-        let Some(kind) = kinds.get(&func.section) else { continue };
+        let Some(kind) = kinds.get(&func.section) else {
+            if Some(func.section) != text
+                && !called.contains(&f)
+                && let Ok(p) = code.link(f, &unspec)
+            {
+                unclassified.push(p);
+            }
+            continue;
+        };
+        if code.local.contains(&f) && called.contains(&f) {
+            continue;
+        }
         let program = code.link(f, kind)?;
         total = total.saturating_add(program.insns.len());
         if total > MAX_TOTAL_INSNS {
@@ -83,7 +117,7 @@ pub(crate) fn programs(
         }
         programs.push(program);
     }
-    Ok((programs, sections))
+    Ok(Linked { programs, sections, unclassified })
 }
 
 fn reloc_error(elf: &ElfFile<'_>, section: usize, rel: &Rel, reason: impl Into<String>) -> Error {
@@ -125,9 +159,11 @@ impl<'e, 'a> Code<'e, 'a> {
                 continue;
             }
             let Some(section) = sym.section.filter(|s| insns.contains_key(s)) else { continue };
-            functions.push(function(elf, sym, section)?);
+            functions.push((function(elf, sym, section)?, sym.bind == STB_LOCAL));
         }
-        functions.sort_by_key(|f| (f.section, f.start));
+        functions.sort_by_key(|(f, _)| (f.section, f.start));
+        let local = functions.iter().enumerate().filter(|(_, (_, l))| *l).map(|(i, _)| i).collect();
+        let functions: Vec<Function> = functions.into_iter().map(|(f, _)| f).collect();
 
         let mut objects = HashMap::new();
         for sym in &elf.symbols {
@@ -139,7 +175,7 @@ impl<'e, 'a> Code<'e, 'a> {
             }
         }
 
-        let (mut func_info, mut line_info) = (HashMap::new(), HashMap::new());
+        let (mut func_info, mut line_info, mut core_relos) = (HashMap::new(), HashMap::new(), HashMap::new());
         if let Some(ext) = btf_ext {
             for &index in insns.keys() {
                 let name = elf.section_name(index);
@@ -153,9 +189,51 @@ impl<'e, 'a> Code<'e, 'a> {
                     records.sort_by_key(|r| r.insn_off);
                     line_info.insert(index, records);
                 }
+                if let Some(sec) = ext.core_relos_for(name) {
+                    let mut records = sec.records.clone();
+                    records.sort_by_key(|r| r.insn_off);
+                    core_relos.insert(index, records);
+                }
             }
         }
-        Ok(Code { elf, targets, insns, functions, objects, func_info, line_info })
+        Ok(Code { elf, targets, insns, functions, objects, func_info, line_info, core_relos, local })
+    }
+
+    /// Functions some instruction calls or takes the address of (BPF-to-BPF calls, with or
+    /// without a relocation, and callbacks), by index into `functions`.
+    fn called_functions(&self) -> HashSet<usize> {
+        let mut called = HashSet::new();
+        for (&section, insns) in &self.insns {
+            for (i, insn) in insns.iter().enumerate() {
+                let offset = u64::try_from(i).unwrap_or(u64::MAX).saturating_mul(8);
+                let rel = self.relocation_at(section, offset);
+                let is_call = insn.is_pseudo_call();
+                let is_ref = insn.is_ld_imm64() && rel.is_some();
+                if !is_call && !is_ref {
+                    continue;
+                }
+                let target = match rel {
+                    Some(rel) => {
+                        let Some(sym) = self.elf.symbol(rel.symbol) else { continue };
+                        let Some(sec) = sym.section.filter(|s| self.insns.contains_key(s)) else { continue };
+                        let value = i64::try_from(sym.value).unwrap_or(i64::MAX);
+                        let index = if is_call {
+                            (value / 8).saturating_add(i64::from(insn.imm)).saturating_add(1)
+                        } else {
+                            value.saturating_add(i64::from(insn.imm)) / 8
+                        };
+                        (sec, index)
+                    }
+                    None => (section, i64::try_from(i).unwrap_or(i64::MAX).saturating_add(i64::from(insn.imm)).saturating_add(1)),
+                };
+                if let Ok(index) = usize::try_from(target.1)
+                    && let Some((f, 0)) = self.function_at(target.0, index)
+                {
+                    called.insert(f);
+                }
+            }
+        }
+        called
     }
 
     /// The function containing instruction `index` of `section`, and the offset within it.
@@ -187,6 +265,7 @@ impl<'e, 'a> Code<'e, 'a> {
             next += 1;
         }
         let (func_info, line_info) = linker.btf_ext_records()?;
+        let core_relos = linker.core_relo_records()?;
         let subprograms = linker
             .placed
             .iter()
@@ -202,6 +281,7 @@ impl<'e, 'a> Code<'e, 'a> {
             subprograms,
             func_info,
             line_info,
+            core_relos,
         })
     }
 
@@ -347,14 +427,11 @@ impl Linker<'_, '_, '_> {
             } else if let Some(rel) = rel {
                 match rel.r_type {
                     R_BPF_64_64 => self.ld_imm64(&func, j, pos, insn, &rel)?,
-                    R_BPF_64_32 if self.code.elf.symbol(rel.symbol).is_some_and(|s| s.section.is_none()) => {
-                        // A kfunc call against an extern (`__ksym`): needs kernel BTF ids.
-                        return Err(Error::UnsupportedRelocation {
-                            section: self.code.elf.section_name(func.section).to_owned(),
-                            offset: rel.offset,
-                            r_type: rel.r_type,
-                            symbol: symbol_label(self.code.elf, rel.symbol),
-                        });
+                    R_BPF_64_32
+                        if insn.code == Insn::CALL
+                            && self.code.elf.symbol(rel.symbol).is_some_and(|s| s.section.is_none()) =>
+                    {
+                        self.extern_ref(&func, pos, &rel)?;
                     }
                     R_BPF_64_32 => {
                         return Err(reloc_error(
@@ -393,13 +470,8 @@ impl Linker<'_, '_, '_> {
                 }
                 let sym = elf.symbol(rel.symbol).ok_or_else(|| reloc_error(elf, func.section, &rel, "no such symbol"))?;
                 if sym.section.is_none() {
-                    // A kfunc (`__ksym` extern): resolving it needs kernel BTF ids.
-                    return Err(Error::UnsupportedRelocation {
-                        section: elf.section_name(func.section).to_owned(),
-                        offset: rel.offset,
-                        r_type: rel.r_type,
-                        symbol: symbol_label(elf, rel.symbol),
-                    });
+                    // A kfunc (`__ksym` extern): resolved by the loader against kernel BTF.
+                    return self.extern_ref(func, pos, &rel);
                 }
                 let Some(section) = sym.section.filter(|s| elf.sections.get(*s).is_some_and(|s| s.is_executable())) else {
                     return Err(reloc_error(elf, func.section, &rel, "call target is not in a code section"));
@@ -439,14 +511,29 @@ impl Linker<'_, '_, '_> {
             symbol: symbol_label(elf, rel.symbol),
         };
         let Some(target) = sym.section.and_then(|s| elf.sections.get(s)) else {
-            // Externs (`__kconfig`, `__ksym`) have no section: not supported.
-            return Err(unsupported());
+            // Externs have no section: `__kconfig` ones live in `.kconfig`, the rest are
+            // resolved by the loader.
+            if let Some(&offset) = self.code.targets.kconfig.get(&sym.name) {
+                let offset = u32::try_from(i64::from(offset) + i64::from(insn.imm))
+                    .map_err(|_| fail("offset into .kconfig out of range"))?;
+                self.relocations.push(Relocation::MapValue {
+                    insn: pos,
+                    section: KCONFIG_SECTION.to_owned(),
+                    offset,
+                });
+                return Ok(());
+            }
+            return self.extern_ref(func, pos, rel);
         };
         let sym_offset = i64::try_from(sym.value).unwrap_or(i64::MAX);
-        if target.name == ".maps" || target.name == "maps" {
+        // The byte the instruction refers to; checked, so a hostile symbol value cannot
+        // overflow (found by fuzzing).
+        let at = sym_offset
+            .checked_add(i64::from(insn.imm))
+            .ok_or_else(|| fail("symbol value + imm overflows"))?;
+        if target.name == ".maps" || target.name == "maps" || target.name.starts_with("maps/") {
             let name = if sym.kind == STT_SECTION || sym.name.is_empty() {
                 // A section symbol: the map is the one defined at value + imm.
-                let at = sym_offset + i64::from(insn.imm);
                 u64::try_from(at)
                     .ok()
                     .and_then(|at| self.code.objects.get(&(target.index, at)))
@@ -462,7 +549,7 @@ impl Linker<'_, '_, '_> {
             return Ok(());
         }
         if let Some(&size) = self.code.targets.data_sections.get(&target.name) {
-            let offset = sym_offset + i64::from(insn.imm);
+            let offset = at;
             let fits = u64::try_from(offset).is_ok_and(|o| o <= size);
             let offset = u32::try_from(offset).ok().filter(|_| fits).ok_or_else(|| {
                 fail(&format!("offset {offset} is outside {} ({size} bytes)", target.name))
@@ -474,7 +561,7 @@ impl Linker<'_, '_, '_> {
             // A callback's address (`bpf_loop(..., cb, ...)`): imm is the byte offset of the
             // function from the symbol; the kernel wants `src_reg = BPF_PSEUDO_FUNC` (clang
             // 14 leaves it 0) and imm relative to the instruction, like a call.
-            let byte = sym_offset + i64::from(insn.imm);
+            let byte = at;
             if byte % 8 != 0 {
                 return Err(fail("callback address is not instruction-aligned"));
             }
@@ -487,6 +574,32 @@ impl Linker<'_, '_, '_> {
             return Ok(());
         }
         Err(unsupported())
+    }
+
+    /// A reference to a `__ksym` extern (variable or kfunc), for the loader to resolve.
+    fn extern_ref(&mut self, func: &Function, pos: usize, rel: &Rel) -> Result<()> {
+        let elf = self.code.elf;
+        let sym = elf.symbol(rel.symbol).ok_or_else(|| reloc_error(elf, func.section, rel, "no such symbol"))?;
+        if !self.code.targets.externs.contains(&sym.name) {
+            return Err(reloc_error(elf, func.section, rel, "undefined symbol that is not an extern of the object"));
+        }
+        self.relocations.push(Relocation::Extern { insn: pos, name: sym.name.clone() });
+        Ok(())
+    }
+
+    /// CO-RE relocation records of every placed function, `insn_off` rebased to linked
+    /// instruction indices (not bytes).
+    fn core_relo_records(&self) -> Result<Vec<CoreRelo>> {
+        let mut out = Vec::new();
+        for &(f, landing) in &self.placed {
+            let func = self.code.function(f)?;
+            if let Some(records) = self.code.core_relos.get(&func.section) {
+                for (index, r) in self.in_function(func, records, |r| r.insn_off)? {
+                    out.push(CoreRelo { insn_off: self.rebase(func, landing, index)?, ..r.clone() });
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// func_info and line_info of every placed function, rebased to linked instruction indices.

@@ -13,7 +13,7 @@ use crate::cgroup::{Cgroup, DEFAULT_CGROUP};
 use crate::error::{Error, OtherProgram, Result, bpf_err, io_err};
 use crate::load::DEFAULT_PIN_ROOT;
 use crate::report::{DetachReport, DetachedProgram};
-use crate::{inspect, lock, pin_root, records};
+use crate::{detach_map, inspect, lock, pin_root, records};
 
 /// What `detach` does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -69,6 +69,13 @@ fn existing_pin_root(pin_root: &Path) -> Result<Option<&Path>> {
 
 /// Detaches per `opts`.
 pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
+    // Without privileges the kernel hides what is attached: "nothing attached" would be a
+    // guess, so say what is missing instead.
+    if !crate::privileges::privileged() {
+        return Err(Error::NotPrivileged {
+            what: "detach".to_string(),
+        });
+    }
     let obj = opts
         .object
         .as_deref()
@@ -84,10 +91,14 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
     // The pin root may have been removed while we waited for the lock.
     let pin_root = pin_root.filter(|r| r.exists());
 
-    let detached = match opts.prog_id {
+    let mut detached = match opts.prog_id {
         Some(id) => detach_by_id(&cgroup, pin_root, id)?,
         None => detach_recorded(&cgroup, pin_root, obj.as_ref())?,
     };
+    // OBJ's sk_msg / sk_skb programs, attached to its pinned sockmaps (no records).
+    if let (None, Some(obj), Some(root)) = (opts.prog_id, obj.as_ref(), pin_root) {
+        detached.extend(detach_map::detach_object(root, obj)?);
+    }
     let unpinned = match (opts.unpin, pin_root) {
         (true, Some(root)) => unpin(root, obj.as_ref())?,
         _ => Vec::new(),

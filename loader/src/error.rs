@@ -145,7 +145,9 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("{what}: needs root or CAP_BPF+CAP_NET_ADMIN (this process has neither CAP_BPF nor CAP_SYS_ADMIN)")]
+    #[error(
+        "{what}: needs root or CAP_BPF+CAP_NET_ADMIN (this process has neither CAP_BPF nor CAP_SYS_ADMIN)"
+    )]
     NotPrivileged { what: String },
 
     #[error("{what}: needs root or CAP_BPF+CAP_NET_ADMIN")]
@@ -183,6 +185,9 @@ pub enum Error {
         path: PathBuf,
         kind: String,
     },
+
+    #[error("another process has held the lock on the pin root {} for {seconds} s (a stuck rawbpf? `fuser -v {}` shows who has it open); nothing was changed", path.display(), path.display())]
+    LockTimeout { path: PathBuf, seconds: u64 },
 
     #[error("map {map}: another program kept pinning {} while rawbpf was loading (rawbpf serialises its own loads; is another tool pinning there?); nothing was changed. Run the load again", path.display())]
     PinRace { map: String, path: PathBuf },
@@ -233,6 +238,7 @@ impl Error {
             Error::Bpf { .. }
             | Error::Io { .. }
             | Error::PinRace { .. }
+            | Error::LockTimeout { .. }
             | Error::MapNotFound { .. }
             | Error::NotAMap { .. } => ExitCode::Other,
             Error::ReadObject { .. }

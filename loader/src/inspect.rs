@@ -2,13 +2,14 @@
 
 use std::path::Path;
 
-use rawbpf_elf::{DataKind, Endian, MapSource, Object, Pinning, Relocation};
+use rawbpf_elf::{DataKind, Endian, ExternKind, Object, Pinning, Relocation};
 
 use crate::error::{Error, Result};
-use crate::{pin_root, records};
 use crate::report::{
-    InspectBtf, InspectData, InspectMap, InspectProgram, InspectRelocation, InspectReport,
+    InspectBtf, InspectData, InspectExtern, InspectMap, InspectProgram, InspectRelocation,
+    InspectReport,
 };
+use crate::{btf_cycles, pin_root, records};
 
 /// Reads and parses an object file, and checks that every map and program name can be used
 /// as a file name under the pin root (a hostile name never reaches a path).
@@ -17,10 +18,27 @@ pub fn read_object(path: &Path) -> Result<Object> {
         path: path.to_path_buf(),
         source,
     })?;
-    let obj = Object::parse(&bytes).map_err(|source| Error::Object {
+    parse_checked(path, &bytes)
+}
+
+/// [`Object::parse`] plus the checks the parser leaves to the loader: no BTF type cycles, and
+/// names that can be file names. `path` is for messages.
+pub fn parse_checked(path: &Path, bytes: &[u8]) -> Result<Object> {
+    let obj = Object::parse(bytes).map_err(|source| Error::Object {
         path: path.to_path_buf(),
         source,
     })?;
+    if let Some(type_id) = obj.btf.as_ref().and_then(btf_cycles::find_cycle) {
+        return Err(Error::Object {
+            path: path.to_path_buf(),
+            source: rawbpf_elf::Error::BtfType {
+                type_id,
+                reason: "its type chain loops back to itself (a cycle that is not through a \
+                         pointer)"
+                    .to_string(),
+            },
+        });
+    }
     validate_names(&obj)?;
     Ok(obj)
 }
@@ -29,7 +47,7 @@ pub fn read_object(path: &Path) -> Result<Object> {
 /// must fit an attach record's file name.
 pub fn validate_names(obj: &Object) -> Result<()> {
     for m in &obj.maps {
-        if m.pinning == Pinning::ByName {
+        if m.pinning != Pinning::None {
             pin_root::validate_pin_name(&m.name)?;
         } else if let Some(reason) = pin_root::name_problem(&m.name) {
             return Err(Error::InvalidMapName {
@@ -90,8 +108,14 @@ pub fn describe(obj: &Object) -> InspectReport {
                         section: section.clone(),
                         offset: *offset,
                     },
+                    Relocation::Extern { insn, name } => InspectRelocation::Extern {
+                        insn: *insn,
+                        name: name.clone(),
+                    },
                 })
                 .collect(),
+            core_relos: p.core_relos.len(),
+            loose_section: rawbpf_elf::section::is_loose(&p.section),
         })
         .collect();
     let maps = obj
@@ -104,16 +128,8 @@ pub fn describe(obj: &Object) -> InspectReport {
             value_size: m.value_size,
             max_entries: m.max_entries,
             flags: m.map_flags,
-            pinning: match m.pinning {
-                Pinning::ByName => "by_name",
-                Pinning::None => "none",
-            }
-            .to_string(),
-            source: match m.source {
-                MapSource::BtfMaps => "btf",
-                MapSource::Legacy => "legacy",
-            }
-            .to_string(),
+            pinning: m.pinning.name().to_string(),
+            source: m.source.name().to_string(),
         })
         .collect();
     let data = obj
@@ -152,5 +168,22 @@ pub fn describe(obj: &Object) -> InspectReport {
         maps,
         data,
         btf,
+        externs: obj
+            .externs
+            .iter()
+            .map(|e| InspectExtern {
+                name: e.name.clone(),
+                kind: match e.kind {
+                    ExternKind::Kconfig { .. } => "kconfig",
+                    ExternKind::Ksym { type_id: Some(_) } => "ksym",
+                    ExternKind::Ksym { type_id: None } => "ksym_typeless",
+                    ExternKind::Kfunc { .. } => "kfunc",
+                    _ => "unknown",
+                }
+                .to_string(),
+                weak: e.weak,
+            })
+            .collect(),
+        unclassified: obj.unclassified.iter().map(|p| p.name.clone()).collect(),
     }
 }

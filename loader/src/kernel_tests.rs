@@ -51,6 +51,9 @@ impl Sandbox {
         LoadOptions {
             cgroup: self.cgroup.clone(),
             pin_root: self.pin_root.clone(),
+            // These tests reload the same object and expect a new program each time
+            // (without it such a load is `unchanged` and does nothing).
+            force: true,
             ..LoadOptions::new(object(obj))
         }
     }
@@ -296,4 +299,48 @@ fn failures_after_attach_roll_everything_back() {
         again.programs[0].attach.as_ref().unwrap().replaced_id,
         Some(prog)
     );
+}
+
+#[test]
+fn failed_replace_incompatible_puts_the_old_pin_back() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sb) = Sandbox::new("replace") else {
+        return;
+    };
+    std::fs::create_dir_all(&sb.pin_root).unwrap();
+    let other = sys::map_create(&sys::MapCreate {
+        map_type: 18,
+        key_size: 16,
+        value_size: 8,
+        max_entries: 1024,
+        map_flags: 0,
+        name: sys::ObjName::new("sock_ops_map"),
+        inner_map_fd: None,
+        numa_node: None,
+        btf_fd: None,
+        btf_key_type_id: 0,
+        btf_value_type_id: 0,
+        map_extra: 0,
+    })
+    .unwrap();
+    let old_id = sys::map_info(other.as_fd()).unwrap().id.0;
+    let pin = sb.pin_root.join("sock_ops_map");
+    sys::obj_pin(other.as_fd(), &pin_root::c_path(&pin).unwrap()).unwrap();
+    let pinned_id = || {
+        let fd = sys::obj_get(&pin_root::c_path(&pin).unwrap()).unwrap();
+        sys::map_info(fd.as_fd()).unwrap().id.0
+    };
+    let opts = LoadOptions {
+        replace_incompatible: true,
+        ..sb.opts("bpf_sockops.o")
+    };
+    for step in ["after_pin", "after_attach", "after_records"] {
+        load_failing_at(&opts, step);
+        assert_eq!(pinned_id(), old_id, "{step}: the old pin was not put back");
+        assert!(sb.attached(3).is_empty(), "{step}");
+    }
+    let r = crate::load(&opts).unwrap();
+    assert_eq!(r.maps[0].status, MapStatus::Recreated);
+    assert_eq!(pinned_id(), r.maps[0].id);
+    assert_ne!(r.maps[0].id, old_id);
 }

@@ -22,9 +22,10 @@ use rawbpf_syscalls as sys;
 use crate::attach::{self, AttachMode, Replaced};
 use crate::cgroup::{Cgroup, DEFAULT_CGROUP};
 use crate::error::{Error, Result, bpf_err};
-use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus};
+use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
 use crate::{
     attach_type, btf, data, inspect, lock, maps, pin_root, program, records, relocate, test_hook,
+    unchanged,
 };
 
 /// Default `--pin-root`.
@@ -48,6 +49,12 @@ pub struct LoadOptions {
     /// Replace a pinned map that differs from the object's definition (its contents are
     /// lost) instead of failing (`--replace-incompatible`).
     pub replace_incompatible: bool,
+    /// Load and attach even when the attached programs are already this object's
+    /// (`--force`); otherwise such a load is `unchanged` and does nothing.
+    pub force: bool,
+    /// Program selection, type overrides, `.rodata` values, program pins (see
+    /// [`crate::CompatOptions`]).
+    pub compat: crate::CompatOptions,
 }
 
 impl LoadOptions {
@@ -63,13 +70,15 @@ impl LoadOptions {
             attach_mode: AttachMode::Multi,
             verbose: false,
             replace_incompatible: false,
+            force: false,
+            compat: crate::CompatOptions::default(),
         }
     }
 }
 
 /// Where a program will be attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Plan {
+pub(crate) enum Plan {
     /// `--no-attach`.
     None,
     /// Not attachable automatically; the reason.
@@ -84,7 +93,7 @@ enum Plan {
     },
 }
 
-fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
+pub(crate) fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
     if !attach {
         return Plan::None;
     }
@@ -105,6 +114,18 @@ fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
                 .filter(|d| d.map_type == MapType::SOCKMAP || d.map_type == MapType::SOCKHASH)
                 .map(|d| d.name.clone()),
             _ => None,
+        });
+        // A stream parser rarely refers to its map: with exactly one sockmap/sockhash in the
+        // object, that one is meant.
+        let map = map.or_else(|| {
+            let mut socks = obj
+                .maps
+                .iter()
+                .filter(|d| d.map_type == MapType::SOCKMAP || d.map_type == MapType::SOCKHASH);
+            match (socks.next(), socks.next()) {
+                (Some(only), None) => Some(only.name.clone()),
+                _ => None,
+            }
         });
         return match map {
             Some(map) => Plan::Map {
@@ -209,6 +230,8 @@ struct State {
     attachments: Vec<Attachment>,
     undo: Vec<Undo>,
     lock: Option<lock::PinRootLock>,
+    /// Program pins of `--pin-progs` (index into `progs`, path).
+    prog_pins: Vec<(usize, PathBuf)>,
 }
 
 impl State {
@@ -306,11 +329,13 @@ const PIN_RACE_RETRIES: usize = 3;
 /// Loads `opts.object`: maps, programs, attachments and pins. On error nothing this call
 /// did remains, and no fd stays open after it returns.
 pub fn load(opts: &LoadOptions) -> Result<LoadReport> {
-    let obj = inspect::read_object(&opts.object)?;
+    let mut obj = inspect::read_object(&opts.object)?;
+    // Make it loadable here: CO-RE, externs, --set, --program, --prog-type (docs/objects.md).
+    let prepared = crate::prepare::prepare(&mut obj, &opts.compat)?;
     let mut attempt = 0;
     loop {
         let mut st = State::default();
-        let mut warnings = Vec::new();
+        let mut warnings = prepared.warnings.clone();
         match run(opts, &obj, &mut st, &mut warnings) {
             Ok(report) => return Ok(report),
             Err(e) => {
@@ -361,13 +386,36 @@ fn run(
 
     // Environment first: bpffs and cgroup, before any bpf(2) call.
     let mut pin_paths = Vec::with_capacity(obj.maps.len());
+    let mut object_bytes = None;
     for def in &obj.maps {
+        // iproute2 maps (PIN_GLOBAL_NS / PIN_OBJECT_NS) pin under <pin-root>/tc/.
+        if opts.pin
+            && matches!(
+                def.pinning,
+                rawbpf_elf::Pinning::GlobalNs | rawbpf_elf::Pinning::ObjectNs
+            )
+        {
+            pin_root::validate_pin_name(&def.name)?;
+            if object_bytes.is_none() {
+                object_bytes = Some(
+                    std::fs::read(&opts.object)
+                        .map_err(crate::error::io_err("read", &opts.object))?,
+                );
+            }
+            let bytes = object_bytes.as_deref().unwrap_or_default();
+            pin_paths.push(crate::prog_pins::iproute2_pin_path(
+                &opts.pin_root,
+                bytes,
+                def,
+            ));
+            continue;
+        }
         pin_paths.push(maps::pin_path(&opts.pin_root, def, opts.pin)?);
     }
     if opts.mount_bpffs {
         pin_root::mount_bpffs()?;
     }
-    let shared = any_cgroup || pin_paths.iter().any(Option::is_some);
+    let shared = any_cgroup || pin_paths.iter().any(Option::is_some) || opts.compat.pin_progs;
     if shared {
         pin_root::check(&opts.pin_root)?;
     }
@@ -383,6 +431,13 @@ fn run(
         st.lock = Some(held);
     }
     test_hook::step("locked")?;
+
+    // Nothing to do when the attached programs already are this object's; otherwise the
+    // previous programs' frozen .rodata maps with the same bytes are used again.
+    let mut reusable = match unchanged::check(opts, obj, &plans, &pin_paths, st.cgroup.as_ref())? {
+        unchanged::Outcome::Unchanged(report) => return Ok(*report),
+        unchanged::Outcome::Load(reusable) => reusable,
+    };
 
     st.btf = btf::load(obj, warnings)?;
     let btf_fd = st.btf.as_ref().map(|f| f.as_fd());
@@ -434,6 +489,21 @@ fn run(
     let obj_name = data::object_name(&opts.object);
     for section in &obj.data {
         let name = data::internal_map_name(&obj_name, &section.name);
+        if let Some((fd, info)) = reusable.take(&section.name) {
+            st.maps.push(MapHandle {
+                name,
+                def: None,
+                section: Some(section.name.clone()),
+                fd,
+                info,
+                reused: true,
+                replaces: None,
+                recreated: false,
+                pin_path: None,
+                pinned: false,
+            });
+            continue;
+        }
         if let Some(fd) = data::create(section, &name, btf_fd)? {
             let info = sys::map_info(fd.as_fd()).map_err(bpf_err(format!("map {name}: info")))?;
             st.maps.push(MapHandle {
@@ -482,6 +552,16 @@ fn run(
         });
     }
     test_hook::step("programs_loaded")?;
+    if opts.compat.pin_progs {
+        for (i, p) in obj.programs.iter().enumerate() {
+            let path = crate::prog_pins::pin(st.progs[i].fd.as_fd(), &opts.pin_root, &p.name)?;
+            st.undo.push(Undo::Pin {
+                path: path.clone(),
+                restore: None,
+            });
+            st.prog_pins.push((i, path));
+        }
+    }
 
     // New maps get their initial values, then their pins: a pin always names a complete map.
     fill_initial_values(obj, st)?;
@@ -518,6 +598,15 @@ fn ensure_dir_tracked(st: &mut State, dir: &Path) -> Result<()> {
 /// Pins a created map. A replaced incompatible pin is removed first (its map stays open for
 /// rollback); EEXIST means another program pinned there meanwhile, and the load starts over.
 fn pin_map(st: &mut State, i: usize) -> Result<()> {
+    // iproute2 pins live in subdirectories (tc/globals, tc/<object>): create them.
+    let parent = st.maps[i]
+        .pin_path
+        .as_ref()
+        .and_then(|p| p.parent())
+        .map(Path::to_path_buf);
+    if let (false, Some(parent)) = (st.maps[i].reused, parent) {
+        ensure_dir_tracked(st, &parent)?;
+    }
     let m = &mut st.maps[i];
     let (false, Some(path), Some(def)) = (m.reused, m.pin_path.clone(), m.def.as_ref()) else {
         return Ok(());
@@ -526,7 +615,8 @@ fn pin_map(st: &mut State, i: usize) -> Result<()> {
     let c = pin_root::c_path(&path)?;
     let restore = m.replaces.take();
     if restore.is_some() {
-        std::fs::remove_file(&path).map_err(crate::error::io_err("remove incompatible pin", &path))?;
+        std::fs::remove_file(&path)
+            .map_err(crate::error::io_err("remove incompatible pin", &path))?;
     }
     let pinned = sys::obj_pin(m.fd.as_fd(), &c);
     match pinned {
@@ -730,12 +820,18 @@ fn report(
                 prog_type: p.kind.prog_type.to_string(),
                 id: h.info.id.0,
                 tag: tag_hex(&h.info.tag),
+                status: ProgramStatus::Loaded,
                 attach,
                 not_attached: match &plans[i] {
                     Plan::NotAttached(why) => Some(why.clone()),
                     _ => None,
                 },
                 verifier_log: h.log.clone(),
+                pin_path: st
+                    .prog_pins
+                    .iter()
+                    .find(|(p, _)| *p == i)
+                    .map(|(_, path)| path.display().to_string()),
             }
         })
         .collect();

@@ -24,6 +24,9 @@ pub struct LoadedProgram {
     pub id: u32,
     /// `tag` as 16 hex digits.
     pub tag: String,
+    /// `loaded`, or `unchanged` when the attached program already was this one (then `id`
+    /// is the attached program's and nothing was created).
+    pub status: ProgramStatus,
     /// `null` when not attached (`--no-attach`, or no automatic attach for the type).
     pub attach: Option<AttachReport>,
     /// Why the program was not attached, when it was not and `--no-attach` was not given.
@@ -32,6 +35,19 @@ pub struct LoadedProgram {
     /// The verifier log of the successful load, when asked for (`-v`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verifier_log: Option<String>,
+    /// Where `--pin-progs` pinned the program.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pin_path: Option<String>,
+}
+
+/// What `load` did with a program.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgramStatus {
+    /// Loaded (and attached as `attach` says).
+    Loaded,
+    /// Already attached with the same instructions, maps and data: nothing was done.
+    Unchanged,
 }
 
 /// Where and how a program was attached.
@@ -138,6 +154,20 @@ pub struct InspectReport {
     pub maps: Vec<InspectMap>,
     pub data: Vec<InspectData>,
     pub btf: Option<InspectBtf>,
+    /// The object's externs (`__kconfig`, `__ksym`, kfuncs), resolved at load.
+    pub externs: Vec<InspectExtern>,
+    /// Functions of sections no name rule knows; `load --prog-type NAME=TYPE` makes them
+    /// programs.
+    pub unclassified: Vec<String>,
+}
+
+/// An extern as parsed.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InspectExtern {
+    pub name: String,
+    /// `kconfig`, `ksym` (typed), `ksym_typeless`, `kfunc`, `unknown`.
+    pub kind: String,
+    pub weak: bool,
 }
 
 /// A program as parsed.
@@ -151,6 +181,10 @@ pub struct InspectProgram {
     pub insns: usize,
     pub subprograms: Vec<String>,
     pub relocations: Vec<InspectRelocation>,
+    /// CO-RE relocations in the program (applied against the kernel's BTF at load).
+    pub core_relos: usize,
+    /// The section name matched only a loose rule of older loaders (see docs/objects.md).
+    pub loose_section: bool,
 }
 
 /// A relocation as parsed.
@@ -165,6 +199,11 @@ pub enum InspectRelocation {
         insn: usize,
         section: String,
         offset: u32,
+    },
+    /// A `__ksym` variable or kfunc, resolved against the running kernel at load.
+    Extern {
+        insn: usize,
+        name: String,
     },
 }
 

@@ -17,6 +17,29 @@ mod privilege;
 mod reload;
 mod sockets;
 
+mod reliability_common;
+mod reliability_conflict;
+mod reliability_corpus;
+mod reliability_crash;
+mod reliability_env;
+mod reliability_leak;
+mod reliability_race;
+mod reliability_reload;
+
+mod json_schema;
+mod map_dump;
+mod status;
+mod verifier_output;
+
+mod reload_cost;
+mod skmsg;
+
+mod compat_common;
+mod compat_maps;
+mod compat_objects;
+mod compat_run;
+mod compat_sections;
+
 /// The connection child (`harness::conn`): does nothing unless `RAWBPF_E2E_CHILD` is set,
 /// i.e. unless the harness re-executed this binary to hold connections in a test cgroup.
 #[test]

@@ -78,7 +78,8 @@ fn load_over_load_replaces_program_keeps_map() {
     let mut prev = assert_loaded(&env, first.prog_id, map_id, "first load");
 
     for cycle in 1..=CYCLES {
-        let r = env.load(SOCKOPS_O, &[]);
+        // --force: the same object again would otherwise be `unchanged` (tests/e2e/reload_cost.rs).
+        let r = env.load(SOCKOPS_O, &["--force"]);
         assert_eq!(r.map_status, "reused", "cycle {cycle}");
         assert_eq!(r.map_id, map_id, "cycle {cycle}: JSON map id");
         assert_eq!(

@@ -106,7 +106,8 @@ fn sockets_enter_survive_reload_and_leave() {
     assert_eq!(distinct.len(), 2 * N, "cookies are not distinct: {seen:?}");
 
     // Load over load: the program is replaced, the map and its sockets stay.
-    let r = env.load(SOCKOPS_O, &[]);
+    // --force: the same object again would otherwise be `unchanged`.
+    let r = env.load(SOCKOPS_O, &["--force"]);
     assert_eq!(
         r.replaced_id,
         Some(first.prog_id),

@@ -46,9 +46,15 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
         return Ok(());
     }
     for d in &report.detached {
+        // sk_msg / sk_skb programs were attached to their object's pinned map.
+        let from = if d.attach_type == "sk_msg_verdict" || d.attach_type.starts_with("sk_skb") {
+            "its map".to_string()
+        } else {
+            report.cgroup.clone()
+        };
         println!(
-            "detached program {} (id {}, {}) from {}",
-            d.name, d.id, d.attach_type, report.cgroup
+            "detached program {} (id {}, {}) from {from}",
+            d.name, d.id, d.attach_type
         );
     }
     for p in &report.unpinned {

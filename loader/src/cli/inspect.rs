@@ -38,6 +38,12 @@ fn print_human(r: &InspectReport) {
             p.attach_type.as_deref().unwrap_or("-"),
             p.insns
         );
+        if p.core_relos > 0 {
+            println!("  CO-RE relocations: {}", p.core_relos);
+        }
+        if p.loose_section {
+            println!("  section name matched by a loose rule (libbpf 1.x refuses it)");
+        }
         if !p.subprograms.is_empty() {
             println!("  subprograms: {}", p.subprograms.join(", "));
         }
@@ -70,6 +76,15 @@ fn print_human(r: &InspectReport) {
     }
     for d in &r.data {
         println!("data {}  {}  {} bytes", d.name, d.kind, d.size);
+    }
+    for e in &r.externs {
+        println!("extern {}  {}{}", e.name, e.kind, if e.weak { "  (weak)" } else { "" });
+    }
+    if !r.unclassified.is_empty() {
+        println!(
+            "functions in sections of no known type (load with --prog-type NAME=TYPE): {}",
+            r.unclassified.join(", ")
+        );
     }
     match &r.btf {
         Some(b) => println!(

@@ -64,6 +64,27 @@ pub struct Args {
     /// instructions, maps and data); without it such a load does nothing.
     #[arg(long)]
     pub force: bool,
+    /// Load only this program (repeat for several); the others are left out.
+    #[arg(long = "program", value_name = "NAME")]
+    pub programs: Vec<String>,
+    /// Program type of one program, overriding what its section name says (a kernel name
+    /// such as sched_cls or socket_filter, or a SEC() name such as sk_skb/stream_verdict).
+    #[arg(long = "prog-type", value_name = "NAME=TYPE", value_parser = parse_pair)]
+    pub prog_types: Vec<(String, String)>,
+    /// Rewrite a `const volatile` global in .rodata before loading (type-checked).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub sets: Vec<(String, String)>,
+    /// Pin every loaded program at <pin-root>/progs/<name> (it then outlives rawbpf).
+    #[arg(long)]
+    pub pin_progs: bool,
+}
+
+/// `NAME=VALUE` for `--set` and `--prog-type`.
+fn parse_pair(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((n, v)) if !n.is_empty() && !v.is_empty() => Ok((n.to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got {arg:?}")),
+    }
 }
 
 impl Args {
@@ -83,6 +104,12 @@ impl Args {
             verbose,
             replace_incompatible: self.replace_incompatible,
             force: self.force,
+            compat: rawbpf::CompatOptions {
+                programs: self.programs.clone(),
+                prog_types: self.prog_types.clone(),
+                sets: self.sets.clone(),
+                pin_progs: self.pin_progs,
+            },
         }
     }
 }
@@ -119,7 +146,12 @@ fn print_human(r: &LoadReport, g: Global) {
                 format!("attached to {} ({})", a.target, detail.join(", "))
             }
             (None, Some(why)) => format!("not attached: {why}"),
+            (None, None) if p.pin_path.is_some() => "not attached (--no-attach)".to_string(),
             (None, None) => "not attached (--no-attach; unloaded when rawbpf exits)".to_string(),
+        };
+        let what = match &p.pin_path {
+            Some(path) => format!("{what}; pinned at {path}"),
+            None => what,
         };
         rows.push(vec![
             format!("program {}", p.name),

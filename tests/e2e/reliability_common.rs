@@ -1,0 +1,153 @@
+//! Helpers of the reliability tests (`reliability_*.rs`, `docs/guarantees.md`): running the
+//! binary with the no-panic check every one of them applies, and snapshots of the state a
+//! load must leave alone.
+
+use std::ffi::OsStr;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use crate::harness::cli::{self, RAWBPF};
+use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
+use crate::harness::{MAP_NAME, TestEnv};
+
+/// The compatibility fixtures (`tests/corpus/compat/`).
+pub fn compat(name: &str) -> String {
+    format!(
+        "{}/../tests/corpus/compat/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// Asserts that a run ended by itself with a documented code: not by a signal (a crash or an
+/// abort), and not with 101 (a Rust panic).
+pub fn assert_no_panic(args: &[String], out: &Output) {
+    assert!(
+        out.status.signal().is_none(),
+        "rawbpf was killed by signal {:?}: {}",
+        out.status.signal(),
+        cli::describe(args, out)
+    );
+    assert_ne!(
+        out.status.code(),
+        Some(101),
+        "rawbpf panicked: {}",
+        cli::describe(args, out)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stderr.contains("panicked at"),
+        "rawbpf panicked: {}",
+        cli::describe(args, out)
+    );
+}
+
+/// Runs `rawbpf <args>`, asserts no panic and an exit code in `codes`.
+pub fn run<S: AsRef<OsStr>>(args: &[S], codes: &[i32]) -> Output {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.as_ref().to_string_lossy().into_owned())
+        .collect();
+    let out = cli::rawbpf(&args);
+    assert_no_panic(&args, &out);
+    cli::assert_exit(&args, &out, codes);
+    out
+}
+
+/// Runs a prepared command (env, uid), asserts no panic and an exit code in `codes`.
+pub fn run_cmd(cmd: &mut Command, codes: &[i32]) -> Output {
+    let args: Vec<String> = cmd
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let out = cli::rawbpf_with(cmd);
+    assert_no_panic(&args, &out);
+    cli::assert_exit(&args, &out, codes);
+    out
+}
+
+/// `rawbpf <args> --cgroup … --pin-root …` of `env`, checked like [`run`].
+pub fn run_env(env: &TestEnv, args: &[&str], codes: &[i32]) -> Output {
+    run(&env.args(args), codes)
+}
+
+/// A fresh `Command` for the binary under test.
+pub fn command() -> Command {
+    Command::new(RAWBPF)
+}
+
+/// Stderr as text.
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// What a load must not change: the sockops programs on the cgroup, the pinned map's id
+/// and entries, and every file under the pin root.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    pub attached: Vec<u32>,
+    pub map_id: Option<u32>,
+    pub entries: Vec<(Vec<u8>, Vec<u8>)>,
+    pub files: Vec<PathBuf>,
+}
+
+impl Snapshot {
+    pub fn take(env: &TestEnv) -> Snapshot {
+        let map_id = kernel::pinned_map_id(&env.pins.join(MAP_NAME));
+        let mut entries = map_id.map(kernel::map_entries).unwrap_or_default();
+        entries.sort();
+        Snapshot {
+            attached: kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+            map_id,
+            entries,
+            files: env.pins.contents(),
+        }
+    }
+}
+
+/// The file names directly under `dir` (sorted), empty when it does not exist.
+pub fn names_in(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// A tiny deterministic generator (xorshift64*) for seeded random choices in tests.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.max(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// Uniform-ish in `0..n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// The seed of a seeded test: `RAWBPF_TEST_SEED` when set (to replay a failure), else
+/// `default`. Printed, so a failing run says how to replay it.
+pub fn seed(default: u64) -> u64 {
+    let seed = std::env::var("RAWBPF_TEST_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    println!("seed {seed} (replay with RAWBPF_TEST_SEED={seed})");
+    seed
+}

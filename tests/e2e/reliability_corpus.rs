@@ -1,0 +1,81 @@
+//! Guarantee 6 (`docs/guarantees.md`): hostile objects never escape or crash. Every file of
+//! `tests/corpus/hostile/` (names leaving the pin root, BTF cycles, counts and offsets past
+//! the end, relocations off their instructions, odd section sizes, headers claiming
+//! gigabytes, non-BPF files; made by `tests/corpus/gen_hostile.py`) makes `rawbpf inspect`
+//! and `rawbpf load --no-attach` exit 5 with a one-line error, under a 256 MiB address-space
+//! limit (an allocation driven by a claimed size would abort), and creates nothing.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::harness::cli::RAWBPF;
+use crate::harness::{TestEnv, cli};
+use crate::reliability_common::{assert_no_panic, stderr};
+
+/// The address-space limit for each run, in KiB (`ulimit -v`).
+const LIMIT_KIB: u32 = 256 * 1024;
+
+fn corpus() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/hostile");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "o"))
+        .collect();
+    files.sort();
+    files
+}
+
+/// `rawbpf <args>` under `ulimit -v`.
+fn limited(args: &[String]) -> std::process::Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {LIMIT_KIB} && exec \"$0\" \"$@\""))
+        .arg(RAWBPF)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn every_hostile_object_is_exit_5() {
+    let Some(env) = TestEnv::new("rel_corpus") else {
+        return;
+    };
+    let files = corpus();
+    assert!(files.len() >= 30, "the corpus is missing: {files:?}");
+    for f in &files {
+        let f = f.display().to_string();
+        let runs = [
+            vec!["inspect".to_string(), f.clone()],
+            vec!["--json".to_string(), "inspect".to_string(), f.clone()],
+            env.args(&["load", &f, "--no-attach"]),
+            env.args(&["load", &f]),
+        ];
+        for args in runs {
+            let out = limited(&args);
+            assert_no_panic(&args, &out);
+            cli::assert_exit(&args, &out, &[5]);
+            if args[0] == "--json" {
+                let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+                    .unwrap_or_else(|e| panic!("{e}: {}", cli::describe(&args, &out)));
+                assert_eq!(v["exit_code"], 5);
+            } else {
+                let err = stderr(&out);
+                assert_eq!(
+                    err.trim_end().lines().count(),
+                    1,
+                    "a one-line error: {}",
+                    cli::describe(&args, &out)
+                );
+                assert!(err.starts_with("rawbpf: "), "{err}");
+            }
+        }
+    }
+    assert!(
+        env.pins.contents().is_empty() && !env.pins.path().exists(),
+        "a hostile object created {:?}",
+        env.pins.contents()
+    );
+}

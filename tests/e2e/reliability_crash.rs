@@ -1,0 +1,159 @@
+//! Guarantee 4 (`docs/guarantees.md`): crashes. `rawbpf load` is SIGKILLed at seeded random
+//! steps (every step of `rawbpf::test_hook::LOAD_STEPS` at least once), from a fresh or an
+//! already loaded state, through the test hook `RAWBPF_TEST_PAUSE_AT`. After each kill: at
+//! most one program is attached and it is pinned by an attach record; a map pin, if any,
+//! names a complete, compatible map. The next plain `rawbpf load` then succeeds and leaves
+//! exactly one program attached, the map pin (reused when it was there), one final record
+//! and no temporary files.
+
+use std::io::{BufRead, BufReader};
+use std::os::fd::AsFd;
+use std::process::Stdio;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use rawbpf::test_hook::{LOAD_STEPS, PAUSE_ENV, PAUSED_MARKER};
+
+use crate::harness::kernel::{self, ATTACH_SOCK_OPS, MAP_TYPE_SOCKHASH};
+use crate::harness::{LoadReport, MAP_NAME, SOCKOPS_O, TestEnv, cli};
+use crate::reliability_common::{Rng, assert_no_panic, command, names_in, run_env, seed};
+
+/// At least 50 kills, a multiple of the number of steps.
+const RUNS: usize = 56;
+
+/// Runs `rawbpf load --force` (so that every step is reached even when the object is
+/// already attached) paused at `step` and SIGKILLs it there. Returns the stderr it wrote.
+fn kill_at(env: &TestEnv, step: &str) -> String {
+    let args = env.args(&["load", SOCKOPS_O, "--force"]);
+    let mut child = command()
+        .args(&args)
+        .env(PAUSE_ENV, step)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn rawbpf: {e}"));
+    let mut reader = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        let n = reader.read_line(&mut line).unwrap_or(0);
+        if n == 0 {
+            let status = child.wait().unwrap();
+            panic!("rawbpf exited ({status}) before pausing at {step}; stderr:\n{seen}");
+        }
+        seen.push_str(&line);
+        if line.trim_end() == format!("{PAUSED_MARKER} {step}") {
+            break;
+        }
+    }
+    kill(Pid::from_raw(child.id() as i32), Signal::SIGKILL).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(
+        std::os::unix::process::ExitStatusExt::signal(&status),
+        Some(9),
+        "paused at {step}"
+    );
+    seen
+}
+
+/// Every program attached to the test cgroup is pinned by a record (final or pending), and
+/// there is at most one.
+fn assert_attached_are_recorded(env: &TestEnv, ctx: &str) {
+    let attached = kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
+    assert!(attached.len() <= 1, "{ctx}: attached {attached:?}");
+    let dir = env.pins.join("attached-progs");
+    let recorded: Vec<u32> = names_in(&dir)
+        .iter()
+        .filter_map(|n| {
+            let c = std::ffi::CString::new(dir.join(n).display().to_string()).ok()?;
+            let fd = rawbpf_syscalls::obj_get(&c).ok()?;
+            rawbpf_syscalls::prog_info(fd.as_fd()).ok().map(|i| i.id.0)
+        })
+        .collect();
+    for id in &attached {
+        assert!(
+            recorded.contains(id),
+            "{ctx}: program {id} is attached but no record pins it (records {:?})",
+            names_in(&dir)
+        );
+    }
+}
+
+/// A map pin, if present, names a complete sockhash of the object's definition.
+fn assert_pin_complete(env: &TestEnv, ctx: &str) -> Option<u32> {
+    let id = kernel::pinned_map_id(&env.pins.join(MAP_NAME))?;
+    let info = kernel::map_info(id).unwrap_or_else(|| panic!("{ctx}: pinned map {id} gone"));
+    assert_eq!(
+        (
+            info.map_type,
+            info.key_size,
+            info.value_size,
+            info.max_entries
+        ),
+        (MAP_TYPE_SOCKHASH, 16, 8, 65535),
+        "{ctx}: the pin names an incompatible map"
+    );
+    Some(id)
+}
+
+#[test]
+fn sigkill_at_every_step_then_plain_load_recovers() {
+    let Some(env) = TestEnv::new("rel_crash") else {
+        return;
+    };
+    let mut rng = Rng::new(seed(0x5eed_cafe));
+    let mut hits = vec![0usize; LOAD_STEPS.len()];
+    for run in 0..RUNS {
+        // Every step once in the first round, then random ones.
+        let s = if run < LOAD_STEPS.len() {
+            run
+        } else {
+            rng.below(LOAD_STEPS.len())
+        };
+        let step = LOAD_STEPS[s];
+        if rng.below(3) == 0 {
+            run_env(&env, &["detach", "--unpin"], &[0, 3]);
+        }
+        let ctx = format!("run {run}, killed at {step}");
+        kill_at(&env, step);
+        hits[s] += 1;
+
+        assert_attached_are_recorded(&env, &ctx);
+        let pinned = assert_pin_complete(&env, &ctx);
+
+        let args = {
+            let mut a = vec!["--json".to_string()];
+            a.extend(env.args(&["load", SOCKOPS_O]));
+            a
+        };
+        let out = cli::rawbpf(&args);
+        assert_no_panic(&args, &out);
+        let r = LoadReport::from_json(&cli::parse_json(&args, &out));
+        if let Some(id) = pinned {
+            assert_eq!(r.map_id, id, "{ctx}: the surviving pin was not reused");
+        }
+        assert_eq!(
+            kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+            vec![r.prog_id],
+            "{ctx}: after the recovery load"
+        );
+        assert_eq!(env.pinned_map_id(), r.map_id, "{ctx}");
+        assert!(kernel::prog_map_ids(r.prog_id).contains(&r.map_id), "{ctx}");
+        assert_eq!(
+            names_in(env.pins.path()),
+            vec!["attached-progs".to_string(), MAP_NAME.to_string()],
+            "{ctx}: stray files in the pin root"
+        );
+        let records = names_in(&env.pins.join("attached-progs"));
+        assert!(
+            records.len() == 1 && !records[0].starts_with("pending-"),
+            "{ctx}: records {records:?}"
+        );
+        assert_attached_are_recorded(&env, &ctx);
+    }
+    assert!(hits.iter().all(|&h| h > 0), "steps hit: {hits:?}");
+    println!(
+        "kills per step: {:?}",
+        LOAD_STEPS.iter().zip(&hits).collect::<Vec<_>>()
+    );
+}
