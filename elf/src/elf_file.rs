@@ -21,6 +21,12 @@ const SHF_EXECINSTR: u64 = 0x4;
 pub(crate) const STT_FUNC: u8 = 2;
 /// `STT_SECTION`.
 pub(crate) const STT_SECTION: u8 = 3;
+/// `STT_FILE`.
+pub(crate) const STT_FILE: u8 = 4;
+/// `STB_LOCAL`.
+pub(crate) const STB_LOCAL: u8 = 0;
+/// `STB_WEAK`.
+pub(crate) const STB_WEAK: u8 = 2;
 
 /// One section header with its name and (for non-NOBITS sections) its bytes.
 #[derive(Debug)]
@@ -54,6 +60,10 @@ pub(crate) struct Symbol {
     pub size: u64,
     /// `STT_*`.
     pub kind: u8,
+    /// `STB_*` (`STB_LOCAL` 0, `STB_GLOBAL` 1, `STB_WEAK` 2).
+    pub bind: u8,
+    /// `st_shndx == SHN_UNDEF`: defined elsewhere (an extern).
+    pub undefined: bool,
     /// Index of the section the symbol is defined in (`None` for undefined/absolute/common).
     pub section: Option<usize>,
 }
@@ -150,6 +160,8 @@ impl<'a> ElfFile<'a> {
                 value: sym.st_value(endian),
                 size: sym.st_size(endian),
                 kind: sym.st_type().0,
+                bind: sym.st_bind().0,
+                undefined: sym.st_shndx(endian).0 == 0,
                 section,
             });
         }

@@ -12,7 +12,9 @@
 //!   subprograms it calls appended and call offsets, map and data relocations resolved;
 //! - `btf_maps` / `legacy_maps`: [`MapDef`]s from the `.maps` DATASEC and the old `maps`
 //!   section; `data`: `.rodata*`/`.data*`/`.bss*` as [`DataSection`]s;
-//! - [`btf`]: `.BTF` and `.BTF.ext`.
+//! - [`btf`]: `.BTF` and `.BTF.ext`; [`btf::core`] applies CO-RE relocations against a
+//!   target BTF the loader supplies;
+//! - `externs`: `__kconfig` / `__ksym` externs and kfuncs ([`Extern`]).
 //!
 //! ```no_run
 //! let bytes = std::fs::read("bpf-prog/bpf_sockops.o")?;
@@ -29,6 +31,7 @@ mod btf_maps;
 mod data;
 mod elf_file;
 mod error;
+mod externs;
 mod insn;
 mod legacy_maps;
 mod link;
@@ -40,6 +43,7 @@ pub mod section;
 
 pub use data::{DataKind, DataSection};
 pub use error::{Error, Result};
+pub use externs::{Extern, ExternKind};
 pub use insn::Insn;
 pub use maps::{MapDef, MapSource, MapType, Pinning, MapInitialValue};
 pub use object::{Endian, Object};

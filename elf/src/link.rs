@@ -282,6 +282,7 @@ impl<'e, 'a> Code<'e, 'a> {
             func_info,
             line_info,
             core_relos,
+            attach_btf_id: None,
         })
     }
 

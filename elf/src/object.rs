@@ -4,9 +4,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::btf::{Btf, BtfExt};
 use crate::elf_file::{ElfFile, STT_SECTION};
-use crate::link::{self, Targets};
-use crate::{DataSection, Error, MapDef, MapType, Program, Result, SectionInfo};
-use crate::{btf_maps, data, legacy_maps};
+use crate::link::{self, KCONFIG_SECTION, Targets};
+use crate::{DataKind, DataSection, Error, Extern, ExternKind, MapDef, MapType, Program, Result, SectionInfo};
+use crate::{btf_maps, data, externs, legacy_maps, maps};
 
 /// Byte order of the object file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +35,11 @@ pub struct Object {
     /// with `kind: None`, which yield no programs). `.text` is not listed: it holds
     /// subprograms, which appear inside the programs that call them.
     pub sections: Vec<SectionInfo>,
+    /// The object's externs (`__kconfig`, `__ksym`, kfuncs).
+    pub externs: Vec<Extern>,
+    /// Functions of sections whose names classify as no program type, linked with type 0
+    /// (`unspec`), for a caller that names their type (`rawbpf load --prog-type`).
+    pub unclassified: Vec<Program>,
 }
 
 impl Object {
@@ -56,27 +61,54 @@ impl Object {
 
         let mut maps = btf_maps::parse(&elf, btf.as_ref())?;
         maps.extend(legacy_maps::parse(&elf)?);
+        for map in &mut maps {
+            maps::fix_up(map);
+        }
         let mut map_names = HashSet::new();
         for map in &maps {
             if !map_names.insert(map.name.clone()) {
                 return Err(Error::Map { map: map.name.clone(), reason: "defined twice".into() });
             }
         }
-        let data = data::data_sections(&elf, btf.as_ref())?;
+        let mut data = data::data_sections(&elf, btf.as_ref())?;
+        let (externs, kconfig_size) = externs::collect(&elf, btf.as_ref())?;
+        if kconfig_size > 0 {
+            if data.iter().any(|d| d.name == KCONFIG_SECTION) {
+                return Err(Error::Section {
+                    section: KCONFIG_SECTION.into(),
+                    reason: "the object defines a .kconfig section and __kconfig externs".into(),
+                });
+            }
+            data.push(DataSection {
+                name: KCONFIG_SECTION.into(),
+                kind: DataKind::Rodata,
+                bytes: vec![0; kconfig_size as usize],
+                btf_datasec_id: btf.as_ref().and_then(|b| b.datasec(KCONFIG_SECTION)).map(|(id, _)| id),
+            });
+        }
         let targets = Targets {
             map_names,
             data_sections: data.iter().map(|d| (d.name.clone(), d.bytes.len() as u64)).collect(),
+            kconfig: externs::kconfig_offsets(&externs),
+            externs: externs
+                .iter()
+                .filter(|e| !matches!(e.kind, ExternKind::Kconfig { .. }))
+                .map(|e| e.name.clone())
+                .collect(),
         };
-        let (programs, sections) = link::programs(&elf, &targets, btf_ext.as_ref())?;
+        let linked = link::programs(&elf, &targets, btf_ext.as_ref())?;
+        let (programs, sections) = (linked.programs, linked.sections);
         check_prog_array_values(&maps, &programs)?;
 
         let btf_for_kernel = match &btf {
             Some(btf) => {
                 let offsets = symbol_offsets(&elf);
-                Some(btf.fixed_for_kernel(
+                let mut fixed = btf.fixed_for_kernel(
                     &|name| elf.section_by_name(name).and_then(|s| u32::try_from(s.size).ok()),
                     &|section, var| offsets.get(&(section, var)).copied(),
-                )?)
+                )?;
+                fixed.fix_externs(&externs, kconfig_size)?;
+                Some(fixed)
             }
             None => None,
         };
@@ -92,6 +124,8 @@ impl Object {
             btf_for_kernel,
             btf_ext,
             sections,
+            externs,
+            unclassified: linked.unclassified,
         })
     }
 

@@ -1,7 +1,7 @@
 //! Programs: one per function symbol in an executable section, typed by its `SEC()` name,
 //! with subprograms appended and relocations resolved to instruction indices.
 
-use crate::btf::{FuncInfo, LineInfo};
+use crate::btf::{CoreRelo, FuncInfo, LineInfo};
 use crate::{Insn, Relocation};
 
 /// `enum bpf_prog_type` value.
@@ -133,4 +133,11 @@ pub struct Program {
     pub func_info: Vec<FuncInfo>,
     /// `.BTF.ext` line_info rebased to `insns` (instruction indices).
     pub line_info: Vec<LineInfo>,
+    /// `.BTF.ext` CO-RE relocations, `insn_off` rebased to `insns` (an instruction index,
+    /// not bytes); type ids and access strings refer to the object's `.BTF`.
+    pub core_relos: Vec<CoreRelo>,
+    /// `attach_btf_id` for `BPF_PROG_LOAD`: the kernel BTF id of what a `tp_btf`, `fentry`,
+    /// `fexit`, `fmod_ret`, `lsm` or `iter` program attaches to. The parser leaves it `None`;
+    /// the loader fills it from the running kernel's BTF.
+    pub attach_btf_id: Option<u32>,
 }

@@ -5,6 +5,11 @@
 //! `/extras` (the extras become [`ProgramKind::attach_target`]); an entry ending in `/` matches
 //! any name with that prefix; any other entry matches only the exact name. The first matching
 //! entry wins, so longer names come before their prefixes.
+//!
+//! Names libbpf 1.x refuses but older loaders accepted are classified by the loose rules of
+//! [`LOOSE`] (libbpf 0.x's "sloppy" prefixes, iproute2's `classifier`/`action`, and cilium's
+//! `sk/skb/...` spelling), tried only when the strict table has no match: see
+//! `docs/objects.md`.
 
 use crate::{AttachType, ProgType, ProgramKind};
 
@@ -248,15 +253,111 @@ fn lookup(section: &str) -> Option<(&'static SecDef, Option<&str>)> {
         .find_map(|d| matches(d.pattern, section).map(|extra| (d, extra)))
 }
 
-/// Classifies a section name the way libbpf does (prefix rules). `None` for sections that
-/// are not programs.
-pub fn classify(section: &str) -> Option<ProgramKind> {
-    let (d, extra) = lookup(section)?;
+/// One loose rule: a section name starting with `prefix` is a program of this type; for
+/// `sk_skb`, the attach type comes from the rest of the name (`parser` / `verdict`).
+struct Loose {
+    prefix: &'static str,
+    prog_type: u32,
+    attach: Option<u32>,
+}
+
+const fn loose(prefix: &'static str, prog_type: u32, attach: Option<u32>) -> Loose {
+    Loose { prefix, prog_type, attach }
+}
+
+/// Loose prefixes, tried in order after the strict table (first match wins). These are the
+/// names libbpf 0.x matched by prefix (`SEC_SLOPPY_PFX`: `sk_skb1`, `sk_msg3`, `socket/2`,
+/// `xdp_prog`, `sockops_v4`) plus iproute2's `classifier*`/`action*`.
+#[rustfmt::skip]
+static LOOSE: &[Loose] = &[
+    loose("sk_skb", SK_SKB, None),
+    loose("sk_msg", SK_MSG, Some(A_SK_MSG_VERDICT)),
+    loose("sockops", SOCK_OPS, Some(A_SOCK_OPS)),
+    loose("socket", SOCKET_FILTER, None),
+    loose("classifier", SCHED_CLS, None),
+    loose("action", SCHED_ACT, None),
+    loose("xdp", XDP, Some(A_XDP)),
+    loose("sk_reuseport", SK_REUSEPORT, Some(A_SK_REUSEPORT_SELECT)),
+    loose("perf_event", PERF_EVENT, None),
+    loose("lwt_in", LWT_IN, None),
+    loose("lwt_out", LWT_OUT, None),
+    loose("lwt_xmit", LWT_XMIT, None),
+    loose("lwt_seg6local", LWT_SEG6LOCAL, None),
+    loose("cgroup_skb/ingress", CGROUP_SKB, Some(A_INET_INGRESS)),
+    loose("cgroup_skb/egress", CGROUP_SKB, Some(A_INET_EGRESS)),
+    loose("cgroup/skb", CGROUP_SKB, None),
+    loose("cgroup/dev", CGROUP_DEVICE, Some(A_CGROUP_DEVICE)),
+    loose("flow_dissector", FLOW_DISSECTOR, Some(A_FLOW_DISSECTOR)),
+    loose("lirc_mode2", LIRC_MODE2, Some(A_LIRC_MODE2)),
+];
+
+/// `sk/skb/...` and `sk/msg...` (cilium's and some service meshes' spelling) read as
+/// `sk_skb/...` and `sk_msg...`.
+fn normalize(section: &str) -> std::borrow::Cow<'_, str> {
+    match section.strip_prefix("sk/") {
+        Some(rest) if rest.starts_with("skb") || rest.starts_with("msg") => format!("sk_{rest}").into(),
+        _ => section.into(),
+    }
+}
+
+/// The loose classification of a name the strict table does not know.
+fn classify_loose(section: &str) -> Option<ProgramKind> {
+    let rule = LOOSE.iter().find(|r| section.starts_with(r.prefix))?;
+    let attach = if rule.prog_type == SK_SKB {
+        let rest = &section[rule.prefix.len()..];
+        if rest.contains("parser") {
+            Some(A_SK_SKB_STREAM_PARSER)
+        } else if rest.contains("verdict") {
+            Some(A_SK_SKB_STREAM_VERDICT)
+        } else {
+            None
+        }
+    } else {
+        rule.attach
+    };
     Some(ProgramKind {
-        prog_type: ProgType(d.prog_type),
-        expected_attach_type: d.attach.map(AttachType),
-        attach_target: extra.map(str::to_owned),
+        prog_type: ProgType(rule.prog_type),
+        expected_attach_type: attach.map(AttachType),
+        attach_target: None,
     })
+}
+
+/// Classifies a section name: libbpf 1.x's table first, then the loose prefix rules (see the
+/// module doc). `None` for sections that are not programs.
+pub fn classify(section: &str) -> Option<ProgramKind> {
+    let section = normalize(section);
+    match lookup(&section) {
+        Some((d, extra)) => Some(ProgramKind {
+            prog_type: ProgType(d.prog_type),
+            expected_attach_type: d.attach.map(AttachType),
+            attach_target: extra.map(str::to_owned),
+        }),
+        None => classify_loose(&section),
+    }
+}
+
+/// True when `section` is classified only by the loose rules (libbpf 1.x would refuse it).
+pub fn is_loose(section: &str) -> bool {
+    lookup(&normalize(section)).is_none() && classify_loose(&normalize(section)).is_some()
+}
+
+/// The program type for a name given on the command line (`--prog-type NAME=TYPE`): the
+/// kernel's names as bpftool prints them (`sched_cls`, `socket_filter`, ...), also with
+/// the `BPF_PROG_TYPE_` prefix in any case, or a `SEC()` name (`classifier`, `sk_skb/stream_verdict`).
+pub fn kind_for_type_name(name: &str) -> Option<ProgramKind> {
+    let lower = name.to_ascii_lowercase();
+    let bare = lower.strip_prefix("bpf_prog_type_").unwrap_or(&lower);
+    for t in 1..=NETFILTER {
+        if ProgType(t).name() == Some(bare) {
+            // The attach type when the type has exactly one (sock_ops → cgroup_sock_ops,
+            // sk_msg → sk_msg_verdict, xdp → xdp); none for types with several.
+            let mut attaches = SEC_DEFS.iter().filter(|d| d.prog_type == t).map(|d| d.attach);
+            let first = attaches.next().flatten();
+            let attach = first.filter(|&a| attaches.all(|other| other.is_none_or(|o| o == a)));
+            return Some(ProgramKind { prog_type: ProgType(t), expected_attach_type: attach.map(AttachType), attach_target: None });
+        }
+    }
+    classify(name)
 }
 
 /// `prog_flags` for `BPF_PROG_LOAD` implied by the section name: [`BPF_F_SLEEPABLE`] for the

@@ -194,16 +194,27 @@ fn map_in_map_and_prog_array_initialisers() {
 }
 
 #[test]
-fn externs_are_refused_naming_the_symbol() {
-    for (file, r_type, symbol) in [
-        ("externs_kfunc.o", 10, "bpf_rcu_read_lock"),
-        ("externs_kconfig.o", 1, "LINUX_KERNEL_VERSION"),
-    ] {
-        match Object::parse(&fixture(file)) {
-            Err(rawbpf_elf::Error::UnsupportedRelocation { section, offset, r_type: t, symbol: s }) => {
-                assert_eq!((section.as_str(), offset, t, s.as_str()), ("tc", 0, r_type, symbol), "{file}");
-            }
-            other => panic!("{file}: {other:?}"),
-        }
-    }
+fn externs_become_kconfig_data_and_extern_relocations() {
+    use rawbpf_elf::{ExternKind, Relocation};
+    let obj = Object::parse(&fixture("externs_kfunc.o")).unwrap();
+    assert_eq!(obj.externs.len(), 1);
+    assert_eq!(obj.externs[0].name, "bpf_rcu_read_lock");
+    assert!(matches!(obj.externs[0].kind, ExternKind::Kfunc { .. }));
+    assert!(!obj.externs[0].weak);
+    assert_eq!(
+        obj.programs[0].relocations,
+        [Relocation::Extern { insn: 0, name: "bpf_rcu_read_lock".into() }]
+    );
+
+    let obj = Object::parse(&fixture("externs_kconfig.o")).unwrap();
+    assert_eq!(obj.externs.len(), 1);
+    assert!(matches!(obj.externs[0].kind, ExternKind::Kconfig { offset: 0, size: 4, .. }));
+    let kconfig = obj.data.iter().find(|d| d.name == ".kconfig").unwrap();
+    assert_eq!(kconfig.bytes.len(), 4);
+    assert!(obj.programs[0].relocations.iter().any(|r| matches!(r,
+        Relocation::MapValue { section, offset: 0, .. } if section == ".kconfig")));
+    // The kernel's BTF checks: .kconfig sized, no extern linkage left.
+    let fixed = obj.btf_for_kernel.as_ref().unwrap();
+    let (_, sec) = fixed.datasec(".kconfig").unwrap();
+    assert_eq!(sec.size, 4);
 }

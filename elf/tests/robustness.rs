@@ -164,3 +164,19 @@ fn mutated_fixture_objects_never_panic_or_hang() {
         run(object, 1000, seed);
     }
 }
+
+/// The compatibility objects: iproute2 and legacy map layouts, externs, CO-RE records,
+/// callbacks and static subprograms, loose section names.
+#[test]
+fn mutated_compat_objects_never_panic_or_hang() {
+    for (object, seed) in [
+        ("tests/objects/iproute2_sockmesh.o", 11),
+        ("tests/objects/legacy_samples.o", 12),
+        ("tests/objects/externs_kernel.o", 13),
+        ("tests/objects/core_vmlinux.o", 14),
+        ("tests/objects/tailcall_mim.o", 15),
+        ("tests/objects/loose_sections.o", 16),
+    ] {
+        run(object, 600, seed);
+    }
+}

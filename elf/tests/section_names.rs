@@ -84,8 +84,8 @@ fn every_table_row_classifies_as_libbpf_does() {
 #[test]
 fn names_that_are_not_programs() {
     for name in [
-        ".text", ".maps", "maps", "license", ".rodata", "", "sockops/extra", "xdp_foo",
-        "socketx", "kprobex/foo", "cgroup/unknown", "sk_msgs", "weird_section", "tracepoints/x",
+        ".text", ".maps", "maps", "license", ".rodata", "", "kprobex/foo", "cgroup/unknown",
+        "weird_section", "tracepoints/x", "ingress", "tcp_filter",
     ] {
         assert_eq!(section::classify(name), None, "{name:?}");
     }
@@ -110,4 +110,41 @@ fn cgroup_attach_types_are_cgroup() {
         let attach = section::classify(name).unwrap().expected_attach_type.unwrap();
         assert!(!attach.is_cgroup(), "{name}");
     }
+}
+
+#[test]
+fn loose_names_of_older_loaders() {
+    // (section, prog type, attach type): libbpf 0.x sloppy prefixes, iproute2, cilium.
+    for (name, prog_type, attach) in [
+        ("sk_skb1", 14, None),
+        ("sk_skb/parser_v1", 14, Some(4)),
+        ("sk/skb/parser/ingress", 14, Some(4)),
+        ("sk/skb/verdict/ingress", 14, Some(5)),
+        ("sk_msg3", 16, Some(7)),
+        ("sk_msgs", 16, Some(7)),
+        ("socket/2", 1, None),
+        ("socketx", 1, None),
+        ("classifier_ingress", 3, None),
+        ("action_drop", 4, None),
+        ("xdp_foo", 6, Some(37)),
+        ("sockops/extra", 13, Some(3)),
+        ("cgroup_skb/ingress_v2", 8, Some(0)),
+    ] {
+        let kind = section::classify(name).unwrap_or_else(|| panic!("{name}: not classified"));
+        assert_eq!(kind.prog_type, ProgType(prog_type), "{name}");
+        assert_eq!(kind.expected_attach_type, attach.map(AttachType), "{name}");
+        assert!(section::is_loose(name), "{name} should be loose");
+    }
+    assert!(!section::is_loose("sockops"));
+}
+
+#[test]
+fn type_names_for_overrides() {
+    let k = section::kind_for_type_name("sched_cls").unwrap();
+    assert_eq!(k.prog_type, ProgType(3));
+    let k = section::kind_for_type_name("BPF_PROG_TYPE_SOCK_OPS").unwrap();
+    assert_eq!((k.prog_type, k.expected_attach_type), (ProgType(13), Some(AttachType(3))));
+    let k = section::kind_for_type_name("sk_skb/stream_verdict").unwrap();
+    assert_eq!(k.expected_attach_type, Some(AttachType(5)));
+    assert!(section::kind_for_type_name("nonsense").is_none());
 }

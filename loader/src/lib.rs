@@ -16,6 +16,7 @@
 
 pub mod attach;
 pub mod attach_type;
+mod attach_btf;
 mod btf;
 mod btf_cycles;
 pub mod cgroup;

@@ -81,11 +81,12 @@ pub fn load(program: &Program, insns: &[u8], params: LoadParams<'_>) -> Result<L
         insns,
         license: params.license,
         kern_version: params.kern_version,
-        prog_flags: 0,
+        // `.s` sections are sleepable, `xdp.frags` has frags (the section says so).
+        prog_flags: rawbpf_elf::section::prog_flags(&program.section),
         prog_btf_fd: use_btf,
         func_info: &func_info,
         line_info: &line_info,
-        attach_btf_id: 0,
+        attach_btf_id: program.attach_btf_id.unwrap_or(0),
     };
     let what = || format!("program {}", program.name);
 

@@ -37,7 +37,7 @@ pub fn relocate(program: &Program, fds: &Fds) -> Result<Vec<u8>> {
                 format!("relocation past the end ({len} instructions)"),
             ));
         };
-        if !first.is_ld_imm64() || i + 1 >= len {
+        if !matches!(r, Relocation::Extern { .. }) && (!first.is_ld_imm64() || i + 1 >= len) {
             return Err(err(
                 program,
                 i,
@@ -71,6 +71,10 @@ pub fn relocate(program: &Program, fds: &Fds) -> Result<Vec<u8>> {
                 insns[i].src_reg = Insn::PSEUDO_MAP_VALUE;
                 insns[i].imm = fd;
                 insns[i + 1].imm = off;
+            }
+            Relocation::Extern { name, .. } => {
+                // `externs::resolve` patches these and removes them before relocation.
+                return Err(err(program, i, format!("extern {name} was not resolved")));
             }
         }
     }
@@ -110,6 +114,8 @@ mod tests {
             subprograms: vec![],
             func_info: vec![],
             line_info: vec![],
+            core_relos: vec![],
+            attach_btf_id: None,
         }
     }
 

@@ -14,9 +14,11 @@ mod ids;
 mod info;
 mod map;
 mod obj;
+mod process;
 mod prog;
 mod prog_xlated;
 mod sys;
+mod test_run;
 mod types;
 
 pub use btf::{btf_load, btf_load_attr};
@@ -32,10 +34,12 @@ pub use map::{
     map_elem_attr, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, possible_cpus,
 };
 pub use obj::{obj_attr, obj_get, obj_pin};
+pub use process::reset_sigpipe;
 pub use prog::{
     AttachFlags, FUNC_INFO_REC_SIZE, INSN_SIZE, LINE_INFO_REC_SIZE, ProgLoad, ProgLoadError,
     QueryResult, prog_attach, prog_attach_attr, prog_detach, prog_detach_attr, prog_load,
     prog_load_attr, prog_query, prog_query_attr, prog_query_with_capacity,
 };
 pub use prog_xlated::{prog_xlated_insns, xlated_request};
+pub use test_run::{ProgTestRunAttr, TestRun, prog_test_run, prog_test_run_attr};
 pub use types::{BtfId, MapId, ObjName, ProgId};

@@ -172,3 +172,22 @@ fn set_rewrites_rodata_type_checked() {
         assert!(err.contains(words), "--set {set}: {err}");
     }
 }
+
+#[test]
+fn btf_attach_points_resolved_from_the_kernel() {
+    let Some(env) = TestEnv::new("compat_tracing") else { return };
+    let report = load_pinned(&env, "tracing_btf.o", &[]);
+    let vmlinux = Btf::parse(&std::fs::read("/sys/kernel/btf/vmlinux").unwrap()).unwrap();
+    let id_of = |name: &str, kind: u32| {
+        vmlinux
+            .types()
+            .iter()
+            .position(|t| t.kind() == kind && vmlinux.string(t.name_off()).ok() == Some(name))
+            .unwrap() as u32
+    };
+    for (prog, target, kind) in [("on_switch", "btf_trace_sched_switch", 8), ("dump_task", "bpf_iter_task", 12)] {
+        let info = kernel::prog_info(crate::harness::report::id(&named(&report, "programs", prog)["id"]));
+        assert_eq!(info.prog_type, 26, "{prog} is tracing");
+        assert_eq!(info.attach_btf_id, id_of(target, kind), "{prog} attaches to {target}");
+    }
+}

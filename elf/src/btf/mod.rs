@@ -7,6 +7,7 @@
 //! the blob: each is checked against the bytes really present before use. `ext` parses
 //! `.BTF.ext`, `fixup` makes the blob loadable. See `docs/architecture.md`.
 
+pub mod core;
 mod ext;
 mod fixup;
 mod format;
@@ -77,6 +78,18 @@ impl Btf {
         types::string_at(self, offset)
     }
 
+    /// The string at `offset` when it is ASCII (every C identifier is): checked with a plain
+    /// byte scan, no UTF-8 decoding; `None` otherwise (use [`Btf::string`]). For hot loops
+    /// over a vmlinux BTF's 130 000 names.
+    pub fn name_str_fast(&self, offset: u32) -> Option<&str> {
+        let tail = self.strings.get(offset as usize..)?;
+        let end = tail.iter().position(|&b| b == 0 || b >= 0x80)?;
+        if tail.get(end) != Some(&0) {
+            return None;
+        }
+        std::str::from_utf8(tail.get(..end)?).ok()
+    }
+
     /// The name of type `id` ("" for anonymous types).
     pub fn type_name(&self, id: u32) -> Result<&str> {
         let ty = self.type_by_id(id)?;
@@ -123,6 +136,12 @@ impl Btf {
     /// Serialises back to the wire format in little-endian order (what the kernel reads).
     pub fn to_bytes(&self) -> Vec<u8> {
         header::to_bytes(self)
+    }
+
+    /// Makes extern declarations loadable by the kernel (`.kconfig` layout, `.ksyms` as int
+    /// variables, extern linkage made global); see `fixup::fix_externs`.
+    pub fn fix_externs(&mut self, externs: &[crate::Extern], kconfig_size: u32) -> Result<()> {
+        fixup::fix_externs(self, externs, kconfig_size)
     }
 
     /// The blob to hand to `BPF_BTF_LOAD`: clang leaves every `DATASEC` with size 0 and its
