@@ -6,5 +6,7 @@
 mod cli;
 
 fn main() -> std::process::ExitCode {
+    // `rawbpf ... | head` ends quietly instead of panicking on EPIPE.
+    rawbpf_syscalls::reset_sigpipe();
     cli::main()
 }
