@@ -4,7 +4,8 @@
 # child cgroups (each removed again, even when a test fails).
 #
 # Steps: set up bpffs; rebuild the BPF objects from source with clang (installed with apt if
-# missing) and check they parse to the same programs and maps as the committed ones; then
+# missing) and check they parse to the same programs and maps as the committed ones, and that
+# the compatibility test objects rebuild to the committed ones; then
 # `cargo test` for the whole workspace (unit, parser, syscall and end-to-end kernel tests);
 # then check that no test left a cgroup or a pin behind.
 set -euo pipefail
@@ -43,6 +44,10 @@ if diff:
 print(f"tests/run.sh: {sys.argv[3]}: rebuilt object parses to the same programs and maps", file=sys.stderr)
 PY
 done
+
+# The compatibility test objects (iproute2/legacy maps, CO-RE, externs, ...) rebuild to the
+# committed ones (CO-RE objects by section list: their BTF follows the running kernel's).
+tests/objects/build.sh --check
 
 # 2. Every Rust test, kernel tests included (they fail, never skip, when bpf(2) is unusable).
 cargo test --locked --workspace
