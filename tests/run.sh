@@ -24,6 +24,13 @@ if ! grep -qs ' /sys/fs/bpf bpf ' /proc/mounts; then
   mount -t bpf bpf /sys/fs/bpf
 fi
 
+# The reload-cost tests count bpf() commands with strace.
+if ! command -v strace >/dev/null 2>&1; then
+  say "installing strace (the reload-cost tests count bpf() calls with it)"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null
+fi
+
 cargo build --locked --workspace
 
 # 1. The committed objects are what their sources build to.
