@@ -2,7 +2,7 @@
 //! one-entry ARRAY map holding the section's bytes, named as libbpf names it. `.rodata` is
 //! created `BPF_F_RDONLY_PROG` and frozen after its bytes are written. Never pinned.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
 use rawbpf_elf::{DataKind, DataSection, MapType};
@@ -65,7 +65,7 @@ pub fn create(
     section: &DataSection,
     kernel_name: &str,
     btf: Option<BorrowedFd<'_>>,
-) -> Result<Option<OwnedFd>> {
+) -> Result<Option<sys::MapFd>> {
     let size = section.size();
     if size == 0 {
         return Ok(None);
@@ -94,7 +94,7 @@ pub fn create(
     let fd = create_with_btf(&spec, btf, 0, section.btf_datasec_id.unwrap_or(0), &what)?;
     if section.kind != DataKind::Bss {
         sys::map_update_elem(
-            fd.as_fd(),
+            &fd,
             &0u32.to_ne_bytes(),
             &section.bytes,
             sys::UpdateFlags::Any,

@@ -26,7 +26,7 @@ pub enum ExitCode {
     Environment = 4,
     /// Invalid or unsupported object file.
     InvalidObject = 5,
-    /// The verifier rejected a program.
+    /// The verifier rejected a program (with a verdict in its log).
     Verifier = 6,
     /// A pinned map conflicts with the object's definition.
     MapConflict = 7,
@@ -202,6 +202,17 @@ pub enum Error {
         log: String,
     },
 
+    /// `BPF_PROG_LOAD` failed with EPERM and an empty verifier log: the kernel refused the
+    /// program before (or instead of) verifying it — a capability check, lockdown or an LSM.
+    #[error(
+        "program {program}: the kernel refused to load it without a verifier verdict (empty verifier log)"
+    )]
+    LoadRefused {
+        program: String,
+        #[source]
+        source: sys::Error,
+    },
+
     #[error("program {program}: attach to {target} ({attach_type}) refused: {reason}")]
     AttachRefused {
         program: String,
@@ -255,6 +266,7 @@ impl Error {
             | Error::Privileges { .. }
             | Error::NoPermission { .. }
             | Error::NotPrivileged { .. }
+            | Error::LoadRefused { .. }
             | Error::AttachRefused { .. } => ExitCode::Environment,
             Error::PinnedMapConflict { .. } | Error::PinnedNotMap { .. } => ExitCode::MapConflict,
             Error::Verifier { .. } => ExitCode::Verifier,
@@ -305,6 +317,12 @@ impl Error {
             Error::Io { source, .. } if source.kind() == K::PermissionDenied => {
                 Some("run rawbpf as root")
             }
+            Error::LoadRefused { .. } => Some(
+                "likely causes: a missing capability (CAP_BPF; CAP_PERFMON for bpf_printk and \
+                 tracing helpers; CAP_NET_ADMIN for networking program types such as sock_ops, \
+                 sk_msg and tc), kernel lockdown (cat /sys/kernel/security/lockdown), or an \
+                 LSM policy (SELinux, AppArmor, BPF LSM); see docs/troubleshooting.md",
+            ),
             _ => None,
         }
     }

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::ffi::CString;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
 use rawbpf_elf::{Endian, MapDef, MapType, Object, ProgType, Program};
@@ -154,7 +154,7 @@ struct MapHandle {
     def: Option<MapDef>,
     /// The data section, for internal maps.
     section: Option<String>,
-    fd: OwnedFd,
+    fd: sys::MapFd,
     info: sys::MapInfo,
     reused: bool,
     /// Created to replace an incompatible pin (`--replace-incompatible`): that map's fd,
@@ -232,6 +232,9 @@ struct State {
     lock: Option<lock::PinRootLock>,
     /// Program pins of `--pin-progs` (index into `progs`, path).
     prog_pins: Vec<(usize, PathBuf)>,
+    /// Programs attached through final records, found by the unchanged check (index into
+    /// `progs`): the attach replaces them without reading the records again.
+    previous: HashMap<usize, Replaced>,
 }
 
 impl State {
@@ -438,6 +441,7 @@ fn run(
         unchanged::Outcome::Unchanged(report) => return Ok(*report),
         unchanged::Outcome::Load(reusable) => reusable,
     };
+    st.previous = reusable.take_attached();
 
     st.btf = btf::load(obj, warnings)?;
     let btf_fd = st.btf.as_ref().map(|f| f.as_fd());
@@ -446,9 +450,10 @@ fn run(
     // Object maps: reuse compatible pins, create the rest (pinned once complete).
     let obj_btf = obj.btf_for_kernel.as_ref().or(obj.btf.as_ref());
     for (def, pin_path) in obj.maps.iter().zip(pin_paths) {
-        let found = match &pin_path {
-            Some(path) => maps::open_pinned(def, path, obj_btf)?,
-            None => maps::Pinned::Absent,
+        let found = match (reusable.take_pinned(&def.name), &pin_path) {
+            (Some((fd, info)), _) => maps::Pinned::Compatible(fd, info),
+            (None, Some(path)) => maps::open_pinned(def, path, obj_btf)?,
+            (None, None) => maps::Pinned::Absent,
         };
         let (fd, info, reused, replaces) = match found {
             maps::Pinned::Compatible(fd, info) => (fd, info, true, None),
@@ -505,6 +510,7 @@ fn run(
             continue;
         }
         if let Some(fd) = data::create(section, &name, btf_fd)? {
+            // For the ID in the report: the map's only info call.
             let info = sys::map_info(fd.as_fd()).map_err(bpf_err(format!("map {name}: info")))?;
             st.maps.push(MapHandle {
                 name,
@@ -579,8 +585,8 @@ fn run(
     Ok(report(opts, obj, &plans, st, std::mem::take(warnings)))
 }
 
-/// Creates an object map and reads back what the kernel made of it.
-fn create_map(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<(OwnedFd, sys::MapInfo)> {
+/// Creates an object map and reads back what the kernel made of it (its ID, for the report).
+fn create_map(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<(sys::MapFd, sys::MapInfo)> {
     let fd = maps::create(def, btf)?;
     let info = sys::map_info(fd.as_fd()).map_err(bpf_err(format!("map {}: info", def.name)))?;
     Ok((fd, info))
@@ -640,14 +646,17 @@ fn pin_map(st: &mut State, i: usize) -> Result<()> {
 
 /// Writes the static `.values` of created prog arrays and map-in-maps (never of reused maps).
 fn fill_initial_values(obj: &Object, st: &State) -> Result<()> {
-    let progs: HashMap<&str, &OwnedFd> = obj
+    let progs: HashMap<&str, RawFd> = obj
         .programs
         .iter()
         .zip(&st.progs)
-        .map(|(p, h)| (p.name.as_str(), &h.fd))
+        .map(|(p, h)| (p.name.as_str(), h.fd.as_raw_fd()))
         .collect();
-    let maps_by_name: HashMap<&str, &OwnedFd> =
-        st.maps.iter().map(|m| (m.name.as_str(), &m.fd)).collect();
+    let maps_by_name: HashMap<&str, RawFd> = st
+        .maps
+        .iter()
+        .map(|m| (m.name.as_str(), m.fd.as_raw_fd()))
+        .collect();
     for m in &st.maps {
         let Some(def) = m
             .def
@@ -670,9 +679,9 @@ fn fill_initial_values(obj: &Object, st: &State) -> Result<()> {
                     ),
                 });
             };
-            let fd = u32::try_from(target.as_raw_fd()).unwrap_or(0);
+            let fd = u32::try_from(*target).unwrap_or(0);
             sys::map_update_elem(
-                m.fd.as_fd(),
+                &m.fd,
                 &v.index.to_ne_bytes(),
                 &fd.to_ne_bytes(),
                 sys::UpdateFlags::Any,
@@ -710,7 +719,10 @@ fn attach_one(
             let Some(cg) = st.cgroup.as_ref() else {
                 return Ok(());
             };
-            let previous = records::recover(&record, &pending, cg, *attach_type)?;
+            let previous = match st.previous.remove(&i) {
+                Some(found) => Some(found),
+                None => records::recover(&record, &pending, cg, *attach_type)?,
+            };
 
             records::pin(st.progs[i].fd.as_fd(), &pending)?;
             let att = st.attachments.len();

@@ -2,7 +2,7 @@
 //! `BPF_MAP_GET_NEXT_KEY` / `BPF_MAP_LOOKUP_ELEM`.
 
 use std::collections::HashSet;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rawbpf_elf::MapType;
@@ -25,7 +25,7 @@ pub enum MapSelector {
 /// An open map, its info and where it is pinned (when opened by pin).
 #[derive(Debug)]
 pub struct OpenMap {
-    pub fd: OwnedFd,
+    pub fd: sys::MapFd,
     pub info: sys::MapInfo,
     pub pinned: Option<PathBuf>,
 }
@@ -44,7 +44,7 @@ pub fn open(sel: &MapSelector) -> Result<OpenMap> {
                     bpf_err(format!("open map {id}"))(e)
                 }
             })?;
-            let info = sys::map_info(fd.as_fd()).map_err(bpf_err(format!("info of map {id}")))?;
+            let (fd, info) = sys::MapFd::open(fd).map_err(bpf_err(format!("info of map {id}")))?;
             return Ok(OpenMap {
                 fd,
                 info,
@@ -65,7 +65,7 @@ pub fn open(sel: &MapSelector) -> Result<OpenMap> {
             kind: format!("{kind:?}").to_ascii_lowercase(),
         });
     }
-    let info = sys::map_info(fd.as_fd())
+    let (fd, info) = sys::MapFd::open(fd)
         .map_err(bpf_err(format!("info of map pinned at {}", path.display())))?;
     Ok(OpenMap {
         fd,
@@ -109,7 +109,7 @@ pub fn percpu_slot(value_size: u32) -> usize {
 /// it was asked to continue from was deleted meanwhile) or after `max_entries + 1024` keys,
 /// so a map that changes during the walk cannot make it loop for ever.
 struct Keys<'a> {
-    fd: BorrowedFd<'a>,
+    map: &'a sys::MapFd,
     key_size: usize,
     last: Option<Vec<u8>>,
     seen: HashSet<Vec<u8>>,
@@ -124,7 +124,7 @@ impl Iterator for Keys<'_> {
             return None;
         }
         let mut next = vec![0u8; self.key_size];
-        match sys::map_get_next_key(self.fd, self.last.as_deref(), &mut next) {
+        match sys::map_get_next_key(self.map, self.last.as_deref(), &mut next) {
             Ok(true) => {
                 if !self.seen.insert(next.clone()) {
                     return None;
@@ -141,10 +141,10 @@ impl Iterator for Keys<'_> {
     }
 }
 
-fn keys<'a>(fd: BorrowedFd<'a>, info: &sys::MapInfo) -> Keys<'a> {
+fn keys<'a>(map: &'a sys::MapFd, info: &sys::MapInfo) -> Keys<'a> {
     Keys {
-        fd,
-        key_size: info.key_size as usize,
+        map,
+        key_size: map.key_size() as usize,
         last: None,
         seen: HashSet::new(),
         limit: u64::from(info.max_entries) + 1024,
@@ -154,7 +154,7 @@ fn keys<'a>(fd: BorrowedFd<'a>, info: &sys::MapInfo) -> Keys<'a> {
 /// Number of entries: `max_entries` for array-like maps, else counted with
 /// `BPF_MAP_GET_NEXT_KEY`. `None` for maps whose keys cannot be walked (queues, ring
 /// buffers, storage maps, ...).
-pub fn count(fd: BorrowedFd<'_>, info: &sys::MapInfo) -> Option<u32> {
+pub fn count(map: &sys::MapFd, info: &sys::MapInfo) -> Option<u32> {
     if is_array(info.map_type) {
         return Some(info.max_entries);
     }
@@ -162,7 +162,7 @@ pub fn count(fd: BorrowedFd<'_>, info: &sys::MapInfo) -> Option<u32> {
         return None;
     }
     let mut n = 0u32;
-    for k in keys(fd, info) {
+    for k in keys(map, info) {
         k.ok()?;
         n = n.saturating_add(1);
     }
@@ -190,21 +190,17 @@ pub fn entries(m: &OpenMap) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
             ),
         });
     }
-    let value_len = if is_percpu(info.map_type) {
-        let cpus = sys::possible_cpus().map_err(|source| Error::Io {
-            what: "read",
-            path: PathBuf::from("/sys/devices/system/cpu/possible"),
-            source,
-        })?;
-        percpu_slot(info.value_size) * cpus
-    } else {
-        info.value_size as usize
-    };
+    // Per-CPU values: one `percpu_slot` per possible CPU.
+    let value_len = m.fd.value_len().map_err(|source| Error::Io {
+        what: "read",
+        path: PathBuf::from("/sys/devices/system/cpu/possible"),
+        source,
+    })?;
     let mut out = Vec::new();
-    for key in keys(m.fd.as_fd(), info) {
+    for key in keys(&m.fd, info) {
         let key = key.map_err(bpf_err(what()))?;
         let mut value = vec![0u8; value_len];
-        if sys::map_lookup_elem(m.fd.as_fd(), &key, &mut value).map_err(bpf_err(what()))? {
+        if sys::map_lookup_elem(&m.fd, &key, &mut value).map_err(bpf_err(what()))? {
             out.push((key, value));
         }
     }

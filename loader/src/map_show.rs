@@ -1,7 +1,6 @@
 //! `map show`: the maps pinned under the pin root and the maps used by programs attached to
 //! the cgroup (the set `map-ids` lists), each with its entry count.
 
-use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use rawbpf_syscalls as sys;
@@ -49,8 +48,8 @@ pub struct ShownMap {
 /// The entry count of map `id` (`None` when it is gone or cannot be walked).
 fn entry_count(id: u32) -> Option<u32> {
     let fd = sys::fd_by_id(sys::IdKind::Map, id).ok()?;
-    let info = sys::map_info(fd.as_fd()).ok()?;
-    map_access::count(fd.as_fd(), &info)
+    let (map, info) = sys::MapFd::open(fd).ok()?;
+    map_access::count(&map, &info)
 }
 
 fn shown(m: MapEntry) -> ShownMap {

@@ -30,7 +30,7 @@ pub enum Pinned {
     /// Nothing (`BPF_OBJ_GET` said ENOENT): create the map.
     Absent,
     /// A map that matches the object: reuse it.
-    Compatible(OwnedFd, sys::MapInfo),
+    Compatible(sys::MapFd, sys::MapInfo),
     /// A map that differs; every difference is listed.
     Incompatible {
         fd: OwnedFd,
@@ -119,16 +119,19 @@ pub fn open_pinned(def: &MapDef, path: &Path, obj_btf: Option<&Btf>) -> Result<P
             kind: format!("a pinned {}", format!("{kind:?}").to_lowercase()),
         });
     }
-    let info = sys::map_info(fd.as_fd()).map_err(bpf_err(format!(
+    let (map, info) = sys::MapFd::open(fd).map_err(bpf_err(format!(
         "map {}: info of pin {}",
         def.name,
         path.display()
     )))?;
     let mismatches = mismatches(def, &info, obj_btf);
     if mismatches.is_empty() {
-        Ok(Pinned::Compatible(fd, info))
+        Ok(Pinned::Compatible(map, info))
     } else {
-        Ok(Pinned::Incompatible { fd, mismatches })
+        Ok(Pinned::Incompatible {
+            fd: map.into_fd(),
+            mismatches,
+        })
     }
 }
 
@@ -168,7 +171,7 @@ pub fn create_with_btf(
     key_type_id: u32,
     value_type_id: u32,
     what: &str,
-) -> Result<OwnedFd> {
+) -> Result<sys::MapFd> {
     let wanted = takes_btf(spec_.map_type) && (key_type_id != 0 || value_type_id != 0);
     if let Some(btf_fd) = btf.filter(|_| wanted) {
         let mut with = spec_.clone();
@@ -185,7 +188,7 @@ pub fn create_with_btf(
 }
 
 /// Creates the map `def` (and, for a map-in-map, a temporary inner map as its template).
-pub fn create(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<OwnedFd> {
+pub fn create(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<sys::MapFd> {
     let what = format!("map {}", def.name);
     let inner_fd = if def.map_type.is_map_in_map() {
         let Some(inner) = def.inner.as_deref() else {

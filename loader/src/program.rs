@@ -3,6 +3,8 @@
 //! The first attempt asks for no log (the fast path). When it fails, the load is repeated with
 //! log level 1 and a 64 KiB buffer, growing ×4 on ENOSPC up to 16 MiB, and the log goes into
 //! [`Error::Verifier`]. With `verbose`, the log (level 1 | stats) is requested on success too.
+//! EPERM with an empty log is no verifier verdict but the kernel refusing the program
+//! ([`Error::LoadRefused`], [`failure`]).
 
 use std::ffi::CStr;
 use std::os::fd::{BorrowedFd, OwnedFd};
@@ -132,36 +134,120 @@ pub fn load(program: &Program, insns: &[u8], params: LoadParams<'_>) -> Result<L
                         });
                     }
                 }
-                if let err @ Error::Privileges { .. } = bpf_err(what())(e.source.clone_error()) {
-                    return Err(err);
-                }
-                return Err(Error::Verifier {
-                    program: program.name.clone(),
-                    errno: e.source.errno,
-                    log: text,
-                });
+                return Err(failure(
+                    &program.name,
+                    e.source,
+                    text,
+                    crate::privileges::privileged(),
+                ));
             }
         }
     }
 }
 
-/// `syscalls::Error` is not `Clone`; it is two plain fields.
-trait CloneError {
-    fn clone_error(&self) -> sys::Error;
-}
-
-impl CloneError for sys::Error {
-    fn clone_error(&self) -> sys::Error {
-        sys::Error {
-            cmd: self.cmd,
-            errno: self.errno,
-        }
+/// What a failed `BPF_PROG_LOAD` means, from its errno and verifier log (`privileged`: the
+/// process has CAP_BPF or CAP_SYS_ADMIN):
+///
+/// * EPERM without either capability: [`Error::Privileges`] (exit 4);
+/// * EPERM with an empty log: the kernel refused the program before the verifier said
+///   anything (a missing CAP_NET_ADMIN or CAP_PERFMON for the program type, lockdown, an
+///   LSM): [`Error::LoadRefused`] (exit 4);
+/// * anything else: the verifier's verdict, [`Error::Verifier`] (exit 6).
+pub(crate) fn failure(program: &str, source: sys::Error, log: String, privileged: bool) -> Error {
+    if source.errno == libc::EPERM && !privileged {
+        return Error::Privileges {
+            what: format!("program {program}"),
+            source,
+        };
+    }
+    let empty = log
+        .trim_matches(|c: char| c.is_whitespace() || c == '\0')
+        .is_empty();
+    if source.errno == libc::EPERM && empty {
+        return Error::LoadRefused {
+            program: program.to_string(),
+            source,
+        };
+    }
+    Error::Verifier {
+        program: program.to_string(),
+        errno: source.errno,
+        log,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::ExitCode;
+
+    fn load_error(errno: i32) -> sys::Error {
+        sys::Error {
+            cmd: sys::Cmd::ProgLoad,
+            errno,
+        }
+    }
+
+    #[test]
+    fn eperm_without_a_log_is_a_refusal_not_a_verdict() {
+        for log in ["", "\n", "  \n\0"] {
+            let e = failure("knobs", load_error(libc::EPERM), log.to_string(), true);
+            assert!(matches!(e, Error::LoadRefused { .. }), "{log:?}: {e:?}");
+            assert_eq!(e.exit_code(), ExitCode::Environment);
+            assert_eq!(e.verifier_log(), None);
+            let text = e.to_string();
+            assert!(text.contains("without a verifier verdict"), "{text}");
+            assert!(!text.contains("verifier rejected"), "{text}");
+            let hint = e.hint().unwrap_or_default();
+            for cause in [
+                "CAP_BPF",
+                "CAP_PERFMON",
+                "bpf_printk",
+                "CAP_NET_ADMIN",
+                "lockdown",
+                "LSM",
+            ] {
+                assert!(hint.contains(cause), "hint lacks {cause}: {hint}");
+            }
+        }
+    }
+
+    #[test]
+    fn load_failures_are_classified() {
+        // The verifier spoke: its verdict, whatever the errno.
+        let log = "0: (95) exit\nR0 !read_ok\n".to_string();
+        let e = failure("p", load_error(libc::EPERM), log.clone(), true);
+        assert!(
+            matches!(
+                e,
+                Error::Verifier {
+                    errno: libc::EPERM,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+        assert_eq!(e.exit_code(), ExitCode::Verifier);
+        let e = failure("p", load_error(libc::EACCES), log, true);
+        assert_eq!(e.exit_code(), ExitCode::Verifier);
+        assert!(e.to_string().contains("the verifier rejected it"), "{e}");
+        // No CAP_BPF/CAP_SYS_ADMIN at all: the privileges error, with or without a log.
+        let e = failure("p", load_error(libc::EPERM), String::new(), false);
+        assert!(matches!(e, Error::Privileges { .. }), "{e:?}");
+        assert_eq!(e.exit_code(), ExitCode::Environment);
+        // Other errnos with an empty log stay what they were.
+        let e = failure("p", load_error(libc::EINVAL), String::new(), true);
+        assert!(
+            matches!(
+                e,
+                Error::Verifier {
+                    errno: libc::EINVAL,
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
+    }
 
     #[test]
     fn encodes_btf_ext_records() {

@@ -143,8 +143,17 @@ pub fn list(pin_root: &Path, cgroup_inode: u64) -> Result<Vec<Record>> {
 }
 
 /// Opens the program a record pins; `Ok(None)` when there is no record.
+///
+/// A `stat` comes first: most loads find no record, and saying so costs no bpf(2) call.
+/// A record removed between the `stat` and `BPF_OBJ_GET` (ENOENT) is also "no record".
+/// Any other `stat` failure is left to `BPF_OBJ_GET` to report.
 pub fn open(path: &Path) -> Result<Option<OwnedFd>> {
     let c = pin_root::c_path(path)?;
+    if let Err(e) = std::fs::symlink_metadata(path)
+        && e.kind() == std::io::ErrorKind::NotFound
+    {
+        return Ok(None);
+    }
     match sys::obj_get(&c) {
         Ok(fd) => Ok(Some(fd)),
         Err(e) if e.is_enoent() => Ok(None),

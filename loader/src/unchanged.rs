@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use rawbpf_elf::{DataKind, DataSection, MapType, Object, Program, Relocation};
 use rawbpf_syscalls as sys;
 
-use crate::attach::{self, AttachMode};
+use crate::attach::{self, AttachMode, Replaced};
 use crate::attach_type;
 use crate::cgroup::Cgroup;
 use crate::data::{self, BPF_F_RDONLY_PROG};
@@ -50,18 +50,51 @@ pub(crate) enum Outcome {
     Load(Reusable),
 }
 
-/// Frozen `.rodata` maps of the previously attached programs whose bytes equal a section of
-/// the object, by section name. Frozen and read-only for programs, they can never differ
-/// from a map this load would create, so sharing one with the old program is safe.
+/// What the check opened that the load can use instead of opening it again.
+///
+/// * Frozen `.rodata` maps of the previously attached programs whose bytes equal a section
+///   of the object, by section name. Frozen and read-only for programs, they can never
+///   differ from a map this load would create, so sharing one with the old program is safe.
+/// * The pinned maps found compatible with the object, by map name, and the programs the
+///   attach records name that the cgroup runs, by program index (the pin root lock keeps
+///   pins and records as they are until the load is done).
 #[derive(Debug, Default)]
 pub(crate) struct Reusable {
-    rodata: HashMap<String, (OwnedFd, sys::MapInfo)>,
+    rodata: HashMap<String, (sys::MapFd, sys::MapInfo)>,
+    pinned: HashMap<String, (sys::MapFd, sys::MapInfo)>,
+    attached: HashMap<usize, Replaced>,
 }
 
 impl Reusable {
     /// Takes the reusable map of data section `section`, if there is one.
-    pub(crate) fn take(&mut self, section: &str) -> Option<(OwnedFd, sys::MapInfo)> {
+    pub(crate) fn take(&mut self, section: &str) -> Option<(sys::MapFd, sys::MapInfo)> {
         self.rodata.remove(section)
+    }
+
+    /// Takes the compatible pinned map of object map `map`, if the check opened it.
+    pub(crate) fn take_pinned(&mut self, map: &str) -> Option<(sys::MapFd, sys::MapInfo)> {
+        self.pinned.remove(map)
+    }
+
+    /// Takes the attached programs found through final attach records (with no pending
+    /// record beside them), by program index: what `records::recover` would find.
+    pub(crate) fn take_attached(&mut self) -> HashMap<usize, Replaced> {
+        std::mem::take(&mut self.attached)
+    }
+}
+
+/// The object's pinned maps as the check found them.
+#[derive(Debug, Default)]
+struct Pins {
+    /// Compatible pins, by map name, with their paths.
+    found: HashMap<String, (sys::MapFd, sys::MapInfo, PathBuf)>,
+    /// Every map with a pin path has a compatible pin there.
+    all: bool,
+}
+
+impl Pins {
+    fn ids(&self) -> HashSet<u32> {
+        self.found.values().map(|(_, info, _)| info.id.0).collect()
     }
 }
 
@@ -70,6 +103,8 @@ impl Reusable {
 struct Previous {
     fd: OwnedFd,
     info: sys::ProgInfo,
+    /// Its translated instructions (`xlated_prog_insns`), read with `info`.
+    xlated: Vec<u8>,
 }
 
 /// An internal map of a previous program that matches a section of the object in shape.
@@ -77,7 +112,7 @@ struct Previous {
 struct Internal {
     section: String,
     kind: DataKind,
-    fd: OwnedFd,
+    fd: sys::MapFd,
     info: sys::MapInfo,
     /// Its value equals the section's bytes.
     equal: bool,
@@ -121,18 +156,23 @@ pub(crate) fn check(
         return Ok(Outcome::Load(reusable));
     }
 
-    // The previous programs' internal maps, for reuse and for the comparison.
+    // The pinned maps this load would reuse, opened once: for the comparison and, when
+    // the object changed, for the load itself.
+    let pins = open_pins(obj, pin_paths);
+    // The previous programs' internal maps, for reuse and for the comparison (the pinned
+    // maps among their maps are known already).
     let obj_name = data::object_name(&opts.object);
+    let pinned_ids = pins.ids();
     let mut internals: Vec<Vec<Internal>> = Vec::with_capacity(previous.len());
     for prev in &previous {
         internals.push(match prev {
-            Some(prev) if !obj.data.is_empty() => internal_maps(prev, obj, &obj_name),
+            Some(prev) if !obj.data.is_empty() => internal_maps(prev, obj, &obj_name, &pinned_ids),
             _ => Vec::new(),
         });
     }
 
     let report = if !opts.force && same_instructions(obj, &previous) {
-        unchanged(opts, obj, plans, pin_paths, &previous, &internals)?
+        unchanged(opts, obj, plans, &pins, &previous, &internals)
     } else {
         None
     };
@@ -144,7 +184,46 @@ pub(crate) fn check(
             reusable.rodata.entry(m.section).or_insert((m.fd, m.info));
         }
     }
+    for (i, (prev, plan)) in previous.into_iter().zip(plans).enumerate() {
+        if let (Some(prev), Plan::Cgroup { .. }) = (prev, plan) {
+            let replaced = Replaced {
+                id: prev.info.id.0,
+                fd: prev.fd,
+            };
+            reusable.attached.insert(i, replaced);
+        }
+    }
+    reusable.pinned = pins
+        .found
+        .into_iter()
+        .map(|(name, (fd, info, _))| (name, (fd, info)))
+        .collect();
     Ok(Outcome::Load(reusable))
+}
+
+/// Opens the object's pinned maps and keeps those compatible with it. A missing pin is seen
+/// with `stat` (no bpf(2) call); anything else amiss is left to the load to report.
+fn open_pins(obj: &Object, pin_paths: &[Option<PathBuf>]) -> Pins {
+    let obj_btf = obj.btf_for_kernel.as_ref().or(obj.btf.as_ref());
+    let mut pins = Pins {
+        found: HashMap::new(),
+        all: true,
+    };
+    for (def, pin) in obj.maps.iter().zip(pin_paths) {
+        let Some(path) = pin else { continue };
+        if !path.exists() {
+            pins.all = false;
+            continue;
+        }
+        match maps::open_pinned(def, path, obj_btf) {
+            Ok(maps::Pinned::Compatible(fd, info)) => {
+                pins.found
+                    .insert(def.name.clone(), (fd, info, path.clone()));
+            }
+            _ => pins.all = false,
+        }
+    }
+    pins
 }
 
 /// The program an attach record names, when the cgroup runs it in the requested mode. A
@@ -166,7 +245,7 @@ fn in_cgroup(
     if sys::obj_info_kind(fd.as_fd()) != sys::ObjKind::Prog {
         return Ok(None);
     }
-    let Ok(info) = sys::prog_info(fd.as_fd()) else {
+    let Ok((info, xlated)) = sys::prog_info_and_xlated(fd.as_fd(), xlated_capacity(p)) else {
         return Ok(None);
     };
     let q = attach::query(cg.fd(), attach_type)?;
@@ -174,7 +253,14 @@ fn in_cgroup(
     {
         return Ok(None);
     }
-    Ok(Some(Previous { fd, info }))
+    Ok(Some(Previous { fd, info, xlated }))
+}
+
+/// Room for the translated instructions of the program `p` was loaded as, so that one
+/// `BPF_OBJ_GET_INFO_BY_FD` brings them with the info: the verifier's rewrites (context
+/// accesses, inlined helpers) add a few instructions; a larger program costs a second call.
+fn xlated_capacity(p: &Program) -> usize {
+    (p.insns.len().saturating_mul(2) + 64).saturating_mul(8)
 }
 
 /// The program attached to the pinned sockmap/sockhash (`BPF_PROG_QUERY` on a map works
@@ -187,13 +273,19 @@ fn on_map(pin: Option<&Path>, attach_type: u32, p: &Program) -> Option<Previous>
         return None;
     };
     let fd = sys::fd_by_id(sys::IdKind::Prog, id.0).ok()?;
-    let info = sys::prog_info(fd.as_fd()).ok()?;
-    (info.name == sys::ObjName::new(&p.name).as_str()).then_some(Previous { fd, info })
+    let (info, xlated) = sys::prog_info_and_xlated(fd.as_fd(), xlated_capacity(p)).ok()?;
+    (info.name == sys::ObjName::new(&p.name).as_str()).then_some(Previous { fd, info, xlated })
 }
 
 /// The maps of `prev` that have the name, type and shape of one of the object's internal
-/// maps, with whether their bytes equal the section's.
-fn internal_maps(prev: &Previous, obj: &Object, obj_name: &str) -> Vec<Internal> {
+/// maps, with whether their bytes equal the section's. `skip` are the IDs of maps known to
+/// be pinned object maps (never internal: a pin name has no `.`), not opened again.
+fn internal_maps(
+    prev: &Previous,
+    obj: &Object,
+    obj_name: &str,
+    skip: &HashSet<u32>,
+) -> Vec<Internal> {
     let by_name: HashMap<String, &DataSection> = obj
         .data
         .iter()
@@ -201,11 +293,11 @@ fn internal_maps(prev: &Previous, obj: &Object, obj_name: &str) -> Vec<Internal>
         .map(|s| (data::internal_map_name(obj_name, &s.name), s))
         .collect();
     let mut out = Vec::new();
-    for id in &prev.info.map_ids {
+    for id in prev.info.map_ids.iter().filter(|id| !skip.contains(&id.0)) {
         let Ok(fd) = sys::fd_by_id(sys::IdKind::Map, id.0) else {
             continue;
         };
-        let Ok(info) = sys::map_info(fd.as_fd()) else {
+        let Ok((fd, info)) = sys::MapFd::open(fd) else {
             continue;
         };
         let Some(section) = by_name.get(&info.name) else {
@@ -226,7 +318,7 @@ fn internal_maps(prev: &Previous, obj: &Object, obj_name: &str) -> Vec<Internal>
         }
         let mut value = vec![0u8; section.bytes.len()];
         let equal = matches!(
-            sys::map_lookup_elem(fd.as_fd(), &0u32.to_ne_bytes(), &mut value),
+            sys::map_lookup_elem(&fd, &0u32.to_ne_bytes(), &mut value),
             Ok(true)
         ) && value == section.bytes;
         let frozen = is_frozen(&fd);
@@ -243,7 +335,7 @@ fn internal_maps(prev: &Previous, obj: &Object, obj_name: &str) -> Vec<Internal>
 }
 
 /// `frozen: 1` in the map's `/proc/self/fdinfo` entry (`BPF_MAP_FREEZE` was called).
-fn is_frozen(fd: &OwnedFd) -> bool {
+fn is_frozen(fd: &sys::MapFd) -> bool {
     use std::os::fd::AsRawFd;
     std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))
         .ok()
@@ -324,10 +416,10 @@ fn unchanged(
     opts: &LoadOptions,
     obj: &Object,
     plans: &[Plan],
-    pin_paths: &[Option<PathBuf>],
+    pins: &Pins,
     previous: &[Option<Previous>],
     internals: &[Vec<Internal>],
-) -> Result<Option<LoadReport>> {
+) -> Option<LoadReport> {
     // The object maps this load would use: pinned ones reused, nothing to create.
     let referenced: HashSet<&str> = obj
         .programs
@@ -338,24 +430,18 @@ fn unchanged(
             _ => None,
         })
         .collect();
-    let obj_btf = obj.btf_for_kernel.as_ref().or(obj.btf.as_ref());
-    let mut pinned: HashMap<&str, (sys::MapInfo, PathBuf)> = HashMap::new();
-    for (def, pin) in obj.maps.iter().zip(pin_paths) {
-        match pin {
-            Some(path) => {
-                if !path.exists() {
-                    return Ok(None);
-                }
-                match maps::open_pinned(def, path, obj_btf) {
-                    Ok(maps::Pinned::Compatible(_, info)) => {
-                        pinned.insert(def.name.as_str(), (info, path.clone()));
-                    }
-                    _ => return Ok(None),
-                }
-            }
-            None if referenced.contains(def.name.as_str()) => return Ok(None),
-            None => {}
-        }
+    if !pins.all {
+        return None;
+    }
+    let pinned: HashMap<&str, (&sys::MapInfo, &PathBuf)> = pins
+        .found
+        .iter()
+        .map(|(name, (_, info, path))| (name.as_str(), (info, path)))
+        .collect();
+    if obj.maps.iter().any(|def| {
+        !pinned.contains_key(def.name.as_str()) && referenced.contains(def.name.as_str())
+    }) {
+        return None;
     }
 
     let fds = placeholder_fds(obj);
@@ -364,14 +450,14 @@ fn unchanged(
     let mut used_internal: Vec<(&Internal, &str)> = Vec::new();
     for (i, p) in obj.programs.iter().enumerate() {
         let (Some(prev), Some(plan)) = (&previous[i], plans.get(i)) else {
-            return Ok(None);
+            return None;
         };
         let info = &prev.info;
         if info.prog_type != p.kind.prog_type.0
             || info.name != sys::ObjName::new(&p.name).as_str()
             || info.gpl_compatible != license_gpl
         {
-            return Ok(None);
+            return None;
         }
         // Placeholder -> the map id this load would use.
         let mut ids: HashMap<i32, u32> = HashMap::new();
@@ -386,13 +472,11 @@ fn unchanged(
             }
         }
         let Ok(insns) = relocate::relocate(p, &fds) else {
-            return Ok(None);
+            return None;
         };
         let mut want = Vec::new();
         for (src, fd, off) in map_refs(&insns) {
-            let Some(&id) = ids.get(&fd) else {
-                return Ok(None);
-            };
+            let &id = ids.get(&fd)?;
             want.push((
                 src,
                 id as i32,
@@ -402,13 +486,10 @@ fn unchanged(
         let want_set: HashSet<u32> = want.iter().map(|&(_, id, _)| id as u32).collect();
         let have_set: HashSet<u32> = info.map_ids.iter().map(|m| m.0).collect();
         if want_set != have_set {
-            return Ok(None);
+            return None;
         }
-        let Ok(xlated) = sys::prog_xlated_insns(prev.fd.as_fd(), info.xlated_prog_len) else {
-            return Ok(None);
-        };
-        if xlated.is_empty() || map_refs(&xlated) != want {
-            return Ok(None);
+        if prev.xlated.is_empty() || map_refs(&prev.xlated) != want {
+            return None;
         }
         for m in &internals[i] {
             if want_set.contains(&m.info.id.0) {
@@ -428,7 +509,7 @@ fn unchanged(
                 mode: None,
                 replaced_id: None,
             },
-            Plan::None | Plan::NotAttached(_) => return Ok(None),
+            Plan::None | Plan::NotAttached(_) => return None,
         };
         programs.push(LoadedProgram {
             name: p.name.clone(),
@@ -456,13 +537,13 @@ fn unchanged(
             maps_out.push(loaded_map(&m.info.name, &m.info, None));
         }
     }
-    Ok(Some(LoadReport {
+    Some(LoadReport {
         object: opts.object.display().to_string(),
         pin_root: opts.pin_root.display().to_string(),
         programs,
         maps: maps_out,
         warnings: Vec::new(),
-    }))
+    })
 }
 
 fn loaded_map(name: &str, info: &sys::MapInfo, pin: Option<&PathBuf>) -> LoadedMap {

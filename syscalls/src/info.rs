@@ -112,35 +112,56 @@ const FIRST_MAP_IDS: usize = 64;
 /// `BPF_OBJ_GET_INFO_BY_FD` on a program fd, including every map id it uses (one call; a
 /// second with a larger buffer when the program uses more than 64 maps).
 pub fn prog_info(fd: BorrowedFd<'_>) -> Result<ProgInfo> {
+    prog_info_and_xlated(fd, 0).map(|(info, _)| info)
+}
+
+/// [`prog_info`] and the program's translated instructions (as
+/// [`prog_xlated_insns`](crate::prog_xlated_insns) returns them) from the same call, when
+/// `xlated_capacity` bytes hold them; a second call with the size the kernel reported
+/// otherwise. A capacity of 0 asks for no instructions.
+pub fn prog_info_and_xlated(
+    fd: BorrowedFd<'_>,
+    xlated_capacity: usize,
+) -> Result<(ProgInfo, Vec<u8>)> {
     let mut map_ids: Vec<u32> = vec![0u32; FIRST_MAP_IDS];
-    let mut raw = BpfProgInfo {
-        nr_map_ids: map_ids.len() as u32,
-        map_ids: map_ids.as_mut_ptr() as u64,
-        ..BpfProgInfo::default()
-    };
-    // SAFETY: `raw.map_ids` points to `map_ids`, writable for `nr_map_ids` u32s and alive
-    // across the call; no other address is set.
+    let mut xlated: Vec<u8> = vec![0u8; xlated_capacity];
+    let mut raw = prog_request(&mut map_ids, &mut xlated);
+    // SAFETY: `raw.map_ids` points to `map_ids`, writable for `nr_map_ids` u32s, and
+    // `raw.xlated_prog_insns` (when set) to `xlated`, writable for `xlated_prog_len` bytes;
+    // both are alive across the call and no other address is set.
     unsafe { get_info(fd, &mut raw) }?;
     // The set of maps can grow between calls (BPF_PROG_BIND_MAP): ask until it fits.
     for _ in 0..8 {
-        if raw.nr_map_ids as usize <= map_ids.len() {
+        let more_maps = raw.nr_map_ids as usize > map_ids.len();
+        let more_insns = xlated_capacity > 0 && raw.xlated_prog_len as usize > xlated.len();
+        if !more_maps && !more_insns {
             break;
         }
-        map_ids = vec![0u32; raw.nr_map_ids as usize];
-        raw = BpfProgInfo {
-            nr_map_ids: map_ids.len() as u32,
-            map_ids: map_ids.as_mut_ptr() as u64,
-            ..BpfProgInfo::default()
-        };
-        // SAFETY: `raw.map_ids` points to `map_ids`, writable for `nr_map_ids` u32s and
-        // alive across the call; no other address is set.
+        if more_maps {
+            map_ids = vec![0u32; raw.nr_map_ids as usize];
+        }
+        if more_insns {
+            xlated = vec![0u8; raw.xlated_prog_len as usize];
+        }
+        raw = prog_request(&mut map_ids, &mut xlated);
+        // SAFETY: as above: both buffers are the ones `raw` names, with their lengths.
         unsafe { get_info(fd, &mut raw) }?;
     }
     let n = (raw.nr_map_ids as usize).min(map_ids.len());
     map_ids.truncate(n);
+    xlated.truncate((raw.xlated_prog_len as usize).min(xlated.len()));
     let mut info = prog_info_from_raw(&raw);
     info.map_ids = map_ids.into_iter().map(MapId).collect();
-    Ok(info)
+    Ok((info, xlated))
+}
+
+/// The `struct bpf_prog_info` request for map ids into `map_ids` and, when `xlated` is not
+/// empty, the translated instructions into `xlated` (pure).
+fn prog_request(map_ids: &mut [u32], xlated: &mut [u8]) -> BpfProgInfo {
+    let mut raw = crate::xlated_request(xlated);
+    raw.nr_map_ids = u32::try_from(map_ids.len()).unwrap_or(u32::MAX);
+    raw.map_ids = map_ids.as_mut_ptr() as u64;
+    raw
 }
 
 /// Decode `struct bpf_prog_info` (pure; `map_ids` left empty).
@@ -235,6 +256,18 @@ mod tests {
         let p = prog_info_from_raw(&raw);
         assert_eq!((p.prog_type, p.id, p.gpl_compatible), (13, ProgId(5), true));
         assert_eq!(p.name, "0123456789abcdef");
+    }
+
+    #[test]
+    fn prog_request_names_both_buffers() {
+        let mut ids = [0u32; 3];
+        let mut insns = [0u8; 16];
+        let (ip, xp) = (ids.as_ptr() as u64, insns.as_ptr() as u64);
+        let r = prog_request(&mut ids, &mut insns);
+        assert_eq!((r.nr_map_ids, r.map_ids), (3, ip));
+        assert_eq!((r.xlated_prog_len, r.xlated_prog_insns), (16, xp));
+        let r = prog_request(&mut ids, &mut []);
+        assert_eq!((r.xlated_prog_len, r.xlated_prog_insns), (0, 0));
     }
 
     #[test]

@@ -27,10 +27,10 @@ pub use error::{Cmd, Error, Result, errno_text};
 pub use ids::{IdKind, fd_by_id, get_id_attr, ids, map_get_fd_by_id, next_id, prog_get_fd_by_id};
 pub use info::{
     MapInfo, ObjKind, ProgInfo, info_by_fd_attr, map_info, map_info_from_raw, obj_info_kind,
-    prog_info, prog_info_from_raw,
+    prog_info, prog_info_and_xlated, prog_info_from_raw,
 };
 pub use map::{
-    BPF_F_NUMA_NODE, MapCreate, UpdateFlags, map_create, map_create_attr, map_delete_elem,
+    BPF_F_NUMA_NODE, MapCreate, MapFd, UpdateFlags, map_create, map_create_attr, map_delete_elem,
     map_elem_attr, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, possible_cpus,
 };
 pub use obj::{obj_attr, obj_get, obj_pin};

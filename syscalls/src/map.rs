@@ -1,15 +1,17 @@
 //! Map commands: create, element operations, freeze.
 //!
-//! The element operations check the caller's buffers against the map's key and value sizes
-//! (one `BPF_OBJ_GET_INFO_BY_FD` first) because the kernel reads and writes exactly those
-//! sizes through the pointers: a short buffer is refused with EINVAL instead of letting the
-//! kernel write past it.
+//! The element operations take a [`MapFd`]: the map's fd with the key and value sizes the
+//! kernel reads and writes through the buffer pointers. They check the caller's buffers
+//! against those sizes (a short buffer is EINVAL instead of the kernel writing past it)
+//! without asking the kernel each time: the sizes come from `BPF_MAP_CREATE`'s own
+//! attributes or from the one `BPF_OBJ_GET_INFO_BY_FD` that opened the map.
 
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::sync::OnceLock;
 
 use crate::attr::{MapCreateAttr, MapElemAttr, MapFreezeAttr};
 use crate::sys::{bpf, bpf_fd};
-use crate::{Cmd, Error, ObjName, Result};
+use crate::{Cmd, Error, MapInfo, ObjName, Result};
 
 /// `BPF_F_NUMA_NODE`: `numa_node` is valid.
 pub const BPF_F_NUMA_NODE: u32 = 1 << 2;
@@ -64,11 +66,98 @@ pub fn map_create_attr(spec: &MapCreate<'_>) -> MapCreateAttr {
     attr
 }
 
-/// `BPF_MAP_CREATE` — create a map.
-pub fn map_create(spec: &MapCreate<'_>) -> Result<OwnedFd> {
+/// `BPF_MAP_CREATE` — create a map. The handle takes its key and value sizes from `spec`
+/// (the kernel creates the map with exactly those), so no info call follows.
+pub fn map_create(spec: &MapCreate<'_>) -> Result<MapFd> {
     let mut attr = map_create_attr(spec);
     // SAFETY: the attr holds no user-space addresses; MAP_CREATE returns a new fd.
-    unsafe { bpf_fd(Cmd::MapCreate, &mut attr) }
+    let fd = unsafe { bpf_fd(Cmd::MapCreate, &mut attr) }?;
+    Ok(MapFd {
+        fd,
+        map_type: spec.map_type,
+        key_size: spec.key_size,
+        value_size: spec.value_size,
+    })
+}
+
+/// A map fd with the map's type, key size and value size, which the element commands
+/// check buffers against.
+///
+/// It can only be made where those numbers are the kernel's own: by [`map_create`] (the
+/// sizes it asked for) or by [`MapFd::open`] (one `BPF_OBJ_GET_INFO_BY_FD`). A constructor
+/// from numbers the caller supplies would let safe code make the kernel write past a
+/// buffer, so there is none.
+#[derive(Debug)]
+pub struct MapFd {
+    fd: OwnedFd,
+    map_type: u32,
+    key_size: u32,
+    value_size: u32,
+}
+
+impl MapFd {
+    /// `BPF_OBJ_GET_INFO_BY_FD` on a map fd: the handle and the info (for its ID, name,
+    /// flags, ...), in one call.
+    pub fn open(fd: OwnedFd) -> Result<(MapFd, MapInfo)> {
+        let info = crate::map_info(fd.as_fd())?;
+        let map = MapFd {
+            fd,
+            map_type: info.map_type,
+            key_size: info.key_size,
+            value_size: info.value_size,
+        };
+        Ok((map, info))
+    }
+
+    /// `BPF_MAP_TYPE_*`.
+    pub fn map_type(&self) -> u32 {
+        self.map_type
+    }
+
+    pub fn key_size(&self) -> u32 {
+        self.key_size
+    }
+
+    /// The value size of one element (of one CPU's slot, for per-CPU maps).
+    pub fn value_size(&self) -> u32 {
+        self.value_size
+    }
+
+    /// The bytes the kernel copies for one value: `value_size`, or for per-CPU maps
+    /// `round_up(value_size, 8) * possible CPUs`.
+    pub fn value_len(&self) -> std::io::Result<usize> {
+        let value = self.value_size as usize;
+        if !is_percpu(self.map_type) {
+            return Ok(value);
+        }
+        Ok(value
+            .div_ceil(8)
+            .saturating_mul(8)
+            .saturating_mul(possible_cpus_cached()?))
+    }
+
+    /// Gives up the handle, keeping the fd.
+    pub fn into_fd(self) -> OwnedFd {
+        self.fd
+    }
+}
+
+impl AsFd for MapFd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+impl AsRawFd for MapFd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
+    }
+}
+
+impl From<MapFd> for OwnedFd {
+    fn from(map: MapFd) -> OwnedFd {
+        map.fd
+    }
 }
 
 /// Flags of `BPF_MAP_UPDATE_ELEM`.
@@ -90,12 +179,6 @@ pub fn map_elem_attr(map: BorrowedFd<'_>, key: u64, value: u64, flags: u64) -> M
         flags,
         ..MapElemAttr::default()
     }
-}
-
-/// The byte sizes the kernel reads/writes for keys and values of a map.
-struct ElemSizes {
-    key: usize,
-    value: usize,
 }
 
 /// `BPF_MAP_TYPE_*` whose user-space value is one slot per possible CPU.
@@ -134,24 +217,21 @@ fn parse_cpu_list(text: &str) -> Option<usize> {
     (n > 0).then_some(n)
 }
 
-/// Key and value sizes of `map` as the kernel copies them (per-CPU values are
-/// `round_up(value_size, 8) * possible CPUs`).
-fn elem_sizes(map: BorrowedFd<'_>, cmd: Cmd) -> Result<ElemSizes> {
-    let info = crate::map_info(map).map_err(|e| Error {
-        cmd,
-        errno: e.errno,
-    })?;
-    let mut value = info.value_size as usize;
-    if is_percpu(info.map_type) {
-        let cpus = possible_cpus().map_err(|e| Error {
-            cmd,
-            errno: e.raw_os_error().unwrap_or(libc::EINVAL),
-        })?;
-        value = value.div_ceil(8).saturating_mul(8).saturating_mul(cpus);
+/// [`possible_cpus`], read once per process (the set of possible CPUs is fixed at boot).
+fn possible_cpus_cached() -> std::io::Result<usize> {
+    static CPUS: OnceLock<usize> = OnceLock::new();
+    if let Some(&n) = CPUS.get() {
+        return Ok(n);
     }
-    Ok(ElemSizes {
-        key: info.key_size as usize,
-        value,
+    let n = possible_cpus()?;
+    Ok(*CPUS.get_or_init(|| n))
+}
+
+/// The value length of `map` for `cmd`, an unreadable CPU list as that command's error.
+fn value_len(map: &MapFd, cmd: Cmd) -> Result<usize> {
+    map.value_len().map_err(|e| Error {
+        cmd,
+        errno: e.raw_os_error().unwrap_or(libc::EINVAL),
     })
 }
 
@@ -176,32 +256,30 @@ fn found(r: Result<i64>) -> Result<bool> {
 }
 
 /// `BPF_MAP_LOOKUP_ELEM` — read the value of `key` into `value`; `Ok(false)` on ENOENT.
-/// `value` must hold the map's value size (per-CPU maps: one 8-byte-aligned slot per
-/// possible CPU); shorter buffers are EINVAL.
-pub fn map_lookup_elem(map: BorrowedFd<'_>, key: &[u8], value: &mut [u8]) -> Result<bool> {
+/// `value` must hold the map's value length ([`MapFd::value_len`]: per-CPU maps have one
+/// 8-byte-aligned slot per possible CPU); shorter buffers are EINVAL.
+pub fn map_lookup_elem(map: &MapFd, key: &[u8], value: &mut [u8]) -> Result<bool> {
     let cmd = Cmd::MapLookupElem;
-    let sizes = elem_sizes(map, cmd)?;
-    check_len(cmd, key.len(), sizes.key)?;
-    check_len(cmd, value.len(), sizes.value)?;
-    let mut attr = map_elem_attr(map, key.as_ptr() as u64, value.as_mut_ptr() as u64, 0);
+    check_len(cmd, key.len(), map.key_size as usize)?;
+    check_len(cmd, value.len(), value_len(map, cmd)?)?;
+    let mut attr = map_elem_attr(
+        map.as_fd(),
+        key.as_ptr() as u64,
+        value.as_mut_ptr() as u64,
+        0,
+    );
     // SAFETY: `key` is readable for the map's key size and `value` writable for its value
-    // size (checked above); both outlive the call.
+    // length (checked above against the sizes the kernel gave `map`); both outlive the call.
     found(unsafe { bpf(cmd, &mut attr) })
 }
 
 /// `BPF_MAP_UPDATE_ELEM` — write `value` at `key`.
-pub fn map_update_elem(
-    map: BorrowedFd<'_>,
-    key: &[u8],
-    value: &[u8],
-    flags: UpdateFlags,
-) -> Result<()> {
+pub fn map_update_elem(map: &MapFd, key: &[u8], value: &[u8], flags: UpdateFlags) -> Result<()> {
     let cmd = Cmd::MapUpdateElem;
-    let sizes = elem_sizes(map, cmd)?;
-    check_len(cmd, key.len(), sizes.key)?;
-    check_len(cmd, value.len(), sizes.value)?;
+    check_len(cmd, key.len(), map.key_size as usize)?;
+    check_len(cmd, value.len(), value_len(map, cmd)?)?;
     let mut attr = map_elem_attr(
-        map,
+        map.as_fd(),
         key.as_ptr() as u64,
         value.as_ptr() as u64,
         flags as u64,
@@ -212,26 +290,25 @@ pub fn map_update_elem(
 }
 
 /// `BPF_MAP_DELETE_ELEM` — delete `key`; `Ok(false)` on ENOENT.
-pub fn map_delete_elem(map: BorrowedFd<'_>, key: &[u8]) -> Result<bool> {
+pub fn map_delete_elem(map: &MapFd, key: &[u8]) -> Result<bool> {
     let cmd = Cmd::MapDeleteElem;
-    let sizes = elem_sizes(map, cmd)?;
-    check_len(cmd, key.len(), sizes.key)?;
-    let mut attr = map_elem_attr(map, key.as_ptr() as u64, 0, 0);
+    check_len(cmd, key.len(), map.key_size as usize)?;
+    let mut attr = map_elem_attr(map.as_fd(), key.as_ptr() as u64, 0, 0);
     // SAFETY: `key` is readable for the map's key size (checked above).
     found(unsafe { bpf(cmd, &mut attr) })
 }
 
 /// `BPF_MAP_GET_NEXT_KEY` — the key after `key` (the first key when `key` is `None`) into
 /// `next`; `Ok(false)` when there is none (ENOENT).
-pub fn map_get_next_key(map: BorrowedFd<'_>, key: Option<&[u8]>, next: &mut [u8]) -> Result<bool> {
+pub fn map_get_next_key(map: &MapFd, key: Option<&[u8]>, next: &mut [u8]) -> Result<bool> {
     let cmd = Cmd::MapGetNextKey;
-    let sizes = elem_sizes(map, cmd)?;
+    let key_size = map.key_size as usize;
     if let Some(key) = key {
-        check_len(cmd, key.len(), sizes.key)?;
+        check_len(cmd, key.len(), key_size)?;
     }
-    check_len(cmd, next.len(), sizes.key)?;
+    check_len(cmd, next.len(), key_size)?;
     let key_ptr = key.map_or(0, |k| k.as_ptr() as u64);
-    let mut attr = map_elem_attr(map, key_ptr, next.as_mut_ptr() as u64, 0);
+    let mut attr = map_elem_attr(map.as_fd(), key_ptr, next.as_mut_ptr() as u64, 0);
     // SAFETY: `key` (if any) is readable and `next` writable for the map's key size
     // (checked above); both outlive the call.
     found(unsafe { bpf(cmd, &mut attr) })

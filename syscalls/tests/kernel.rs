@@ -14,7 +14,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use rawbpf_syscalls::{
-    AttachFlags, IdKind, MapCreate, MapId, ObjKind, ObjName, ProgId, ProgLoad, UpdateFlags,
+    AttachFlags, IdKind, MapCreate, MapFd, MapId, ObjKind, ObjName, ProgId, ProgLoad, UpdateFlags,
     btf_load, fd_by_id, ids, map_create, map_delete_elem, map_freeze, map_get_next_key, map_info,
     map_lookup_elem, map_update_elem, next_id, obj_get, obj_info_kind, obj_pin, prog_attach,
     prog_detach, prog_get_fd_by_id, prog_info, prog_load, prog_query, prog_query_with_capacity,
@@ -60,7 +60,7 @@ fn kernel<T, E: std::fmt::Display>(r: Result<T, E>, what: &str) -> T {
     }
 }
 
-fn array_map(name: &str, value_size: u32, max_entries: u32) -> OwnedFd {
+fn array_map(name: &str, value_size: u32, max_entries: u32) -> MapFd {
     kernel(
         map_create(&MapCreate {
             map_type: BPF_MAP_TYPE_ARRAY,
@@ -213,28 +213,25 @@ fn array_map_info_and_elements() {
     let key = 1u32.to_ne_bytes();
     let val = 0x1122_3344_5566_7788u64.to_ne_bytes();
     kernel(
-        map_update_elem(map.as_fd(), &key, &val, UpdateFlags::Any),
+        map_update_elem(&map, &key, &val, UpdateFlags::Any),
         "update",
     );
     let mut out = [0u8; 8];
-    assert!(kernel(
-        map_lookup_elem(map.as_fd(), &key, &mut out),
-        "lookup"
-    ));
+    assert!(kernel(map_lookup_elem(&map, &key, &mut out), "lookup"));
     assert_eq!(out, val);
     // Out of range key: ENOENT is Ok(false).
     assert!(!kernel(
-        map_lookup_elem(map.as_fd(), &9u32.to_ne_bytes(), &mut out),
+        map_lookup_elem(&map, &9u32.to_ne_bytes(), &mut out),
         "lookup 9"
     ));
     // NoExist on an array is EEXIST.
-    let e = map_update_elem(map.as_fd(), &key, &val, UpdateFlags::NoExist).unwrap_err();
+    let e = map_update_elem(&map, &key, &val, UpdateFlags::NoExist).unwrap_err();
     assert_eq!(e.errno, libc::EEXIST);
 
     // Too-short buffers are refused before the kernel writes past them.
-    let e = map_lookup_elem(map.as_fd(), &key, &mut [0u8; 4]).unwrap_err();
+    let e = map_lookup_elem(&map, &key, &mut [0u8; 4]).unwrap_err();
     assert_eq!(e.errno, libc::EINVAL);
-    let e = map_update_elem(map.as_fd(), &[0u8; 2], &val, UpdateFlags::Any).unwrap_err();
+    let e = map_update_elem(&map, &[0u8; 2], &val, UpdateFlags::Any).unwrap_err();
     assert_eq!(e.errno, libc::EINVAL);
 
     // Iteration over the array: keys 0..4.
@@ -242,7 +239,7 @@ fn array_map_info_and_elements() {
     let mut next = [0u8; 4];
     let mut cur: Option<[u8; 4]> = None;
     while kernel(
-        map_get_next_key(map.as_fd(), cur.as_ref().map(|k| &k[..]), &mut next),
+        map_get_next_key(&map, cur.as_ref().map(|k| &k[..]), &mut next),
         "next_key",
     ) {
         keys.push(u32::from_ne_bytes(next));
@@ -252,14 +249,14 @@ fn array_map_info_and_elements() {
 
     // Frozen: user-space writes are EPERM, reads still work.
     kernel(map_freeze(map.as_fd()), "freeze");
-    let e = map_update_elem(map.as_fd(), &key, &val, UpdateFlags::Any).unwrap_err();
+    let e = map_update_elem(&map, &key, &val, UpdateFlags::Any).unwrap_err();
     assert_eq!(e.errno, libc::EPERM, "{e}");
     assert_eq!(
         e.to_string(),
         "BPF_MAP_UPDATE_ELEM: operation not permitted (errno 1)"
     );
     assert!(kernel(
-        map_lookup_elem(map.as_fd(), &key, &mut out),
+        map_lookup_elem(&map, &key, &mut out),
         "lookup frozen"
     ));
 }
@@ -285,27 +282,21 @@ fn hash_map_delete_round_trip() {
     );
     let mut next = [0u8; 4];
     assert!(!kernel(
-        map_get_next_key(map.as_fd(), None, &mut next),
+        map_get_next_key(&map, None, &mut next),
         "first key of empty"
     ));
     let k = 7u32.to_ne_bytes();
     kernel(
-        map_update_elem(map.as_fd(), &k, &5u32.to_ne_bytes(), UpdateFlags::NoExist),
+        map_update_elem(&map, &k, &5u32.to_ne_bytes(), UpdateFlags::NoExist),
         "insert",
     );
-    assert!(kernel(
-        map_get_next_key(map.as_fd(), None, &mut next),
-        "first key"
-    ));
+    assert!(kernel(map_get_next_key(&map, None, &mut next), "first key"));
     assert_eq!(next, k);
-    assert!(kernel(map_delete_elem(map.as_fd(), &k), "delete"));
-    assert!(!kernel(map_delete_elem(map.as_fd(), &k), "delete again"));
+    assert!(kernel(map_delete_elem(&map, &k), "delete"));
+    assert!(!kernel(map_delete_elem(&map, &k), "delete again"));
     let mut v = [0u8; 4];
-    assert!(!kernel(
-        map_lookup_elem(map.as_fd(), &k, &mut v),
-        "lookup deleted"
-    ));
-    let e = map_update_elem(map.as_fd(), &k, &v, UpdateFlags::Exist).unwrap_err();
+    assert!(!kernel(map_lookup_elem(&map, &k, &mut v), "lookup deleted"));
+    let e = map_update_elem(&map, &k, &v, UpdateFlags::Exist).unwrap_err();
     assert_eq!(e.errno, libc::ENOENT);
 }
 
@@ -329,20 +320,21 @@ fn percpu_values_are_one_slot_per_cpu() {
         "BPF_MAP_CREATE percpu array",
     );
     let cpus = kernel(rawbpf_syscalls::possible_cpus(), "possible cpus");
+    assert_eq!(map.value_len().unwrap(), 8 * cpus);
     let key = 0u32.to_ne_bytes();
-    let e = map_lookup_elem(map.as_fd(), &key, &mut [0u8; 4]).unwrap_err();
+    let e = map_lookup_elem(&map, &key, &mut [0u8; 4]).unwrap_err();
     assert_eq!(e.errno, libc::EINVAL);
     let mut vals = vec![0u8; 8 * cpus];
     for (i, slot) in vals.chunks_mut(8).enumerate() {
         slot[..4].copy_from_slice(&(i as u32 + 10).to_ne_bytes());
     }
     kernel(
-        map_update_elem(map.as_fd(), &key, &vals, UpdateFlags::Any),
+        map_update_elem(&map, &key, &vals, UpdateFlags::Any),
         "update percpu",
     );
     let mut out = vec![0u8; 8 * cpus];
     assert!(kernel(
-        map_lookup_elem(map.as_fd(), &key, &mut out),
+        map_lookup_elem(&map, &key, &mut out),
         "lookup percpu"
     ));
     assert_eq!(out, vals);
@@ -381,6 +373,20 @@ fn pin_get_and_ids() {
 
     let by_id = kernel(fd_by_id(IdKind::Map, id.0), "BPF_MAP_GET_FD_BY_ID");
     assert_eq!(kernel(map_info(by_id.as_fd()), "map_info by id").id, id);
+    // A handle opened from an fd takes the sizes the kernel reports.
+    let (opened, info) = kernel(MapFd::open(got), "MapFd::open");
+    assert_eq!(info.id, id);
+    assert_eq!(
+        (opened.map_type(), opened.key_size(), opened.value_size()),
+        (BPF_MAP_TYPE_ARRAY, 4, 4)
+    );
+    let mut v = [0u8; 4];
+    assert!(kernel(
+        map_lookup_elem(&opened, &0u32.to_ne_bytes(), &mut v),
+        "lookup opened"
+    ));
+    let e = map_lookup_elem(&opened, &0u32.to_ne_bytes(), &mut [0u8; 3]).unwrap_err();
+    assert_eq!(e.errno, libc::EINVAL);
     assert!(fd_by_id(IdKind::Map, u32::MAX).unwrap_err().is_enoent());
 }
 
@@ -394,6 +400,29 @@ fn load_trivial_program() {
     assert!(info.map_ids.is_empty());
     assert!(info.gpl_compatible);
     assert_eq!(info.xlated_prog_len, 16);
+    // The translated instructions in the info call itself, or in a second call when the
+    // buffer was too small; the same bytes as the separate command.
+    let xlated = kernel(
+        rawbpf_syscalls::prog_xlated_insns(prog.as_fd(), info.xlated_prog_len),
+        "xlated",
+    );
+    assert_eq!(xlated, RET_ONE);
+    for capacity in [16, 8, 4096] {
+        let (again, insns) = kernel(
+            rawbpf_syscalls::prog_info_and_xlated(prog.as_fd(), capacity),
+            "prog_info_and_xlated",
+        );
+        assert_eq!(
+            (again.id, &insns),
+            (info.id, &xlated),
+            "capacity {capacity}"
+        );
+    }
+    let (_, none) = kernel(
+        rawbpf_syscalls::prog_info_and_xlated(prog.as_fd(), 0),
+        "prog_info_and_xlated 0",
+    );
+    assert!(none.is_empty());
     assert_ne!(info.id, ProgId(0));
     assert_ne!(info.tag, [0; 8]);
 

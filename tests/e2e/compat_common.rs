@@ -42,10 +42,10 @@ pub fn data_of(prog: &OwnedFd, suffix: &str) -> Vec<u8> {
     let info = sys::prog_info(prog.as_fd()).unwrap();
     for id in &info.map_ids {
         let fd = sys::fd_by_id(sys::IdKind::Map, id.0).unwrap();
-        let m = sys::map_info(fd.as_fd()).unwrap();
+        let (fd, m) = sys::MapFd::open(fd).unwrap();
         if m.name.ends_with(suffix) {
             let mut v = vec![0u8; m.value_size as usize];
-            assert!(sys::map_lookup_elem(fd.as_fd(), &0u32.to_ne_bytes(), &mut v).unwrap());
+            assert!(sys::map_lookup_elem(&fd, &0u32.to_ne_bytes(), &mut v).unwrap());
             return v;
         }
     }

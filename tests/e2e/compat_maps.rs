@@ -13,13 +13,12 @@ const SOCK_OPS: u32 = 3;
 /// Keys of a map (a sockhash with 4-byte values cannot be read from user space, so only its
 /// keys are counted).
 fn key_count(id: u32) -> usize {
-    use std::os::fd::AsFd;
     let fd = rawbpf_syscalls::fd_by_id(rawbpf_syscalls::IdKind::Map, id).unwrap();
-    let info = rawbpf_syscalls::map_info(fd.as_fd()).unwrap();
+    let (fd, info) = rawbpf_syscalls::MapFd::open(fd).unwrap();
     let (mut n, mut key) = (0, None::<Vec<u8>>);
     loop {
         let mut next = vec![0u8; info.key_size as usize];
-        if !rawbpf_syscalls::map_get_next_key(fd.as_fd(), key.as_deref(), &mut next).unwrap() {
+        if !rawbpf_syscalls::map_get_next_key(&fd, key.as_deref(), &mut next).unwrap() {
             return n;
         }
         n += 1;

@@ -184,7 +184,7 @@ fn map_without_btf_dumps_hex_and_own_btf_decodes() {
     .unwrap();
     let value = 0x1122u64.to_ne_bytes();
     rawbpf_syscalls::map_update_elem(
-        fd.as_fd(),
+        &fd,
         &[1, 2, 3, 4],
         &value,
         rawbpf_syscalls::UpdateFlags::Any,

@@ -34,3 +34,34 @@ fn unprivileged_load_fails_cleanly() {
         env.pins.contents()
     );
 }
+
+/// With CAP_BPF alone a networking program (`tc`) is refused by the kernel before the
+/// verifier runs: EPERM with an empty log. That is exit 4 with the likely causes, not a
+/// verifier rejection (exit 6).
+#[test]
+fn load_refused_without_a_verdict_is_an_environment_error() {
+    if !kernel::require_kernel("load_refused") {
+        return;
+    }
+    let obj = crate::compat_common::object("rodata_knobs.o");
+    let args: Vec<String> = ["--json", "load", &obj, "--no-pin", "--no-attach"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    // uid 0 with CAP_BPF only (the bounding set limits what exec grants root).
+    let out = cli::rawbpf_with(
+        Command::new("setpriv")
+            .args(["--bounding-set", "-all,+bpf", "--inh-caps", "-all", "--"])
+            .arg(RAWBPF)
+            .args(&args),
+    );
+    cli::assert_exit(&args, &out, &[4]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", cli::describe(&args, &out)));
+    let msg = doc["error"].as_str().unwrap_or_default();
+    assert!(
+        msg.contains("BPF_PROG_LOAD: operation not permitted") && msg.contains("CAP_NET_ADMIN"),
+        "{doc}"
+    );
+    assert!(doc.get("verifier_log").is_none(), "{doc}");
+}

@@ -7,7 +7,7 @@
 //! written to.
 
 use std::ffi::CString;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
@@ -24,11 +24,16 @@ fn open_pin(path: &Path) -> OwnedFd {
     sys::obj_get(&c).unwrap_or_else(|e| panic!("obj_get {}: {e}", path.display()))
 }
 
+/// The map pinned at `path`, ready for element commands.
+fn open_map(path: &Path) -> sys::MapFd {
+    sys::MapFd::open(open_pin(path)).unwrap().0
+}
+
 /// (key 7 → value) in the compat map, the state a refused load must keep.
 fn put_entry(path: &Path) -> Vec<u8> {
-    let fd = open_pin(path);
+    let fd = open_map(path);
     let value = 0x1122_3344_5566_7788u64.to_ne_bytes().to_vec();
-    sys::map_update_elem(fd.as_fd(), &7u32.to_ne_bytes(), &value, UpdateFlags::Any).unwrap();
+    sys::map_update_elem(&fd, &7u32.to_ne_bytes(), &value, UpdateFlags::Any).unwrap();
     value
 }
 
@@ -233,10 +238,10 @@ fn kernel_adjusted_maps_are_reused_and_never_written() {
 
     // The prog array got its initial value once; clear it: a reuse must not write it again.
     let progs = env.pins.join("kinds_progs");
-    let fd = open_pin(&progs);
+    let fd = open_map(&progs);
     let mut slot = [0u8; 4];
-    assert!(sys::map_lookup_elem(fd.as_fd(), &0u32.to_ne_bytes(), &mut slot).unwrap());
-    assert!(sys::map_delete_elem(fd.as_fd(), &0u32.to_ne_bytes()).unwrap());
+    assert!(sys::map_lookup_elem(&fd, &0u32.to_ne_bytes(), &mut slot).unwrap());
+    assert!(sys::map_delete_elem(&fd, &0u32.to_ne_bytes()).unwrap());
 
     let second = env.json(&["load", &obj, "--no-attach"]);
     for m in second["maps"].as_array().unwrap() {
@@ -246,7 +251,7 @@ fn kernel_adjusted_maps_are_reused_and_never_written() {
         assert_eq!(m["id"].as_u64(), Some(id), "{name}");
     }
     assert!(
-        !sys::map_lookup_elem(fd.as_fd(), &0u32.to_ne_bytes(), &mut slot).unwrap(),
+        !sys::map_lookup_elem(&fd, &0u32.to_ne_bytes(), &mut slot).unwrap(),
         "a reused prog array was written to"
     );
     run_env(&env, &["detach", "--unpin"], &[0]);

@@ -163,6 +163,84 @@ fn unchanged_reload_creates_nothing_and_force_reloads() {
     assert_eq!(map_ids(forced), maps, "the forced reload's maps");
 }
 
+/// The expected bpf(2) commands of one run, as [`traced`] counts them.
+fn expect(calls: &[(&str, usize)]) -> BTreeMap<String, usize> {
+    calls.iter().map(|&(c, n)| (c.to_string(), n)).collect()
+}
+
+/// One bpf(2) call per thing that must exist, and no call twice (`docs/performance.md`,
+/// "bpf(2) calls"): the first load, a load that reuses the pinned map, an unchanged reload
+/// and a forced one, command by command.
+#[test]
+fn loads_make_one_bpf_call_per_thing() {
+    let Some(env) = TestEnv::new("reload_calls") else {
+        return;
+    };
+    // First load: the BTF, the pin lookup (ENOENT), two maps (an info each, for the IDs),
+    // the .rodata bytes and freeze, the program and its info, two pins, the attach.
+    let (v, calls) = traced(&env, &["load", SOCKOPS_O]);
+    assert_eq!(program(&v).1, "loaded", "{v}");
+    let first = expect(&[
+        ("BPF_BTF_LOAD", 1),
+        ("BPF_MAP_CREATE", 2),
+        ("BPF_MAP_FREEZE", 1),
+        ("BPF_MAP_UPDATE_ELEM", 1),
+        ("BPF_OBJ_GET", 1),
+        ("BPF_OBJ_GET_INFO_BY_FD", 3),
+        ("BPF_OBJ_PIN", 2),
+        ("BPF_PROG_ATTACH", 1),
+        ("BPF_PROG_LOAD", 1),
+    ]);
+    assert_eq!(calls, first, "first load");
+    assert_eq!(calls.values().sum::<usize>(), 13);
+
+    // Unchanged: the record, the program with its instructions, the query, the pin and
+    // its info, the .rodata map by ID, its info and its bytes.
+    let (v, calls) = traced(&env, &["load", SOCKOPS_O]);
+    assert_eq!(program(&v).1, "unchanged", "{v}");
+    let unchanged = expect(&[
+        ("BPF_MAP_GET_FD_BY_ID", 1),
+        ("BPF_MAP_LOOKUP_ELEM", 1),
+        ("BPF_OBJ_GET", 2),
+        ("BPF_OBJ_GET_INFO_BY_FD", 3),
+        ("BPF_PROG_QUERY", 1),
+    ]);
+    assert_eq!(calls, unchanged, "unchanged reload");
+
+    // Forced: what the check opened is used, not opened again.
+    let (v, calls) = traced(&env, &["load", SOCKOPS_O, "--force"]);
+    assert_eq!(program(&v).1, "loaded", "{v}");
+    let forced = expect(&[
+        ("BPF_BTF_LOAD", 1),
+        ("BPF_MAP_GET_FD_BY_ID", 1),
+        ("BPF_MAP_LOOKUP_ELEM", 1),
+        ("BPF_OBJ_GET", 2),
+        ("BPF_OBJ_GET_INFO_BY_FD", 4),
+        ("BPF_OBJ_PIN", 1),
+        ("BPF_PROG_ATTACH", 1),
+        ("BPF_PROG_LOAD", 1),
+        ("BPF_PROG_QUERY", 1),
+    ]);
+    assert_eq!(calls, forced, "forced reload");
+
+    // Detached, the map still pinned: the pin is opened and reused, the rest created.
+    env.run_expect(&["detach"], &[0]);
+    let (v, calls) = traced(&env, &["load", SOCKOPS_O]);
+    assert_eq!(v["maps"][0]["status"], "reused", "{v}");
+    let reused = expect(&[
+        ("BPF_BTF_LOAD", 1),
+        ("BPF_MAP_CREATE", 1),
+        ("BPF_MAP_FREEZE", 1),
+        ("BPF_MAP_UPDATE_ELEM", 1),
+        ("BPF_OBJ_GET", 1),
+        ("BPF_OBJ_GET_INFO_BY_FD", 3),
+        ("BPF_OBJ_PIN", 1),
+        ("BPF_PROG_ATTACH", 1),
+        ("BPF_PROG_LOAD", 1),
+    ]);
+    assert_eq!(calls, reused, "load reusing the pinned map");
+}
+
 #[test]
 fn changed_reload_creates_only_what_it_cannot_reuse() {
     let Some(env) = TestEnv::new("reload_changed") else {

@@ -179,20 +179,20 @@ pub fn pinned_map_id(path: &Path) -> Option<u32> {
 pub fn map_entries(id: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
     let fd = rawbpf_syscalls::fd_by_id(IdKind::Map, id)
         .unwrap_or_else(|e| panic!("map fd_by_id {id}: {e}"));
-    let info =
-        rawbpf_syscalls::map_info(fd.as_fd()).unwrap_or_else(|e| panic!("map_info {id}: {e}"));
+    let (fd, info) =
+        rawbpf_syscalls::MapFd::open(fd).unwrap_or_else(|e| panic!("map_info {id}: {e}"));
     let mut out = Vec::new();
     let mut key: Option<Vec<u8>> = None;
     loop {
         let mut next = vec![0u8; info.key_size as usize];
-        let more = rawbpf_syscalls::map_get_next_key(fd.as_fd(), key.as_deref(), &mut next)
+        let more = rawbpf_syscalls::map_get_next_key(&fd, key.as_deref(), &mut next)
             .unwrap_or_else(|e| panic!("map_get_next_key on map {id}: {e}"));
         if !more {
             break;
         }
         let mut value = vec![0u8; info.value_size as usize];
         // An entry deleted between the two calls is skipped.
-        if rawbpf_syscalls::map_lookup_elem(fd.as_fd(), &next, &mut value)
+        if rawbpf_syscalls::map_lookup_elem(&fd, &next, &mut value)
             .unwrap_or_else(|e| panic!("map_lookup_elem on map {id}: {e}"))
         {
             out.push((next.clone(), value));
