@@ -8,7 +8,9 @@ use rawbpf_elf::btf::Btf;
 use rawbpf_elf::btf::core::CoreTarget;
 
 fn main() {
-    let path = std::env::args().nth(1).unwrap_or_else(|| "/sys/kernel/btf/vmlinux".into());
+    let path = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "/sys/kernel/btf/vmlinux".into());
     let start = Instant::now();
     let bytes = std::fs::read(&path).expect("read BTF");
     let read = start.elapsed();
@@ -25,8 +27,16 @@ fn main() {
         let target = CoreTarget::new(&btf);
         index_best = index_best.min(t.elapsed().as_secs_f64() * 1e3);
         assert!(!target.named("task_struct").is_empty() || path != "/sys/kernel/btf/vmlinux");
-        let names: std::collections::HashSet<&str> =
-            ["task_struct", "sk_buff", "sock", "bpf_map_type", "rq", "bpf_cast_to_kern_ctx"].into_iter().collect();
+        let names: std::collections::HashSet<&str> = [
+            "task_struct",
+            "sk_buff",
+            "sock",
+            "bpf_map_type",
+            "rq",
+            "bpf_cast_to_kern_ctx",
+        ]
+        .into_iter()
+        .collect();
         let t = Instant::now();
         let few = CoreTarget::for_names(&btf, &names);
         few_best = few_best.min(t.elapsed().as_secs_f64() * 1e3);

@@ -12,7 +12,10 @@ use crate::{Error, MapDef, MapInitialValue, MapSource, MapType, Pinning, Result}
 const PIN_BY_NAME: u32 = 1;
 
 fn map_error(map: &str, reason: impl Into<String>) -> Error {
-    Error::Map { map: map.to_owned(), reason: reason.into() }
+    Error::Map {
+        map: map.to_owned(),
+        reason: reason.into(),
+    }
 }
 
 /// A parsed definition plus where its `values` array sits inside the struct (in bytes).
@@ -23,7 +26,9 @@ struct Parsed {
 
 /// Parses every map of the `.maps` section. No `.maps` section: no maps.
 pub(crate) fn parse(elf: &ElfFile<'_>, btf: Option<&Btf>) -> Result<Vec<MapDef>> {
-    let Some(section) = elf.section_by_name(".maps") else { return Ok(Vec::new()) };
+    let Some(section) = elf.section_by_name(".maps") else {
+        return Ok(Vec::new());
+    };
     let Some(btf) = btf else {
         return Err(Error::Section {
             section: ".maps".into(),
@@ -51,7 +56,10 @@ pub(crate) fn parse(elf: &ElfFile<'_>, btf: Option<&Btf>) -> Result<Vec<MapDef>>
         let name = btf.string(var.name_off)?.to_owned();
         let (_, ty) = btf.resolve(var.type_id)?;
         let BtfType::Struct(def) = ty else {
-            return Err(map_error(&name, format!("type is {}, not a struct", ty.kind_name())));
+            return Err(map_error(
+                &name,
+                format!("type is {}, not a struct", ty.kind_name()),
+            ));
         };
         parsed.push(parse_def(btf, &name, def, false)?);
     }
@@ -61,11 +69,20 @@ pub(crate) fn parse(elf: &ElfFile<'_>, btf: Option<&Btf>) -> Result<Vec<MapDef>>
 
 /// `int (*name)[N]` → N.
 fn uint_member(btf: &Btf, map: &str, attr: &str, member: &Member) -> Result<u32> {
-    let not_uint = || map_error(map, format!("`{attr}` is not declared with __uint (pointer to array)"));
+    let not_uint = || {
+        map_error(
+            map,
+            format!("`{attr}` is not declared with __uint (pointer to array)"),
+        )
+    };
     let (_, ptr) = btf.resolve(member.type_id)?;
-    let BtfType::Ptr(ptr) = ptr else { return Err(not_uint()) };
+    let BtfType::Ptr(ptr) = ptr else {
+        return Err(not_uint());
+    };
     let (_, arr) = btf.resolve(ptr.type_id)?;
-    let BtfType::Array(arr) = arr else { return Err(not_uint()) };
+    let BtfType::Array(arr) = arr else {
+        return Err(not_uint());
+    };
     Ok(arr.nelems)
 }
 
@@ -73,7 +90,10 @@ fn uint_member(btf: &Btf, map: &str, attr: &str, member: &Member) -> Result<u32>
 fn type_member(btf: &Btf, map: &str, attr: &str, member: &Member) -> Result<(u32, u32)> {
     let (_, ptr) = btf.resolve(member.type_id)?;
     let BtfType::Ptr(ptr) = ptr else {
-        return Err(map_error(map, format!("`{attr}` is not declared with __type (pointer)")));
+        return Err(map_error(
+            map,
+            format!("`{attr}` is not declared with __type (pointer)"),
+        ));
     };
     Ok((ptr.type_id, btf.size_of(ptr.type_id)?))
 }
@@ -117,9 +137,19 @@ fn parse_def(btf: &Btf, name: &str, def: &Composite, inner: bool) -> Result<Pars
             "map_flags" => map_flags = uint_member(btf, name, attr, member)?,
             "numa_node" => numa_node = Some(uint_member(btf, name, attr, member)?),
             "map_extra" => map_extra = u64::from(uint_member(btf, name, attr, member)?),
-            "key_size" => set_size(name, "key size", &mut key_size, uint_member(btf, name, attr, member)?)?,
+            "key_size" => set_size(
+                name,
+                "key size",
+                &mut key_size,
+                uint_member(btf, name, attr, member)?,
+            )?,
             "value_size" => {
-                set_size(name, "value size", &mut value_size, uint_member(btf, name, attr, member)?)?;
+                set_size(
+                    name,
+                    "value size",
+                    &mut value_size,
+                    uint_member(btf, name, attr, member)?,
+                )?;
             }
             "pinning" => {
                 pinning = match uint_member(btf, name, attr, member)? {
@@ -167,7 +197,10 @@ fn parse_def(btf: &Btf, name: &str, def: &Composite, inner: bool) -> Result<Pars
     };
     if let Some(member) = values {
         if inner {
-            return Err(map_error(name, "an inner map template cannot itself have `values`"));
+            return Err(map_error(
+                name,
+                "an inner map template cannot itself have `values`",
+            ));
         }
         values_member(btf, &mut parsed, member, def.kind_flag)?;
     }
@@ -192,22 +225,37 @@ fn values_member(btf: &Btf, parsed: &mut Parsed, member: &Member, kind_flag: boo
     let (_, target) = btf.resolve(ptr.type_id)?;
     // Slots of both kinds hold a 4-byte id (a map fd or a program fd on update).
     if parsed.def.value_size != 0 && parsed.def.value_size != 4 {
-        return Err(map_error(&name, format!("value size {} conflicts with `values` (4)", parsed.def.value_size)));
+        return Err(map_error(
+            &name,
+            format!(
+                "value size {} conflicts with `values` (4)",
+                parsed.def.value_size
+            ),
+        ));
     }
     parsed.def.value_size = 4;
     let map_type = parsed.def.map_type;
     if map_type.is_map_in_map() {
         let BtfType::Struct(inner) = target else {
-            return Err(map_error(&name, "`values` of a map-in-map must point to a map definition"));
+            return Err(map_error(
+                &name,
+                "`values` of a map-in-map must point to a map definition",
+            ));
         };
         let inner = parse_def(btf, &format!("{name}.inner"), inner, true)?;
         parsed.def.inner = Some(Box::new(inner.def));
     } else if map_type == MapType::PROG_ARRAY {
         if !matches!(target, BtfType::FuncProto(_)) {
-            return Err(map_error(&name, "`values` of a prog array must point to functions"));
+            return Err(map_error(
+                &name,
+                "`values` of a prog array must point to functions",
+            ));
         }
     } else {
-        return Err(map_error(&name, "`values` is only for map-in-map and prog array maps"));
+        return Err(map_error(
+            &name,
+            "`values` is only for map-in-map and prog array maps",
+        ));
     }
     parsed.values_offset = Some(member.bit_offset(kind_flag) / 8);
     Ok(())
@@ -223,7 +271,9 @@ fn initial_values(elf: &ElfFile<'_>, maps_section: usize, parsed: &mut [Parsed])
     let mut variables = std::collections::HashMap::new();
     for s in &elf.symbols {
         if s.section == Some(maps_section) && s.kind != STT_SECTION {
-            variables.entry(s.name.as_str()).or_insert((s.value, s.size));
+            variables
+                .entry(s.name.as_str())
+                .or_insert((s.value, s.size));
         }
     }
     let ranges: Vec<Option<(u64, u64)>> = parsed
@@ -251,14 +301,18 @@ fn initial_values(elf: &ElfFile<'_>, maps_section: usize, parsed: &mut [Parsed])
                 symbol: label,
             });
         }
-        let Some(symbol) = symbol else { return Err(fail("symbol index out of range".into())) };
+        let Some(symbol) = symbol else {
+            return Err(fail("symbol index out of range".into()));
+        };
         // The map whose `values` array holds this offset.
         let slot = parsed.iter_mut().zip(&ranges).find_map(|(p, range)| {
             let (start, end) = (*range)?;
             (rel.offset >= start && rel.offset < end).then(|| (rel.offset - start, p))
         });
         let Some((delta, p)) = slot else {
-            return Err(fail("relocation in .maps outside any map's `values` array".into()));
+            return Err(fail(
+                "relocation in .maps outside any map's `values` array".into(),
+            ));
         };
         if delta % 8 != 0 {
             return Err(fail("not on a `values` slot (8-byte pointers)".into()));
@@ -276,13 +330,23 @@ fn initial_values(elf: &ElfFile<'_>, maps_section: usize, parsed: &mut [Parsed])
             symbol.kind == STT_FUNC
         };
         if !expected_ok {
-            let want = if p.def.map_type.is_map_in_map() { "a map" } else { "a program" };
-            return Err(fail(format!("slot {index} of {} must refer to {want}", p.def.name)));
+            let want = if p.def.map_type.is_map_in_map() {
+                "a map"
+            } else {
+                "a program"
+            };
+            return Err(fail(format!(
+                "slot {index} of {} must refer to {want}",
+                p.def.name
+            )));
         }
         if p.def.initial_values.iter().any(|v| v.index == index) {
             return Err(fail(format!("slot {index} of {} set twice", p.def.name)));
         }
-        p.def.initial_values.push(MapInitialValue { index, symbol: symbol.name.clone() });
+        p.def.initial_values.push(MapInitialValue {
+            index,
+            symbol: symbol.name.clone(),
+        });
     }
     for p in parsed.iter_mut() {
         p.def.initial_values.sort_by_key(|v| v.index);

@@ -39,7 +39,8 @@ pub(crate) const MAX_BSS_SIZE: u64 = 256 << 20;
 /// The kind of global data a section name denotes (`.rodata`, `.rodata.*`, ...), if any.
 pub(crate) fn data_kind(name: &str) -> Option<DataKind> {
     let is = |base: &str| {
-        name.strip_prefix(base).is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+        name.strip_prefix(base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
     };
     if is(".rodata") {
         Some(DataKind::Rodata)
@@ -70,7 +71,9 @@ pub(crate) fn data_sections(
     }
     let mut out = Vec::new();
     for sec in &elf.sections {
-        let Some(kind) = data_kind(&sec.name) else { continue };
+        let Some(kind) = data_kind(&sec.name) else {
+            continue;
+        };
         if sec.size == 0 || sec.is_executable() {
             continue;
         }

@@ -94,7 +94,10 @@ fn malformed(e: object::read::Error) -> Error {
 
 fn utf8(bytes: &[u8], what: &str) -> Result<String> {
     std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| {
-        Error::Malformed(format!("{what} {:?} is not UTF-8", String::from_utf8_lossy(bytes)))
+        Error::Malformed(format!(
+            "{what} {:?} is not UTF-8",
+            String::from_utf8_lossy(bytes)
+        ))
     })
 }
 
@@ -124,7 +127,10 @@ impl<'a> ElfFile<'a> {
 
         let mut sections = Vec::with_capacity(table.len());
         for (index, sh) in table.enumerate() {
-            let name = utf8(table.section_name(endian, sh).map_err(malformed)?, "section name")?;
+            let name = utf8(
+                table.section_name(endian, sh).map_err(malformed)?,
+                "section name",
+            )?;
             let sh_type = sh.sh_type(endian).0;
             let data = if sh_type == SHT_NOBITS {
                 &[][..]
@@ -149,7 +155,10 @@ impl<'a> ElfFile<'a> {
             .map_err(malformed)?;
         let mut symbols = Vec::with_capacity(symtab.len());
         for (index, sym) in symtab.enumerate() {
-            let name = utf8(symtab.symbol_name(endian, sym).map_err(malformed)?, "symbol name")?;
+            let name = utf8(
+                symtab.symbol_name(endian, sym).map_err(malformed)?,
+                "symbol name",
+            )?;
             let section = symtab
                 .symbol_section(endian, sym, index)
                 .map_err(malformed)?
@@ -181,7 +190,10 @@ impl<'a> ElfFile<'a> {
             if sh_type != SHT_REL && sh_type != SHT_RELA {
                 continue;
             }
-            let rel_name = sections.get(index.0).map(|s| s.name.clone()).unwrap_or_default();
+            let rel_name = sections
+                .get(index.0)
+                .map(|s| s.name.clone())
+                .unwrap_or_default();
             let target = sh.sh_info(endian) as usize;
             let Some(target_section) = sections.get(target) else {
                 return Err(Error::Section {
@@ -265,6 +277,10 @@ impl<'a> ElfFile<'a> {
     pub fn read_u32(&self, data: &[u8], offset: usize) -> Option<u32> {
         let end = offset.checked_add(4)?;
         let b: [u8; 4] = data.get(offset..end)?.try_into().ok()?;
-        Some(if self.big_endian { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+        Some(if self.big_endian {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     }
 }

@@ -24,10 +24,22 @@ pub enum Error {
     InsnSectionSize { section: String, size: u64 },
     #[error("symbol {symbol}: {reason}")]
     Symbol { symbol: String, reason: String },
-    #[error("section {section}, offset {offset:#x}: relocation type {r_type} against {symbol} is not supported")]
-    UnsupportedRelocation { section: String, offset: u64, r_type: u32, symbol: String },
+    #[error(
+        "section {section}, offset {offset:#x}: relocation type {r_type} against {symbol} is not supported"
+    )]
+    UnsupportedRelocation {
+        section: String,
+        offset: u64,
+        r_type: u32,
+        symbol: String,
+    },
     #[error("section {section}, offset {offset:#x}: relocation against {symbol}: {reason}")]
-    Relocation { section: String, offset: u64, symbol: String, reason: String },
+    Relocation {
+        section: String,
+        offset: u64,
+        symbol: String,
+        reason: String,
+    },
     #[error("program {program}: {reason}")]
     Program { program: String, reason: String },
     #[error("map {map}: {reason}")]

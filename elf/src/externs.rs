@@ -28,7 +28,11 @@ pub struct Extern {
 pub enum ExternKind {
     /// A `__kconfig` variable (`LINUX_KERNEL_VERSION`, `CONFIG_*`): its BTF type and its
     /// place in the `.kconfig` data section.
-    Kconfig { type_id: u32, offset: u32, size: u32 },
+    Kconfig {
+        type_id: u32,
+        offset: u32,
+        size: u32,
+    },
     /// A `__ksym` variable. `type_id` is `None` for a typeless one (`extern const void x
     /// __ksym`, resolved to an address from `/proc/kallsyms`); a typed one is resolved to a
     /// kernel BTF id.
@@ -59,7 +63,11 @@ pub(crate) fn collect(elf: &ElfFile<'_>, btf: Option<&Btf>) -> Result<(Vec<Exter
             Some(btf) => kind_of(btf, &sym.name)?,
             None => ExternKind::Unknown,
         };
-        externs.push(Extern { name: sym.name.clone(), kind, weak: sym.bind == crate::elf_file::STB_WEAK });
+        externs.push(Extern {
+            name: sym.name.clone(),
+            kind,
+            weak: sym.bind == crate::elf_file::STB_WEAK,
+        });
     }
     let size = layout_kconfig(btf, &mut externs)?;
     Ok((externs, size))
@@ -68,19 +76,29 @@ pub(crate) fn collect(elf: &ElfFile<'_>, btf: Option<&Btf>) -> Result<(Vec<Exter
 /// The kind of extern `name` from the BTF `DATASEC`s `.kconfig` / `.ksyms` or an extern `FUNC`.
 fn kind_of(btf: &Btf, name: &str) -> Result<ExternKind> {
     for (section, is_kconfig) in [(".kconfig", true), (".ksyms", false)] {
-        let Some((_, datasec)) = btf.datasec(section) else { continue };
+        let Some((_, datasec)) = btf.datasec(section) else {
+            continue;
+        };
         for secinfo in &datasec.vars {
             match btf.type_by_id(secinfo.type_id)? {
                 BtfType::Var(v) if btf.string(v.name_off)? == name => {
                     if is_kconfig {
-                        return Ok(ExternKind::Kconfig { type_id: v.type_id, offset: 0, size: btf.size_of(v.type_id)? });
+                        return Ok(ExternKind::Kconfig {
+                            type_id: v.type_id,
+                            offset: 0,
+                            size: btf.size_of(v.type_id)?,
+                        });
                     }
                     let (_, target) = btf.resolve(v.type_id)?;
                     let typed = !matches!(target, BtfType::Void);
-                    return Ok(ExternKind::Ksym { type_id: typed.then_some(v.type_id) });
+                    return Ok(ExternKind::Ksym {
+                        type_id: typed.then_some(v.type_id),
+                    });
                 }
                 BtfType::Func(f) if btf.string(f.name_off)? == name => {
-                    return Ok(ExternKind::Kfunc { func_id: secinfo.type_id });
+                    return Ok(ExternKind::Kfunc {
+                        func_id: secinfo.type_id,
+                    });
                 }
                 _ => {}
             }
@@ -92,7 +110,10 @@ fn kind_of(btf: &Btf, name: &str) -> Result<ExternKind> {
             && f.linkage == FuncLinkage::Extern
             && btf.string(f.name_off)? == name
         {
-            let func_id = u32::try_from(id).map_err(|_| Error::BtfType { type_id: u32::MAX, reason: "type id overflow".into() })?;
+            let func_id = u32::try_from(id).map_err(|_| Error::BtfType {
+                type_id: u32::MAX,
+                reason: "type id overflow".into(),
+            })?;
             return Ok(ExternKind::Kfunc { func_id });
         }
     }
@@ -124,10 +145,18 @@ fn layout_kconfig(btf: Option<&Btf>, externs: &mut [Extern]) -> Result<u32> {
     order.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
     let mut end: u32 = 0;
     for (align, _, i) in order {
-        let Some(Extern { kind: ExternKind::Kconfig { offset, size, .. }, name, .. }) = externs.get_mut(i) else {
+        let Some(Extern {
+            kind: ExternKind::Kconfig { offset, size, .. },
+            name,
+            ..
+        }) = externs.get_mut(i)
+        else {
             continue;
         };
-        let overflow = || Error::Symbol { symbol: name.clone(), reason: ".kconfig layout overflows".into() };
+        let overflow = || Error::Symbol {
+            symbol: name.clone(),
+            reason: ".kconfig layout overflows".into(),
+        };
         let start = end.checked_next_multiple_of(align).ok_or_else(overflow)?;
         *offset = start;
         end = start.checked_add(*size).ok_or_else(overflow)?;

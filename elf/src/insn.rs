@@ -45,7 +45,13 @@ impl Insn {
                 i32::from_le_bytes([b[4], b[5], b[6], b[7]]),
             )
         };
-        Insn { code: b[0], dst_reg, src_reg, off, imm }
+        Insn {
+            code: b[0],
+            dst_reg,
+            src_reg,
+            off,
+            imm,
+        }
     }
 
     /// Encodes for a little-endian kernel (the only kind rawbpf loads into).

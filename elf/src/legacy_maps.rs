@@ -71,8 +71,15 @@ pub(crate) fn parse(elf: &ElfFile<'_>) -> Result<Vec<MapDef>> {
 
 /// The definitions of one section. `single` is the `<name>` of a `maps/<name>` section, used
 /// as the map name when the section has no symbol.
-fn parse_section(elf: &ElfFile<'_>, section: &Section<'_>, single: Option<&str>) -> Result<Vec<(MapDef, Links)>> {
-    let section_error = |reason: String| Error::Section { section: section.name.clone(), reason };
+fn parse_section(
+    elf: &ElfFile<'_>,
+    section: &Section<'_>,
+    single: Option<&str>,
+) -> Result<Vec<(MapDef, Links)>> {
+    let section_error = |reason: String| Error::Section {
+        section: section.name.clone(),
+        reason,
+    };
     if section.is_nobits() {
         return Err(section_error("has no bytes in the file (NOBITS)".into()));
     }
@@ -89,15 +96,25 @@ fn parse_section(elf: &ElfFile<'_>, section: &Section<'_>, single: Option<&str>)
         }
     }
     if symbols.len() > MAX_MAPS {
-        return Err(section_error(format!("{} map symbols, more than {MAX_MAPS}", symbols.len())));
+        return Err(section_error(format!(
+            "{} map symbols, more than {MAX_MAPS}",
+            symbols.len()
+        )));
     }
     symbols.sort_by_key(|s| s.1);
     let count = symbols.len() as u64;
-    let default_size = if section.size.is_multiple_of(count) { section.size / count } else { 0 };
+    let default_size = if section.size.is_multiple_of(count) {
+        section.size / count
+    } else {
+        0
+    };
 
     let mut maps = Vec::with_capacity(symbols.len());
     for (name, value, sym_size) in symbols {
-        let map_error = |reason: String| Error::Map { map: name.clone(), reason };
+        let map_error = |reason: String| Error::Map {
+            map: name.clone(),
+            reason,
+        };
         let size = if sym_size > 0 { sym_size } else { default_size };
         if size < MIN_DEF_SIZE {
             return Err(map_error(format!(
@@ -107,7 +124,11 @@ fn parse_section(elf: &ElfFile<'_>, section: &Section<'_>, single: Option<&str>)
         let def = value
             .checked_add(size)
             .filter(|&end| end <= section.data.len() as u64)
-            .and_then(|end| section.data.get(usize::try_from(value).ok()?..usize::try_from(end).ok()?))
+            .and_then(|end| {
+                section
+                    .data
+                    .get(usize::try_from(value).ok()?..usize::try_from(end).ok()?)
+            })
             .ok_or_else(|| {
                 map_error(format!(
                     "definition [{value:#x}, +{size}) lies outside section {} ({} bytes)",
@@ -122,7 +143,10 @@ fn parse_section(elf: &ElfFile<'_>, section: &Section<'_>, single: Option<&str>)
 
 /// One definition, its layout chosen by its size.
 fn parse_def(elf: &ElfFile<'_>, name: &str, def: &[u8]) -> Result<(MapDef, Links)> {
-    let map_error = |reason: String| Error::Map { map: name.to_owned(), reason };
+    let map_error = |reason: String| Error::Map {
+        map: name.to_owned(),
+        reason,
+    };
     let field = |i: usize| elf.read_u32(def, i * 4);
     let (Some(map_type), Some(key_size), Some(value_size), Some(max_entries), Some(map_flags)) =
         (field(0), field(1), field(2), field(3), field(4))
@@ -149,7 +173,8 @@ fn parse_def(elf: &ElfFile<'_>, name: &str, def: &[u8]) -> Result<(MapDef, Links
     let size = def.len() as u64;
     if size == ELF_MAP_SIZE {
         map.source = MapSource::Iproute2;
-        let (Some(id), Some(pinning), Some(inner_id), Some(inner_idx)) = (field(5), field(6), field(7), field(8))
+        let (Some(id), Some(pinning), Some(inner_id), Some(inner_idx)) =
+            (field(5), field(6), field(7), field(8))
         else {
             return Err(map_error("definition truncated".into()));
         };
@@ -164,7 +189,12 @@ fn parse_def(elf: &ElfFile<'_>, name: &str, def: &[u8]) -> Result<(MapDef, Links
                 )));
             }
         };
-        links = Links { inner_map_idx: None, id, inner_id, inner_idx };
+        links = Links {
+            inner_map_idx: None,
+            id,
+            inner_id,
+            inner_idx,
+        };
         return Ok((map, links));
     }
     links.inner_map_idx = field(5);
@@ -191,24 +221,39 @@ fn link_inner_maps(maps: &mut [(MapDef, Links)]) -> Result<()> {
         if !map.map_type.is_map_in_map() {
             continue;
         }
-        let fail = |reason: String| Error::Map { map: map.name.clone(), reason };
+        let fail = |reason: String| Error::Map {
+            map: map.name.clone(),
+            reason,
+        };
         let template = if map.source == MapSource::Iproute2 {
             if links.inner_id == 0 {
-                return Err(fail("iproute2 map-in-map without inner_id (the id of its template map)".into()));
+                return Err(fail(
+                    "iproute2 map-in-map without inner_id (the id of its template map)".into(),
+                ));
             }
             let t = all_links
                 .iter()
                 .position(|l| l.id == links.inner_id && l.inner_id == 0)
                 .and_then(|i| templates.get(i))
-                .ok_or_else(|| fail(format!("inner_id {} names no map with that id", links.inner_id)))?;
+                .ok_or_else(|| {
+                    fail(format!(
+                        "inner_id {} names no map with that id",
+                        links.inner_id
+                    ))
+                })?;
             // Every map with this id and an inner_idx goes into the outer map at that key.
             for (i, l) in all_links.iter().enumerate() {
                 if l.id == links.inner_id && l.inner_id == 0 && l.inner_idx != u32::MAX {
-                    let Some(inner) = templates.get(i) else { continue };
+                    let Some(inner) = templates.get(i) else {
+                        continue;
+                    };
                     if map.initial_values.iter().any(|v| v.index == l.inner_idx) {
                         return Err(fail(format!("slot {} set twice", l.inner_idx)));
                     }
-                    map.initial_values.push(MapInitialValue { index: l.inner_idx, symbol: inner.name.clone() });
+                    map.initial_values.push(MapInitialValue {
+                        index: l.inner_idx,
+                        symbol: inner.name.clone(),
+                    });
                 }
             }
             map.initial_values.sort_by_key(|v| v.index);
@@ -220,7 +265,11 @@ fn link_inner_maps(maps: &mut [(MapDef, Links)]) -> Result<()> {
             templates
                 .get(idx as usize)
                 .filter(|t| t.name != map.name)
-                .ok_or_else(|| fail(format!("inner_map_idx {idx} does not name another map in the section")))?
+                .ok_or_else(|| {
+                    fail(format!(
+                        "inner_map_idx {idx} does not name another map in the section"
+                    ))
+                })?
         };
         map.inner = Some(Box::new(template.clone()));
     }

@@ -45,7 +45,7 @@ pub use data::{DataKind, DataSection};
 pub use error::{Error, Result};
 pub use externs::{Extern, ExternKind};
 pub use insn::Insn;
-pub use maps::{MapDef, MapSource, MapType, Pinning, MapInitialValue};
+pub use maps::{MapDef, MapInitialValue, MapSource, MapType, Pinning};
 pub use object::{Endian, Object};
 pub use program::{AttachType, ProgType, Program, ProgramKind, SectionInfo};
 pub use reloc::Relocation;

@@ -76,20 +76,35 @@ pub(crate) struct Linked {
 /// A program is a function symbol of a program section, except a static (`STB_LOCAL`)
 /// function that other code calls: that one is a subprogram (libbpf refuses static functions
 /// in program sections; clang emits them when a helper function is not inlined).
-pub(crate) fn programs(elf: &ElfFile<'_>, targets: &Targets, btf_ext: Option<&BtfExt>) -> Result<Linked> {
+pub(crate) fn programs(
+    elf: &ElfFile<'_>,
+    targets: &Targets,
+    btf_ext: Option<&BtfExt>,
+) -> Result<Linked> {
     let code = Code::new(elf, targets, btf_ext)?;
     let mut kinds = HashMap::new();
     let mut sections = Vec::new();
-    for sec in elf.sections.iter().filter(|s| s.is_executable() && s.name != ".text") {
+    for sec in elf
+        .sections
+        .iter()
+        .filter(|s| s.is_executable() && s.name != ".text")
+    {
         let kind = section::classify(&sec.name);
-        sections.push(SectionInfo { section: sec.name.clone(), kind: kind.clone() });
+        sections.push(SectionInfo {
+            section: sec.name.clone(),
+            kind: kind.clone(),
+        });
         if let Some(kind) = kind {
             kinds.insert(sec.index, kind);
         }
     }
     let called = code.called_functions();
     let text = elf.section_by_name(".text").map(|s| s.index);
-    let unspec = ProgramKind { prog_type: crate::ProgType(0), expected_attach_type: None, attach_target: None };
+    let unspec = ProgramKind {
+        prog_type: crate::ProgType(0),
+        expected_attach_type: None,
+        attach_target: None,
+    };
     let mut unclassified = Vec::new();
     // Functions are sorted by (section, offset): programs come out in section order.
     let mut programs = Vec::new();
@@ -117,7 +132,11 @@ pub(crate) fn programs(elf: &ElfFile<'_>, targets: &Targets, btf_ext: Option<&Bt
         }
         programs.push(program);
     }
-    Ok(Linked { programs, sections, unclassified })
+    Ok(Linked {
+        programs,
+        sections,
+        unclassified,
+    })
 }
 
 fn reloc_error(elf: &ElfFile<'_>, section: usize, rel: &Rel, reason: impl Into<String>) -> Error {
@@ -141,7 +160,10 @@ impl<'e, 'a> Code<'e, 'a> {
         let mut insns = HashMap::new();
         for sec in elf.sections.iter().filter(|s| s.is_executable()) {
             if !sec.size.is_multiple_of(8) {
-                return Err(Error::InsnSectionSize { section: sec.name.clone(), size: sec.size });
+                return Err(Error::InsnSectionSize {
+                    section: sec.name.clone(),
+                    size: sec.size,
+                });
             }
             let decoded: Vec<Insn> = sec
                 .data
@@ -158,11 +180,18 @@ impl<'e, 'a> Code<'e, 'a> {
             if sym.kind != STT_FUNC {
                 continue;
             }
-            let Some(section) = sym.section.filter(|s| insns.contains_key(s)) else { continue };
+            let Some(section) = sym.section.filter(|s| insns.contains_key(s)) else {
+                continue;
+            };
             functions.push((function(elf, sym, section)?, sym.bind == STB_LOCAL));
         }
         functions.sort_by_key(|(f, _)| (f.section, f.start));
-        let local = functions.iter().enumerate().filter(|(_, (_, l))| *l).map(|(i, _)| i).collect();
+        let local = functions
+            .iter()
+            .enumerate()
+            .filter(|(_, (_, l))| *l)
+            .map(|(i, _)| i)
+            .collect();
         let functions: Vec<Function> = functions.into_iter().map(|(f, _)| f).collect();
 
         let mut objects = HashMap::new();
@@ -171,11 +200,14 @@ impl<'e, 'a> Code<'e, 'a> {
                 && sym.kind != STT_SECTION
                 && !sym.name.is_empty()
             {
-                objects.entry((section, sym.value)).or_insert_with(|| sym.name.clone());
+                objects
+                    .entry((section, sym.value))
+                    .or_insert_with(|| sym.name.clone());
             }
         }
 
-        let (mut func_info, mut line_info, mut core_relos) = (HashMap::new(), HashMap::new(), HashMap::new());
+        let (mut func_info, mut line_info, mut core_relos) =
+            (HashMap::new(), HashMap::new(), HashMap::new());
         if let Some(ext) = btf_ext {
             for &index in insns.keys() {
                 let name = elf.section_name(index);
@@ -196,7 +228,17 @@ impl<'e, 'a> Code<'e, 'a> {
                 }
             }
         }
-        Ok(Code { elf, targets, insns, functions, objects, func_info, line_info, core_relos, local })
+        Ok(Code {
+            elf,
+            targets,
+            insns,
+            functions,
+            objects,
+            func_info,
+            line_info,
+            core_relos,
+            local,
+        })
     }
 
     /// Functions some instruction calls or takes the address of (BPF-to-BPF calls, with or
@@ -214,17 +256,29 @@ impl<'e, 'a> Code<'e, 'a> {
                 }
                 let target = match rel {
                     Some(rel) => {
-                        let Some(sym) = self.elf.symbol(rel.symbol) else { continue };
-                        let Some(sec) = sym.section.filter(|s| self.insns.contains_key(s)) else { continue };
+                        let Some(sym) = self.elf.symbol(rel.symbol) else {
+                            continue;
+                        };
+                        let Some(sec) = sym.section.filter(|s| self.insns.contains_key(s)) else {
+                            continue;
+                        };
                         let value = i64::try_from(sym.value).unwrap_or(i64::MAX);
                         let index = if is_call {
-                            (value / 8).saturating_add(i64::from(insn.imm)).saturating_add(1)
+                            (value / 8)
+                                .saturating_add(i64::from(insn.imm))
+                                .saturating_add(1)
                         } else {
                             value.saturating_add(i64::from(insn.imm)) / 8
                         };
                         (sec, index)
                     }
-                    None => (section, i64::try_from(i).unwrap_or(i64::MAX).saturating_add(i64::from(insn.imm)).saturating_add(1)),
+                    None => (
+                        section,
+                        i64::try_from(i)
+                            .unwrap_or(i64::MAX)
+                            .saturating_add(i64::from(insn.imm))
+                            .saturating_add(1),
+                    ),
                 };
                 if let Ok(index) = usize::try_from(target.1)
                     && let Some((f, 0)) = self.function_at(target.0, index)
@@ -241,7 +295,9 @@ impl<'e, 'a> Code<'e, 'a> {
     /// Binary search over the sorted function table: objects can hold many thousands of
     /// symbols and calls, and a linear scan per call would be quadratic.
     fn function_at(&self, section: usize, index: usize) -> Option<(usize, usize)> {
-        let after = self.functions.partition_point(|f| (f.section, f.start) <= (section, index));
+        let after = self
+            .functions
+            .partition_point(|f| (f.section, f.start) <= (section, index));
         let f = after.checked_sub(1)?;
         let func = self.functions.get(f)?;
         (func.section == section && index - func.start < func.len).then(|| (f, index - func.start))
@@ -296,14 +352,19 @@ impl<'e, 'a> Code<'e, 'a> {
     /// The relocation at byte `offset` of `section`, if any.
     fn relocation_at(&self, section: usize, offset: u64) -> Option<&Rel> {
         let rels = self.elf.relocations_of(section);
-        rels.binary_search_by_key(&offset, |r| r.offset).ok().and_then(|i| rels.get(i))
+        rels.binary_search_by_key(&offset, |r| r.offset)
+            .ok()
+            .and_then(|i| rels.get(i))
     }
 }
 
 /// A function symbol, checked: 8-aligned, non-empty, inside its section.
 fn function(elf: &ElfFile<'_>, sym: &Symbol, section: usize) -> Result<Function> {
     let size = elf.sections.get(section).map_or(0, |s| s.size);
-    let err = |reason: String| Error::Symbol { symbol: sym.name.clone(), reason };
+    let err = |reason: String| Error::Symbol {
+        symbol: sym.name.clone(),
+        reason,
+    };
     if !sym.value.is_multiple_of(8) || !sym.size.is_multiple_of(8) {
         return Err(err(format!(
             "function at offset {:#x} with size {} is not a whole number of instructions",
@@ -340,13 +401,28 @@ fn check_relocations(elf: &ElfFile<'_>, section: usize, size: u64) -> Result<()>
     let mut previous: Option<u64> = None;
     for rel in elf.relocations_of(section) {
         if !rel.offset.is_multiple_of(8) {
-            return Err(reloc_error(elf, section, rel, "offset is not on an instruction boundary"));
+            return Err(reloc_error(
+                elf,
+                section,
+                rel,
+                "offset is not on an instruction boundary",
+            ));
         }
         if rel.offset.checked_add(8).is_none_or(|end| end > size) {
-            return Err(reloc_error(elf, section, rel, format!("offset is outside the section ({size} bytes)")));
+            return Err(reloc_error(
+                elf,
+                section,
+                rel,
+                format!("offset is outside the section ({size} bytes)"),
+            ));
         }
         if previous == Some(rel.offset) {
-            return Err(reloc_error(elf, section, rel, "two relocations for one instruction"));
+            return Err(reloc_error(
+                elf,
+                section,
+                rel,
+                "two relocations for one instruction",
+            ));
         }
         if elf.symbol(rel.symbol).is_none() || rel.symbol == 0 {
             return Err(reloc_error(elf, section, rel, "symbol index out of range"));
@@ -370,7 +446,10 @@ struct Linker<'c, 'e, 'a> {
 
 impl Linker<'_, '_, '_> {
     fn error(&self, reason: impl Into<String>) -> Error {
-        Error::Program { program: self.program.clone(), reason: reason.into() }
+        Error::Program {
+            program: self.program.clone(),
+            reason: reason.into(),
+        }
     }
 
     /// Where function `f` starts in the linked stream, appending it on first use.
@@ -386,7 +465,9 @@ impl Linker<'_, '_, '_> {
             .and_then(|all| all.get(func.start..func.start.checked_add(func.len)?))
             .ok_or_else(|| self.error(format!("function {} is outside its section", func.name)))?;
         if self.insns.len().saturating_add(body.len()) > MAX_PROGRAM_INSNS {
-            return Err(self.error(format!("linked program exceeds {MAX_PROGRAM_INSNS} instructions")));
+            return Err(self.error(format!(
+                "linked program exceeds {MAX_PROGRAM_INSNS} instructions"
+            )));
         }
         let landing = self.insns.len();
         self.insns.extend_from_slice(body);
@@ -397,7 +478,9 @@ impl Linker<'_, '_, '_> {
 
     /// Linked index of instruction `index` of `section` (a call or callback target).
     fn target(&mut self, section: usize, index: i64, at: usize) -> Result<usize> {
-        let found = usize::try_from(index).ok().and_then(|i| self.code.function_at(section, i));
+        let found = usize::try_from(index)
+            .ok()
+            .and_then(|i| self.code.function_at(section, i));
         let Some((f, offset)) = found else {
             return Err(self.error(format!(
                 "instruction {at} refers to instruction {index} of section {}, which is in no function",
@@ -410,7 +493,8 @@ impl Linker<'_, '_, '_> {
     /// `imm` that makes the instruction at `pos` reach `target` (`pos + imm + 1 == target`).
     fn relative(&self, pos: usize, target: usize) -> Result<i32> {
         let delta = i64::try_from(target).unwrap_or(i64::MAX) - i64::try_from(pos).unwrap_or(0) - 1;
-        i32::try_from(delta).map_err(|_| self.error(format!("jump from {pos} to {target} overflows imm")))
+        i32::try_from(delta)
+            .map_err(|_| self.error(format!("jump from {pos} to {target} overflows imm")))
     }
 
     /// Resolves calls and relocations of the function placed at `landing`.
@@ -420,8 +504,13 @@ impl Linker<'_, '_, '_> {
         while j < func.len {
             let pos = landing + j;
             let sec_index = func.start + j;
-            let offset = u64::try_from(sec_index).unwrap_or(u64::MAX).saturating_mul(8);
-            let insn = *self.insns.get(pos).ok_or_else(|| self.error("instruction index out of range"))?;
+            let offset = u64::try_from(sec_index)
+                .unwrap_or(u64::MAX)
+                .saturating_mul(8);
+            let insn = *self
+                .insns
+                .get(pos)
+                .ok_or_else(|| self.error("instruction index out of range"))?;
             let rel = self.code.relocation_at(func.section, offset).copied();
             if insn.is_pseudo_call() {
                 self.call(&func, pos, sec_index, insn, rel)?;
@@ -430,7 +519,11 @@ impl Linker<'_, '_, '_> {
                     R_BPF_64_64 => self.ld_imm64(&func, j, pos, insn, &rel)?,
                     R_BPF_64_32
                         if insn.code == Insn::CALL
-                            && self.code.elf.symbol(rel.symbol).is_some_and(|s| s.section.is_none()) =>
+                            && self
+                                .code
+                                .elf
+                                .symbol(rel.symbol)
+                                .is_some_and(|s| s.section.is_none()) =>
                     {
                         self.extern_ref(&func, pos, &rel)?;
                     }
@@ -459,26 +552,57 @@ impl Linker<'_, '_, '_> {
     }
 
     /// A BPF-to-BPF call: find the callee, place it, rewrite `imm`.
-    fn call(&mut self, func: &Function, pos: usize, sec_index: usize, insn: Insn, rel: Option<Rel>) -> Result<()> {
+    fn call(
+        &mut self,
+        func: &Function,
+        pos: usize,
+        sec_index: usize,
+        insn: Insn,
+        rel: Option<Rel>,
+    ) -> Result<()> {
         let elf = self.code.elf;
         let (section, target) = match rel {
-            None => (func.section, i64::try_from(sec_index).unwrap_or(i64::MAX) + i64::from(insn.imm) + 1),
+            None => (
+                func.section,
+                i64::try_from(sec_index).unwrap_or(i64::MAX) + i64::from(insn.imm) + 1,
+            ),
             Some(rel) => {
                 if rel.r_type != R_BPF_64_32 {
-                    return Err(reloc_error(elf, func.section, &rel, format!(
-                        "call relocated with type {}, expected R_BPF_64_32 (10)", rel.r_type
-                    )));
+                    return Err(reloc_error(
+                        elf,
+                        func.section,
+                        &rel,
+                        format!(
+                            "call relocated with type {}, expected R_BPF_64_32 (10)",
+                            rel.r_type
+                        ),
+                    ));
                 }
-                let sym = elf.symbol(rel.symbol).ok_or_else(|| reloc_error(elf, func.section, &rel, "no such symbol"))?;
+                let sym = elf
+                    .symbol(rel.symbol)
+                    .ok_or_else(|| reloc_error(elf, func.section, &rel, "no such symbol"))?;
                 if sym.section.is_none() {
                     // A kfunc (`__ksym` extern): resolved by the loader against kernel BTF.
                     return self.extern_ref(func, pos, &rel);
                 }
-                let Some(section) = sym.section.filter(|s| elf.sections.get(*s).is_some_and(|s| s.is_executable())) else {
-                    return Err(reloc_error(elf, func.section, &rel, "call target is not in a code section"));
+                let Some(section) = sym
+                    .section
+                    .filter(|s| elf.sections.get(*s).is_some_and(|s| s.is_executable()))
+                else {
+                    return Err(reloc_error(
+                        elf,
+                        func.section,
+                        &rel,
+                        "call target is not in a code section",
+                    ));
                 };
                 if !sym.value.is_multiple_of(8) {
-                    return Err(reloc_error(elf, func.section, &rel, "call target is not instruction-aligned"));
+                    return Err(reloc_error(
+                        elf,
+                        func.section,
+                        &rel,
+                        "call target is not instruction-aligned",
+                    ));
                 }
                 // libbpf: sub_insn_idx = sym_off / 8 + imm + 1 (imm is -1 for a function
                 // symbol, the function's offset - 1 for a section symbol).
@@ -495,16 +619,27 @@ impl Linker<'_, '_, '_> {
     }
 
     /// `R_BPF_64_64` on an `ld_imm64`: a map, a global data address, or a callback.
-    fn ld_imm64(&mut self, func: &Function, j: usize, pos: usize, insn: Insn, rel: &Rel) -> Result<()> {
+    fn ld_imm64(
+        &mut self,
+        func: &Function,
+        j: usize,
+        pos: usize,
+        insn: Insn,
+        rel: &Rel,
+    ) -> Result<()> {
         let elf = self.code.elf;
         let fail = |reason: &str| reloc_error(elf, func.section, rel, reason);
         if !insn.is_ld_imm64() {
             return Err(fail("R_BPF_64_64 on an instruction that is not ld_imm64"));
         }
         if j + 1 >= func.len {
-            return Err(fail("ld_imm64 has no second instruction slot in its function"));
+            return Err(fail(
+                "ld_imm64 has no second instruction slot in its function",
+            ));
         }
-        let sym = elf.symbol(rel.symbol).ok_or_else(|| fail("no such symbol"))?;
+        let sym = elf
+            .symbol(rel.symbol)
+            .ok_or_else(|| fail("no such symbol"))?;
         let unsupported = || Error::UnsupportedRelocation {
             section: elf.section_name(func.section).to_owned(),
             offset: rel.offset,
@@ -544,18 +679,31 @@ impl Linker<'_, '_, '_> {
                 sym.name.clone()
             };
             if !self.code.targets.map_names.contains(&name) {
-                return Err(fail(&format!("{name} is not a map defined in {}", target.name)));
+                return Err(fail(&format!(
+                    "{name} is not a map defined in {}",
+                    target.name
+                )));
             }
-            self.relocations.push(Relocation::MapFd { insn: pos, map: name });
+            self.relocations.push(Relocation::MapFd {
+                insn: pos,
+                map: name,
+            });
             return Ok(());
         }
         if let Some(&size) = self.code.targets.data_sections.get(&target.name) {
             let offset = at;
             let fits = u64::try_from(offset).is_ok_and(|o| o <= size);
             let offset = u32::try_from(offset).ok().filter(|_| fits).ok_or_else(|| {
-                fail(&format!("offset {offset} is outside {} ({size} bytes)", target.name))
+                fail(&format!(
+                    "offset {offset} is outside {} ({size} bytes)",
+                    target.name
+                ))
             })?;
-            self.relocations.push(Relocation::MapValue { insn: pos, section: target.name.clone(), offset });
+            self.relocations.push(Relocation::MapValue {
+                insn: pos,
+                section: target.name.clone(),
+                offset,
+            });
             return Ok(());
         }
         if target.is_executable() && (insn.src_reg == 0 || insn.src_reg == Insn::PSEUDO_FUNC) {
@@ -580,11 +728,21 @@ impl Linker<'_, '_, '_> {
     /// A reference to a `__ksym` extern (variable or kfunc), for the loader to resolve.
     fn extern_ref(&mut self, func: &Function, pos: usize, rel: &Rel) -> Result<()> {
         let elf = self.code.elf;
-        let sym = elf.symbol(rel.symbol).ok_or_else(|| reloc_error(elf, func.section, rel, "no such symbol"))?;
+        let sym = elf
+            .symbol(rel.symbol)
+            .ok_or_else(|| reloc_error(elf, func.section, rel, "no such symbol"))?;
         if !self.code.targets.externs.contains(&sym.name) {
-            return Err(reloc_error(elf, func.section, rel, "undefined symbol that is not an extern of the object"));
+            return Err(reloc_error(
+                elf,
+                func.section,
+                rel,
+                "undefined symbol that is not an extern of the object",
+            ));
         }
-        self.relocations.push(Relocation::Extern { insn: pos, name: sym.name.clone() });
+        self.relocations.push(Relocation::Extern {
+            insn: pos,
+            name: sym.name.clone(),
+        });
         Ok(())
     }
 
@@ -596,7 +754,10 @@ impl Linker<'_, '_, '_> {
             let func = self.code.function(f)?;
             if let Some(records) = self.code.core_relos.get(&func.section) {
                 for (index, r) in self.in_function(func, records, |r| r.insn_off)? {
-                    out.push(CoreRelo { insn_off: self.rebase(func, landing, index)?, ..r.clone() });
+                    out.push(CoreRelo {
+                        insn_off: self.rebase(func, landing, index)?,
+                        ..r.clone()
+                    });
                 }
             }
         }
@@ -611,12 +772,18 @@ impl Linker<'_, '_, '_> {
             let func = self.code.function(f)?;
             if let Some(records) = self.code.func_info.get(&func.section) {
                 for (index, r) in self.in_function(func, records, |r| r.insn_off)? {
-                    func_info.push(FuncInfo { insn_off: self.rebase(func, landing, index)?, ..*r });
+                    func_info.push(FuncInfo {
+                        insn_off: self.rebase(func, landing, index)?,
+                        ..*r
+                    });
                 }
             }
             if let Some(records) = self.code.line_info.get(&func.section) {
                 for (index, r) in self.in_function(func, records, |r| r.insn_off)? {
-                    line_info.push(LineInfo { insn_off: self.rebase(func, landing, index)?, ..*r });
+                    line_info.push(LineInfo {
+                        insn_off: self.rebase(func, landing, index)?,
+                        ..*r
+                    });
                 }
             }
         }
@@ -665,6 +832,7 @@ impl Linker<'_, '_, '_> {
 
     /// Section instruction `index` of `func` (placed at `landing`) as a linked index.
     fn rebase(&self, func: &Function, landing: usize, index: usize) -> Result<u32> {
-        u32::try_from(landing + (index - func.start)).map_err(|_| self.error("instruction index does not fit u32"))
+        u32::try_from(landing + (index - func.start))
+            .map_err(|_| self.error("instruction index does not fit u32"))
     }
 }

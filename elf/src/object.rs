@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use crate::btf::{Btf, BtfExt};
 use crate::elf_file::{ElfFile, STT_SECTION};
 use crate::link::{self, KCONFIG_SECTION, Targets};
-use crate::{DataKind, DataSection, Error, Extern, ExternKind, MapDef, MapType, Program, Result, SectionInfo};
+use crate::{
+    DataKind, DataSection, Error, Extern, ExternKind, MapDef, MapType, Program, Result, SectionInfo,
+};
 use crate::{btf_maps, data, externs, legacy_maps, maps};
 
 /// Byte order of the object file.
@@ -53,7 +55,10 @@ impl Object {
         let elf = ElfFile::parse(bytes)?;
         let license = license(&elf)?;
         let kernel_version = kernel_version(&elf)?;
-        let btf = elf.section_by_name(".BTF").map(|s| Btf::parse(s.data)).transpose()?;
+        let btf = elf
+            .section_by_name(".BTF")
+            .map(|s| Btf::parse(s.data))
+            .transpose()?;
         let btf_ext = match (&btf, elf.section_by_name(".BTF.ext")) {
             (Some(btf), Some(ext)) => Some(BtfExt::parse(ext.data, btf)?),
             _ => None,
@@ -67,7 +72,10 @@ impl Object {
         let mut map_names = HashSet::new();
         for map in &maps {
             if !map_names.insert(map.name.clone()) {
-                return Err(Error::Map { map: map.name.clone(), reason: "defined twice".into() });
+                return Err(Error::Map {
+                    map: map.name.clone(),
+                    reason: "defined twice".into(),
+                });
             }
         }
         let mut data = data::data_sections(&elf, btf.as_ref())?;
@@ -83,12 +91,18 @@ impl Object {
                 name: KCONFIG_SECTION.into(),
                 kind: DataKind::Rodata,
                 bytes: vec![0; kconfig_size as usize],
-                btf_datasec_id: btf.as_ref().and_then(|b| b.datasec(KCONFIG_SECTION)).map(|(id, _)| id),
+                btf_datasec_id: btf
+                    .as_ref()
+                    .and_then(|b| b.datasec(KCONFIG_SECTION))
+                    .map(|(id, _)| id),
             });
         }
         let targets = Targets {
             map_names,
-            data_sections: data.iter().map(|d| (d.name.clone(), d.bytes.len() as u64)).collect(),
+            data_sections: data
+                .iter()
+                .map(|d| (d.name.clone(), d.bytes.len() as u64))
+                .collect(),
             kconfig: externs::kconfig_offsets(&externs),
             externs: externs
                 .iter()
@@ -104,7 +118,10 @@ impl Object {
             Some(btf) => {
                 let offsets = symbol_offsets(&elf);
                 let mut fixed = btf.fixed_for_kernel(
-                    &|name| elf.section_by_name(name).and_then(|s| u32::try_from(s.size).ok()),
+                    &|name| {
+                        elf.section_by_name(name)
+                            .and_then(|s| u32::try_from(s.size).ok())
+                    },
                     &|section, var| offsets.get(&(section, var)).copied(),
                 )?;
                 fixed.fix_externs(&externs, kconfig_size)?;
@@ -114,7 +131,11 @@ impl Object {
         };
 
         Ok(Object {
-            endian: if elf.big_endian { Endian::Big } else { Endian::Little },
+            endian: if elf.big_endian {
+                Endian::Big
+            } else {
+                Endian::Little
+            },
             license,
             kernel_version,
             programs,
@@ -142,17 +163,23 @@ impl Object {
 
 /// The `license` section up to its first NUL, e.g. `GPL` (empty when there is none).
 fn license(elf: &ElfFile<'_>) -> Result<String> {
-    let Some(section) = elf.section_by_name("license") else { return Ok(String::new()) };
+    let Some(section) = elf.section_by_name("license") else {
+        return Ok(String::new());
+    };
     let bytes = section.data.split(|&b| b == 0).next().unwrap_or_default();
-    std::str::from_utf8(bytes).map(str::to_owned).map_err(|_| Error::Section {
-        section: "license".into(),
-        reason: "not UTF-8".into(),
-    })
+    std::str::from_utf8(bytes)
+        .map(str::to_owned)
+        .map_err(|_| Error::Section {
+            section: "license".into(),
+            reason: "not UTF-8".into(),
+        })
 }
 
 /// The `version` section: one u32 (`LINUX_VERSION_CODE`) in the file's byte order.
 fn kernel_version(elf: &ElfFile<'_>) -> Result<Option<u32>> {
-    let Some(section) = elf.section_by_name("version") else { return Ok(None) };
+    let Some(section) = elf.section_by_name("version") else {
+        return Ok(None);
+    };
     if section.data.len() != 4 {
         return Err(Error::Section {
             section: "version".into(),
@@ -168,7 +195,9 @@ fn symbol_offsets<'e>(elf: &'e ElfFile<'_>) -> HashMap<(&'e str, &'e str), u32> 
     let mut offsets = HashMap::new();
     for s in elf.symbols.iter().filter(|s| s.kind != STT_SECTION) {
         if let (Some(section), Ok(value)) = (s.section, u32::try_from(s.value)) {
-            offsets.entry((elf.section_name(section), s.name.as_str())).or_insert(value);
+            offsets
+                .entry((elf.section_name(section), s.name.as_str()))
+                .or_insert(value);
         }
     }
     offsets
@@ -182,7 +211,10 @@ fn check_prog_array_values(maps: &[MapDef], programs: &[Program]) -> Result<()> 
             if !names.contains(value.symbol.as_str()) {
                 return Err(Error::Map {
                     map: map.name.clone(),
-                    reason: format!("slot {} refers to {}, which is not a program", value.index, value.symbol),
+                    reason: format!(
+                        "slot {} refers to {}, which is not a program",
+                        value.index, value.symbol
+                    ),
                 });
             }
         }

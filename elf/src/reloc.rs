@@ -10,7 +10,11 @@ pub enum Relocation {
     MapFd { insn: usize, map: String },
     /// `ld_imm64` of an address in a global data section: becomes `BPF_PSEUDO_MAP_VALUE`,
     /// `imm = fd` of the section's internal map, next `imm = offset`.
-    MapValue { insn: usize, section: String, offset: u32 },
+    MapValue {
+        insn: usize,
+        section: String,
+        offset: u32,
+    },
     /// An instruction that refers to a `__ksym` extern: an `ld_imm64` of a kernel variable's
     /// address (typed or typeless) or of a kfunc (`bpf_ksym_exists`), or a `call` of a kfunc.
     /// The loader resolves it against the running kernel (see [`crate::Extern`]). `__kconfig`

@@ -30,7 +30,12 @@ struct SecDef {
 }
 
 const fn def(pattern: &'static str, prog_type: u32, attach: Option<u32>, flags: u32) -> SecDef {
-    SecDef { pattern, prog_type, attach, flags }
+    SecDef {
+        pattern,
+        prog_type,
+        attach,
+        flags,
+    }
 }
 
 // `enum bpf_prog_type` (include/uapi/linux/bpf.h).
@@ -238,7 +243,9 @@ fn matches<'s>(pattern: &str, section: &'s str) -> Option<Option<&'s str>> {
         if rest.is_empty() {
             return Some(None);
         }
-        return rest.strip_prefix('/').map(|extra| Some(extra).filter(|e| !e.is_empty()));
+        return rest
+            .strip_prefix('/')
+            .map(|extra| Some(extra).filter(|e| !e.is_empty()));
     }
     if pattern.ends_with('/') {
         let rest = section.strip_prefix(pattern)?;
@@ -262,7 +269,11 @@ struct Loose {
 }
 
 const fn loose(prefix: &'static str, prog_type: u32, attach: Option<u32>) -> Loose {
-    Loose { prefix, prog_type, attach }
+    Loose {
+        prefix,
+        prog_type,
+        attach,
+    }
 }
 
 /// Loose prefixes, tried in order after the strict table (first match wins). These are the
@@ -295,7 +306,9 @@ static LOOSE: &[Loose] = &[
 /// `sk_skb/...` and `sk_msg...`.
 fn normalize(section: &str) -> std::borrow::Cow<'_, str> {
     match section.strip_prefix("sk/") {
-        Some(rest) if rest.starts_with("skb") || rest.starts_with("msg") => format!("sk_{rest}").into(),
+        Some(rest) if rest.starts_with("skb") || rest.starts_with("msg") => {
+            format!("sk_{rest}").into()
+        }
         _ => section.into(),
     }
 }
@@ -351,10 +364,17 @@ pub fn kind_for_type_name(name: &str) -> Option<ProgramKind> {
         if ProgType(t).name() == Some(bare) {
             // The attach type when the type has exactly one (sock_ops → cgroup_sock_ops,
             // sk_msg → sk_msg_verdict, xdp → xdp); none for types with several.
-            let mut attaches = SEC_DEFS.iter().filter(|d| d.prog_type == t).map(|d| d.attach);
+            let mut attaches = SEC_DEFS
+                .iter()
+                .filter(|d| d.prog_type == t)
+                .map(|d| d.attach);
             let first = attaches.next().flatten();
             let attach = first.filter(|&a| attaches.all(|other| other.is_none_or(|o| o == a)));
-            return Some(ProgramKind { prog_type: ProgType(t), expected_attach_type: attach.map(AttachType), attach_target: None });
+            return Some(ProgramKind {
+                prog_type: ProgType(t),
+                expected_attach_type: attach.map(AttachType),
+                attach_target: None,
+            });
         }
     }
     classify(name)
@@ -373,7 +393,10 @@ mod tests {
     #[test]
     fn patterns_match_like_libbpf() {
         assert_eq!(matches("kprobe+", "kprobe"), Some(None));
-        assert_eq!(matches("kprobe+", "kprobe/tcp_connect"), Some(Some("tcp_connect")));
+        assert_eq!(
+            matches("kprobe+", "kprobe/tcp_connect"),
+            Some(Some("tcp_connect"))
+        );
         assert_eq!(matches("kprobe+", "kprobex"), None);
         assert_eq!(matches("sockops", "sockops"), Some(None));
         assert_eq!(matches("sockops", "sockops/x"), None);
@@ -386,7 +409,11 @@ mod tests {
         for (i, d) in SEC_DEFS.iter().enumerate() {
             let name = d.pattern.trim_end_matches('+');
             let (found, _) = lookup(name).unwrap_or_else(|| panic!("{name} not found"));
-            assert!(std::ptr::eq(found, &SEC_DEFS[i]), "{name} shadowed by {}", found.pattern);
+            assert!(
+                std::ptr::eq(found, &SEC_DEFS[i]),
+                "{name} shadowed by {}",
+                found.pattern
+            );
         }
     }
 }

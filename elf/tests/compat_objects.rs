@@ -4,7 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests may unwrap
 
 use rawbpf_elf::btf::core::essential;
-use rawbpf_elf::{ExternKind, Insn, MapInitialValue, MapSource, MapType, Object, Pinning, ProgType};
+use rawbpf_elf::{
+    ExternKind, Insn, MapInitialValue, MapSource, MapType, Object, Pinning, ProgType,
+};
 
 fn object(name: &str) -> Object {
     let path = format!("{}/../tests/objects/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -19,18 +21,43 @@ fn names(obj: &Object) -> Vec<&str> {
 fn iproute2_elf_maps_and_pinning() {
     let obj = object("iproute2_sockmesh.o");
     let sock = obj.map("mesh_sock_map").unwrap();
-    assert_eq!((sock.map_type, sock.key_size, sock.value_size, sock.max_entries), (MapType::SOCKHASH, 16, 4, 1024));
-    assert_eq!((sock.source, sock.pinning), (MapSource::Iproute2, Pinning::GlobalNs));
+    assert_eq!(
+        (
+            sock.map_type,
+            sock.key_size,
+            sock.value_size,
+            sock.max_entries
+        ),
+        (MapType::SOCKHASH, 16, 4, 1024)
+    );
+    assert_eq!(
+        (sock.source, sock.pinning),
+        (MapSource::Iproute2, Pinning::GlobalNs)
+    );
     assert_eq!(obj.map("mesh_counts").unwrap().pinning, Pinning::ObjectNs);
     assert_eq!(names(&obj), ["mesh_sockops", "mesh_redir"]);
-    assert_eq!(obj.program("mesh_redir").unwrap().kind.prog_type, ProgType::SK_MSG);
+    assert_eq!(
+        obj.program("mesh_redir").unwrap().kind.prog_type,
+        ProgType::SK_MSG
+    );
 }
 
 #[test]
 fn legacy_map_defs_of_every_size_and_own_sections() {
     let obj = object("legacy_samples.o");
-    let m: Vec<(&str, u32, u32, u32, MapSource)> =
-        obj.maps.iter().map(|m| (m.name.as_str(), m.key_size, m.value_size, m.max_entries, m.source)).collect();
+    let m: Vec<(&str, u32, u32, u32, MapSource)> = obj
+        .maps
+        .iter()
+        .map(|m| {
+            (
+                m.name.as_str(),
+                m.key_size,
+                m.value_size,
+                m.max_entries,
+                m.source,
+            )
+        })
+        .collect();
     assert_eq!(
         m,
         [
@@ -41,13 +68,20 @@ fn legacy_map_defs_of_every_size_and_own_sections() {
     );
     // Two programs in `socket/2`, one in `socket1`: loose names, split by function symbols.
     assert_eq!(names(&obj), ["sock_first", "sock_second", "sock_third"]);
-    assert!(obj.programs.iter().all(|p| p.kind.prog_type == ProgType::SOCKET_FILTER));
+    assert!(
+        obj.programs
+            .iter()
+            .all(|p| p.kind.prog_type == ProgType::SOCKET_FILTER)
+    );
     assert_eq!(obj.kernel_version, Some(0x040e00));
 }
 
 #[test]
 fn trailing_bytes_of_a_legacy_map_name_it() {
-    let path = format!("{}/../tests/objects/bad_trailing.o", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/../tests/objects/bad_trailing.o",
+        env!("CARGO_MANIFEST_DIR")
+    );
     match Object::parse(&std::fs::read(path).unwrap()) {
         Err(rawbpf_elf::Error::Map { map, reason }) => {
             assert_eq!(map, "odd_map");
@@ -61,10 +95,21 @@ fn trailing_bytes_of_a_legacy_map_name_it() {
 fn ringbuf_and_perf_array_sizes_fixed_up() {
     let obj = object("ringbuf_events.o");
     let rb = obj.map("events").unwrap();
-    assert_eq!((rb.key_size, rb.value_size, rb.btf_key_type_id, rb.btf_value_type_id), (0, 0, None, None));
+    assert_eq!(
+        (
+            rb.key_size,
+            rb.value_size,
+            rb.btf_key_type_id,
+            rb.btf_value_type_id
+        ),
+        (0, 0, None, None)
+    );
     let perf = obj.map("perf_events").unwrap();
     // max_entries 0 stays for the loader (one per possible CPU is machine-dependent).
-    assert_eq!((perf.key_size, perf.value_size, perf.max_entries), (4, 4, 0));
+    assert_eq!(
+        (perf.key_size, perf.value_size, perf.max_entries),
+        (4, 4, 0)
+    );
 }
 
 #[test]
@@ -73,16 +118,31 @@ fn values_initialisers_subprograms_and_callbacks() {
     // `bump` is a static function of section `tc` that both programs call: a subprogram.
     assert_eq!(names(&obj), ["tail_target", "entry"]);
     let jumps = obj.map("jumps").unwrap();
-    assert_eq!(jumps.initial_values, [MapInitialValue { index: 2, symbol: "tail_target".into() }]);
+    assert_eq!(
+        jumps.initial_values,
+        [MapInitialValue {
+            index: 2,
+            symbol: "tail_target".into()
+        }]
+    );
     let outer = obj.map("outer").unwrap();
     assert_eq!(outer.initial_values.len(), 2);
     assert_eq!(outer.inner.as_ref().unwrap().max_entries, 1);
     let entry = obj.program("entry").unwrap();
     for sub in ["bump", "loop_cb", "add_twice"] {
-        assert!(entry.subprograms.iter().any(|s| s == sub), "{sub} in {:?}", entry.subprograms);
+        assert!(
+            entry.subprograms.iter().any(|s| s == sub),
+            "{sub} in {:?}",
+            entry.subprograms
+        );
     }
     // The bpf_loop callback is an ld_imm64 with BPF_PSEUDO_FUNC, and has func_info.
-    assert!(entry.insns.iter().any(|i| i.is_ld_imm64() && i.src_reg == Insn::PSEUDO_FUNC));
+    assert!(
+        entry
+            .insns
+            .iter()
+            .any(|i| i.is_ld_imm64() && i.src_reg == Insn::PSEUDO_FUNC)
+    );
     assert_eq!(entry.func_info.len(), 1 + entry.subprograms.len());
 }
 
@@ -91,7 +151,11 @@ fn core_relocations_rebased_per_program() {
     let obj = object("core_vmlinux.o");
     let p = obj.program("core_probe").unwrap();
     assert_eq!(p.core_relos.len(), 24);
-    assert!(p.core_relos.iter().all(|r| (r.insn_off as usize) < p.insns.len()));
+    assert!(
+        p.core_relos
+            .iter()
+            .all(|r| (r.insn_off as usize) < p.insns.len())
+    );
     assert_eq!(essential("task_struct___fake"), "task_struct");
     assert_eq!(essential("a___b___c"), "a___b");
     assert_eq!(essential("__u32"), "__u32");
@@ -101,19 +165,43 @@ fn core_relocations_rebased_per_program() {
 #[test]
 fn externs_by_kind_and_kernel_ready_btf() {
     let obj = object("externs_kernel.o");
-    let kind = |n: &str| obj.externs.iter().find(|e| e.name == n).unwrap_or_else(|| panic!("{n}"));
-    assert!(matches!(kind("LINUX_KERNEL_VERSION").kind, ExternKind::Kconfig { size: 4, .. }));
+    let kind = |n: &str| {
+        obj.externs
+            .iter()
+            .find(|e| e.name == n)
+            .unwrap_or_else(|| panic!("{n}"))
+    };
+    assert!(matches!(
+        kind("LINUX_KERNEL_VERSION").kind,
+        ExternKind::Kconfig { size: 4, .. }
+    ));
     assert!(kind("CONFIG_RAWBPF_NOT_A_REAL_OPTION").weak);
-    assert!(matches!(kind("CONFIG_DEFAULT_HOSTNAME").kind, ExternKind::Kconfig { size: 16, .. }));
-    assert!(matches!(kind("schedule").kind, ExternKind::Ksym { type_id: None }));
-    assert!(matches!(kind("runqueues").kind, ExternKind::Ksym { type_id: Some(_) }));
-    assert!(matches!(kind("bpf_cast_to_kern_ctx").kind, ExternKind::Kfunc { .. }));
+    assert!(matches!(
+        kind("CONFIG_DEFAULT_HOSTNAME").kind,
+        ExternKind::Kconfig { size: 16, .. }
+    ));
+    assert!(matches!(
+        kind("schedule").kind,
+        ExternKind::Ksym { type_id: None }
+    ));
+    assert!(matches!(
+        kind("runqueues").kind,
+        ExternKind::Ksym { type_id: Some(_) }
+    ));
+    assert!(matches!(
+        kind("bpf_cast_to_kern_ctx").kind,
+        ExternKind::Kfunc { .. }
+    ));
     assert!(kind("bpf_rawbpf_no_such_kfunc").weak);
     // Kconfig layout: 16-byte char array after the 4-byte values, all inside .kconfig.
     let kconfig = obj.data.iter().find(|d| d.name == ".kconfig").unwrap();
     for e in &obj.externs {
         if let ExternKind::Kconfig { offset, size, .. } = e.kind {
-            assert!(offset as usize + size as usize <= kconfig.bytes.len(), "{}", e.name);
+            assert!(
+                offset as usize + size as usize <= kconfig.bytes.len(),
+                "{}",
+                e.name
+            );
         }
     }
     // The kernel-ready BTF has no extern linkage left and round-trips.
@@ -127,7 +215,10 @@ fn externs_by_kind_and_kernel_ready_btf() {
 #[test]
 fn loose_sections_and_unclassified_functions() {
     let obj = object("loose_sections.o");
-    assert_eq!(names(&obj), ["loose_parser", "loose_verdict", "loose_plain", "loose_cls"]);
+    assert_eq!(
+        names(&obj),
+        ["loose_parser", "loose_verdict", "loose_plain", "loose_cls"]
+    );
     let unknown: Vec<&str> = obj.unclassified.iter().map(|p| p.name.as_str()).collect();
     assert_eq!(unknown, ["custom_filter"]);
 }
@@ -164,7 +255,10 @@ fn core_against_a_target_without_the_types_poisons_or_zeroes() {
             // Offsets, sizes and enum values of what is not there: poisoned.
             _ => {
                 assert!(o.poisoned, "{o:?}");
-                assert_eq!((p.insns[o.insn].code, p.insns[o.insn].imm), (Insn::CALL, POISON_HELPER));
+                assert_eq!(
+                    (p.insns[o.insn].code, p.insns[o.insn].imm),
+                    (Insn::CALL, POISON_HELPER)
+                );
             }
         }
     }
@@ -187,8 +281,23 @@ fn type_matches_relocation_by_hand() {
         .find(|r| btf.string(r.access_str_off).ok() == Some("0"))
         .unwrap()
         .access_str_off;
-    let relo = CoreRelo { insn_off: 0, type_id: old, access_str_off: zero, kind: CoreReloKind::TypeMatches };
-    let mut insns = vec![Insn { code: 0xb7, imm: 1, ..Insn::default() }, Insn { code: 0x95, ..Insn::default() }];
+    let relo = CoreRelo {
+        insn_off: 0,
+        type_id: old,
+        access_str_off: zero,
+        kind: CoreReloKind::TypeMatches,
+    };
+    let mut insns = vec![
+        Insn {
+            code: 0xb7,
+            imm: 1,
+            ..Insn::default()
+        },
+        Insn {
+            code: 0x95,
+            ..Insn::default()
+        },
+    ];
     let o = apply(&btf, &CoreTarget::new(&btf), &relo, &mut insns).unwrap();
     assert_eq!((o.orig, o.new, o.poisoned), (1, 1, false));
     // Against a BTF without any sk_buff: 0, written into the instruction.

@@ -6,7 +6,11 @@ use object::{Endianness, Object as _, ObjectSection as _};
 use rawbpf_elf::{Error, Object};
 
 fn sockops() -> Vec<u8> {
-    std::fs::read(format!("{}/../bpf-prog/bpf_sockops.o", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/../bpf-prog/bpf_sockops.o",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 /// File offset of the section header of `name`.
@@ -33,7 +37,10 @@ fn parse_err(bytes: &[u8]) -> Error {
 
 #[test]
 fn not_elf() {
-    assert!(matches!(parse_err(b"hello world, not an object"), Error::NotElf(_)));
+    assert!(matches!(
+        parse_err(b"hello world, not an object"),
+        Error::NotElf(_)
+    ));
     assert!(matches!(parse_err(b""), Error::NotElf(_)));
 }
 
@@ -74,7 +81,10 @@ fn code_section_size_not_a_multiple_of_8() {
     let sh = section_header(&b, "sockops");
     b[sh + 32..sh + 40].copy_from_slice(&252u64.to_le_bytes());
     let e = parse_err(&b);
-    assert!(matches!(&e, Error::InsnSectionSize { section, size: 252 } if section == "sockops"), "{e}");
+    assert!(
+        matches!(&e, Error::InsnSectionSize { section, size: 252 } if section == "sockops"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -83,7 +93,10 @@ fn function_symbol_past_its_section() {
     let sh = section_header(&b, "sockops");
     b[sh + 32..sh + 40].copy_from_slice(&248u64.to_le_bytes());
     let e = parse_err(&b);
-    assert!(matches!(&e, Error::Symbol { symbol, .. } if symbol == "bpf_add_to_sockhash"), "{e}");
+    assert!(
+        matches!(&e, Error::Symbol { symbol, .. } if symbol == "bpf_add_to_sockhash"),
+        "{e}"
+    );
 }
 
 /// File offset of entry `i` of `.relsockops`.
@@ -98,8 +111,16 @@ fn unknown_relocation_type_is_named() {
     b[r + 8] = 7;
     let e = parse_err(&b);
     match &e {
-        Error::UnsupportedRelocation { section, offset, r_type, symbol } => {
-            assert_eq!((section.as_str(), *offset, *r_type, symbol.as_str()), ("sockops", 0x90, 7, "sock_ops_map"));
+        Error::UnsupportedRelocation {
+            section,
+            offset,
+            r_type,
+            symbol,
+        } => {
+            assert_eq!(
+                (section.as_str(), *offset, *r_type, symbol.as_str()),
+                ("sockops", 0x90, 7, "sock_ops_map")
+            );
         }
         _ => panic!("{e}"),
     }
@@ -116,12 +137,19 @@ fn call_relocated_with_the_wrong_type() {
 
 #[test]
 fn relocation_offsets_must_be_on_an_instruction_inside_the_section() {
-    for (offset, what) in [(0x91u64, "boundary"), (0x1000, "outside"), (u64::MAX - 7, "outside")] {
+    for (offset, what) in [
+        (0x91u64, "boundary"),
+        (0x1000, "outside"),
+        (u64::MAX - 7, "outside"),
+    ] {
         let mut b = sockops();
         let r = reloc_entry(&b, 1);
         b[r..r + 8].copy_from_slice(&offset.to_le_bytes());
         let e = parse_err(&b);
-        assert!(matches!(&e, Error::Relocation { section, .. } if section == "sockops"), "{e}");
+        assert!(
+            matches!(&e, Error::Relocation { section, .. } if section == "sockops"),
+            "{e}"
+        );
         assert!(e.to_string().contains(what), "{e}");
     }
 }
@@ -151,7 +179,10 @@ fn unknown_map_attribute_is_named() {
     let at = b[btf..].windows(8).position(|w| w == b"pinning\0").unwrap() + btf;
     b[at..at + 7].copy_from_slice(b"pinnimg");
     let e = parse_err(&b);
-    assert!(matches!(&e, Error::Map { map, reason } if map == "sock_ops_map" && reason.contains("pinnimg")), "{e}");
+    assert!(
+        matches!(&e, Error::Map { map, reason } if map == "sock_ops_map" && reason.contains("pinnimg")),
+        "{e}"
+    );
 }
 
 #[test]
@@ -160,7 +191,10 @@ fn license_must_be_utf8() {
     let lic = section_data(&b, "license");
     b[lic] = 0xff;
     let e = parse_err(&b);
-    assert!(matches!(&e, Error::Section { section, .. } if section == "license"), "{e}");
+    assert!(
+        matches!(&e, Error::Section { section, .. } if section == "license"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -168,7 +202,11 @@ fn unknown_program_section_is_listed_but_not_loaded() {
     // Renaming `sockops` to `sockopz` (same length) makes it an unknown section.
     let mut b = sockops();
     let strtab = section_data(&b, ".strtab");
-    let at = b[strtab..].windows(8).position(|w| w == b"sockops\0").unwrap() + strtab;
+    let at = b[strtab..]
+        .windows(8)
+        .position(|w| w == b"sockops\0")
+        .unwrap()
+        + strtab;
     b[at + 6] = b'z';
     let obj = Object::parse(&b).unwrap();
     assert!(obj.programs.is_empty());

@@ -52,8 +52,16 @@ fn regions(bytes: &[u8]) -> Vec<Region> {
         })
     };
     let mut out = vec![
-        Region { name: "elf header", start: 0, len: 64 },
-        Region { name: "section headers", start: shoff, len: shnum * 64 },
+        Region {
+            name: "elf header",
+            start: 0,
+            len: 64,
+        },
+        Region {
+            name: "section headers",
+            start: shoff,
+            len: shnum * 64,
+        },
     ];
     for (label, section) in [
         (".BTF", ".BTF"),
@@ -69,7 +77,11 @@ fn regions(bytes: &[u8]) -> Vec<Region> {
         ("maps", "maps"),
     ] {
         if let Some((start, len)) = data(section) {
-            out.push(Region { name: label, start, len });
+            out.push(Region {
+                name: label,
+                start,
+                len,
+            });
         }
     }
     out
@@ -109,7 +121,11 @@ fn run(object: &str, cases: usize, seed: u64) -> (usize, usize) {
             }
             _ => {
                 let region = if rng.below(3) == 0 {
-                    Region { name: "anywhere", start: 0, len: original.len() }
+                    Region {
+                        name: "anywhere",
+                        start: 0,
+                        len: original.len(),
+                    }
                 } else {
                     regions[rng.below(regions.len())]
                 };
@@ -135,12 +151,18 @@ fn run(object: &str, cases: usize, seed: u64) -> (usize, usize) {
             Ok(Err(_)) => err += 1,
             Err(_) => panic!("{object} case {case} ({what}): Object::parse panicked"),
         }
-        assert!(took < PER_CASE_LIMIT, "{object} case {case} ({what}): took {took:?}");
+        assert!(
+            took < PER_CASE_LIMIT,
+            "{object} case {case} ({what}): took {took:?}"
+        );
         if took > slowest.0 {
             slowest = (took, case);
         }
     }
-    eprintln!("{object}: {cases} cases, {ok} ok, {err} err, slowest case {} took {:?}", slowest.1, slowest.0);
+    eprintln!(
+        "{object}: {cases} cases, {ok} ok, {err} err, slowest case {} took {:?}",
+        slowest.1, slowest.0
+    );
     (ok, err)
 }
 
@@ -149,7 +171,10 @@ fn mutated_sockops_object_never_panics_or_hangs() {
     let start = Instant::now();
     let (ok, err) = run("bpf-prog/bpf_sockops.o", 8000, 0x5eed_0b9f_0000_0001);
     assert_eq!(ok + err, 8000);
-    assert!(err > 2000, "most mutations should be caught, only {err} were");
+    assert!(
+        err > 2000,
+        "most mutations should be caught, only {err} were"
+    );
     eprintln!("total {:?}", start.elapsed());
 }
 

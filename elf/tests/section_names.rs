@@ -76,16 +76,34 @@ fn every_table_row_classifies_as_libbpf_does() {
     for &(name, prog_type, attach, target) in TABLE {
         let kind = section::classify(name).unwrap_or_else(|| panic!("{name}: not classified"));
         assert_eq!(kind.prog_type, ProgType(prog_type), "{name}: prog type");
-        assert_eq!(kind.expected_attach_type, attach.map(AttachType), "{name}: attach type");
-        assert_eq!(kind.attach_target.as_deref(), target, "{name}: attach target");
+        assert_eq!(
+            kind.expected_attach_type,
+            attach.map(AttachType),
+            "{name}: attach type"
+        );
+        assert_eq!(
+            kind.attach_target.as_deref(),
+            target,
+            "{name}: attach target"
+        );
     }
 }
 
 #[test]
 fn names_that_are_not_programs() {
     for name in [
-        ".text", ".maps", "maps", "license", ".rodata", "", "kprobex/foo", "cgroup/unknown",
-        "weird_section", "tracepoints/x", "ingress", "tcp_filter",
+        ".text",
+        ".maps",
+        "maps",
+        "license",
+        ".rodata",
+        "",
+        "kprobex/foo",
+        "cgroup/unknown",
+        "weird_section",
+        "tracepoints/x",
+        "ingress",
+        "tcp_filter",
     ] {
         assert_eq!(section::classify(name), None, "{name:?}");
     }
@@ -102,12 +120,32 @@ fn section_implied_prog_flags() {
 
 #[test]
 fn cgroup_attach_types_are_cgroup() {
-    for name in ["sockops", "cgroup_skb/ingress", "cgroup/connect4", "cgroup/sock_release", "cgroup/connect_unix", "cgroup/dev", "cgroup/sysctl"] {
-        let attach = section::classify(name).unwrap().expected_attach_type.unwrap();
+    for name in [
+        "sockops",
+        "cgroup_skb/ingress",
+        "cgroup/connect4",
+        "cgroup/sock_release",
+        "cgroup/connect_unix",
+        "cgroup/dev",
+        "cgroup/sysctl",
+    ] {
+        let attach = section::classify(name)
+            .unwrap()
+            .expected_attach_type
+            .unwrap();
         assert!(attach.is_cgroup(), "{name}");
     }
-    for name in ["sk_msg", "xdp", "flow_dissector", "sk_skb/stream_verdict", "tc/ingress"] {
-        let attach = section::classify(name).unwrap().expected_attach_type.unwrap();
+    for name in [
+        "sk_msg",
+        "xdp",
+        "flow_dissector",
+        "sk_skb/stream_verdict",
+        "tc/ingress",
+    ] {
+        let attach = section::classify(name)
+            .unwrap()
+            .expected_attach_type
+            .unwrap();
         assert!(!attach.is_cgroup(), "{name}");
     }
 }
@@ -143,7 +181,10 @@ fn type_names_for_overrides() {
     let k = section::kind_for_type_name("sched_cls").unwrap();
     assert_eq!(k.prog_type, ProgType(3));
     let k = section::kind_for_type_name("BPF_PROG_TYPE_SOCK_OPS").unwrap();
-    assert_eq!((k.prog_type, k.expected_attach_type), (ProgType(13), Some(AttachType(3))));
+    assert_eq!(
+        (k.prog_type, k.expected_attach_type),
+        (ProgType(13), Some(AttachType(3)))
+    );
     let k = section::kind_for_type_name("sk_skb/stream_verdict").unwrap();
     assert_eq!(k.expected_attach_type, Some(AttachType(5)));
     assert!(section::kind_for_type_name("nonsense").is_none());

@@ -18,8 +18,17 @@ fn parse(rel: &str) -> Object {
 /// One line of the objdump fixture: an instruction (index, raw bytes) or a relocation.
 #[derive(Debug)]
 enum Line {
-    Insn { section: String, index: usize, bytes: Vec<u8> },
-    Reloc { section: String, offset: u64, r_type: String, symbol: String },
+    Insn {
+        section: String,
+        index: usize,
+        bytes: Vec<u8>,
+    },
+    Reloc {
+        section: String,
+        offset: u64,
+        r_type: String,
+        symbol: String,
+    },
 }
 
 /// Parses `llvm-objdump -dr` output (with raw bytes).
@@ -32,7 +41,9 @@ fn objdump(text: &str) -> Vec<Line> {
             continue;
         }
         let trimmed = line.trim_start();
-        let Some((addr, rest)) = trimmed.split_once(':') else { continue };
+        let Some((addr, rest)) = trimmed.split_once(':') else {
+            continue;
+        };
         let fields: Vec<&str> = rest.split_whitespace().collect();
         if let Some(r_type) = fields.first().filter(|f| f.starts_with("R_BPF_")) {
             out.push(Line::Reloc {
@@ -47,9 +58,17 @@ fn objdump(text: &str) -> Vec<Line> {
                 .nth(1)
                 .unwrap()
                 .split_whitespace()
-                .map_while(|b| (b.len() == 2).then(|| u8::from_str_radix(b, 16).ok()).flatten())
+                .map_while(|b| {
+                    (b.len() == 2)
+                        .then(|| u8::from_str_radix(b, 16).ok())
+                        .flatten()
+                })
                 .collect();
-            out.push(Line::Insn { section: section.clone(), index, bytes });
+            out.push(Line::Insn {
+                section: section.clone(),
+                index,
+                bytes,
+            });
         }
     }
     out
@@ -58,7 +77,11 @@ fn objdump(text: &str) -> Vec<Line> {
 fn fixture_insns(lines: &[Line], want: &str) -> Vec<Insn> {
     let mut insns = Vec::new();
     for line in lines {
-        if let Line::Insn { section, index, bytes } = line
+        if let Line::Insn {
+            section,
+            index,
+            bytes,
+        } = line
             && section == want
         {
             assert_eq!(*index, insns.len(), "fixture instruction index");
@@ -83,7 +106,10 @@ fn sockops_object_parses_to_exactly_what_the_source_declares() {
     assert_eq!(prog.name, "bpf_add_to_sockhash");
     assert_eq!(prog.section, "sockops");
     assert_eq!(prog.kind.prog_type, ProgType::SOCK_OPS);
-    assert_eq!(prog.kind.expected_attach_type, Some(AttachType::CGROUP_SOCK_OPS));
+    assert_eq!(
+        prog.kind.expected_attach_type,
+        Some(AttachType::CGROUP_SOCK_OPS)
+    );
     assert_eq!(prog.kind.attach_target, None);
     assert_eq!(prog.subprograms, vec!["extract_key".to_owned()]);
     assert_eq!(obj.sections.len(), 1);
@@ -124,23 +150,37 @@ fn sockops_object_parses_to_exactly_what_the_source_declares() {
 fn sockops_instructions_and_relocations_match_llvm_objdump() {
     let obj = parse("bpf-prog/bpf_sockops.o");
     let prog = obj.program("bpf_add_to_sockhash").unwrap();
-    let lines = objdump(&String::from_utf8(read("elf/tests/fixtures/bpf_sockops.objdump-raw.txt")).unwrap());
+    let lines = objdump(
+        &String::from_utf8(read("elf/tests/fixtures/bpf_sockops.objdump-raw.txt")).unwrap(),
+    );
     let main = fixture_insns(&lines, "sockops");
     let text = fixture_insns(&lines, ".text");
     assert_eq!(main.len(), 32);
     assert_eq!(text.len(), 44);
-    assert_eq!(prog.insns.len(), main.len() + text.len(), "program + extract_key");
-    assert_eq!(&prog.insns[main.len()..], &text[..], "subprogram appended verbatim");
+    assert_eq!(
+        prog.insns.len(),
+        main.len() + text.len(),
+        "program + extract_key"
+    );
+    assert_eq!(
+        &prog.insns[main.len()..],
+        &text[..],
+        "subprogram appended verbatim"
+    );
 
     // Relocations of the plain fixture (no raw bytes), before linking: the program's own
     // instructions start at 0, so section offset / 8 is the linked index.
-    let plain = objdump(&String::from_utf8(read("elf/tests/fixtures/bpf_sockops.objdump.txt")).unwrap());
+    let plain =
+        objdump(&String::from_utf8(read("elf/tests/fixtures/bpf_sockops.objdump.txt")).unwrap());
     let fixture: Vec<_> = plain
         .iter()
         .filter_map(|l| match l {
-            Line::Reloc { section, offset, r_type, symbol } if section == "sockops" => {
-                Some((*offset, r_type.as_str(), symbol.as_str()))
-            }
+            Line::Reloc {
+                section,
+                offset,
+                r_type,
+                symbol,
+            } if section == "sockops" => Some((*offset, r_type.as_str(), symbol.as_str())),
             _ => None,
         })
         .collect();
@@ -158,11 +198,18 @@ fn sockops_instructions_and_relocations_match_llvm_objdump() {
             }
             ("R_BPF_64_64", ".rodata") => {
                 assert!(prog.insns[index].is_ld_imm64());
-                expected_relocs.push(Relocation::MapValue { insn: index, section: ".rodata".into(), offset: 0 });
+                expected_relocs.push(Relocation::MapValue {
+                    insn: index,
+                    section: ".rodata".into(),
+                    offset: 0,
+                });
             }
             ("R_BPF_64_64", map) => {
                 assert!(prog.insns[index].is_ld_imm64());
-                expected_relocs.push(Relocation::MapFd { insn: index, map: map.into() });
+                expected_relocs.push(Relocation::MapFd {
+                    insn: index,
+                    map: map.into(),
+                });
             }
             other => panic!("unexpected fixture relocation {other:?}"),
         }
@@ -187,12 +234,29 @@ fn sockops_btf_ext_records_are_rebased_to_the_linked_program() {
         .iter()
         .map(|f| (f.insn_off, btf.type_name(f.type_id).unwrap().to_owned()))
         .collect();
-    assert_eq!(names, vec![(0, "bpf_add_to_sockhash".to_owned()), (32, "extract_key".to_owned())]);
+    assert_eq!(
+        names,
+        vec![
+            (0, "bpf_add_to_sockhash".to_owned()),
+            (32, "extract_key".to_owned())
+        ]
+    );
     assert!(!prog.line_info.is_empty());
     assert_eq!(prog.line_info[0].insn_off, 0);
-    assert!(prog.line_info.iter().any(|l| l.insn_off == 32), "subprogram line info rebased");
-    assert!(prog.line_info.windows(2).all(|w| w[0].insn_off < w[1].insn_off));
-    assert!(prog.line_info.iter().all(|l| (l.insn_off as usize) < prog.insns.len()));
+    assert!(
+        prog.line_info.iter().any(|l| l.insn_off == 32),
+        "subprogram line info rebased"
+    );
+    assert!(
+        prog.line_info
+            .windows(2)
+            .all(|w| w[0].insn_off < w[1].insn_off)
+    );
+    assert!(
+        prog.line_info
+            .iter()
+            .all(|l| (l.insn_off as usize) < prog.insns.len())
+    );
 }
 
 #[test]
@@ -211,9 +275,16 @@ fn skmsg_object_is_an_sk_msg_verdict_program() {
     let prog = obj.program("bpf_redir").unwrap();
     assert_eq!(prog.section, "sk_msg");
     assert_eq!(prog.kind.prog_type, ProgType::SK_MSG);
-    assert_eq!(prog.kind.expected_attach_type, Some(AttachType::SK_MSG_VERDICT));
+    assert_eq!(
+        prog.kind.expected_attach_type,
+        Some(AttachType::SK_MSG_VERDICT)
+    );
     assert!(prog.subprograms.is_empty());
-    assert!(prog.relocations.iter().any(|r| matches!(r, Relocation::MapFd { map, .. } if map == "sock_ops_map")));
+    assert!(
+        prog.relocations
+            .iter()
+            .any(|r| matches!(r, Relocation::MapFd { map, .. } if map == "sock_ops_map"))
+    );
     assert_eq!(obj.map("sock_ops_map").unwrap().pinning, Pinning::ByName);
 }
 

@@ -37,13 +37,19 @@ fn target(p: &Program) -> Option<(String, Want)> {
 
 /// Kernel BTF names the object's programs attach to (empty when none needs one).
 pub fn names(obj: &Object) -> Vec<String> {
-    obj.programs.iter().filter_map(target).map(|(n, _)| n).collect()
+    obj.programs
+        .iter()
+        .filter_map(target)
+        .map(|(n, _)| n)
+        .collect()
 }
 
 /// Fills `attach_btf_id` of every program that needs one.
 pub fn resolve(obj: &mut Object, kernel: &CoreTarget<'_>) -> Result<()> {
     for p in &mut obj.programs {
-        let Some((name, want)) = target(p) else { continue };
+        let Some((name, want)) = target(p) else {
+            continue;
+        };
         let found = kernel.named(&name).into_iter().find(|&id| {
             kernel.btf().type_name(id).ok() == Some(name.as_str())
                 && match kernel.btf().type_by_id(id) {

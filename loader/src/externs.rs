@@ -35,7 +35,10 @@ fn unsupported(what: String) -> Error {
 /// True when resolving the object's `__ksym` externs needs the kernel BTF.
 pub fn needs_kernel_btf(obj: &Object) -> bool {
     obj.externs.iter().any(|e| {
-        matches!(e.kind, ExternKind::Kfunc { .. } | ExternKind::Ksym { type_id: Some(_) })
+        matches!(
+            e.kind,
+            ExternKind::Kfunc { .. } | ExternKind::Ksym { type_id: Some(_) }
+        )
     })
 }
 
@@ -50,14 +53,30 @@ pub fn fill_kconfig(obj: &mut Object) -> Result<()> {
     if wanted.is_empty() {
         return Ok(());
     }
-    let btf = obj.btf.clone().ok_or_else(|| unsupported("__kconfig externs without BTF".into()))?;
+    let btf = obj
+        .btf
+        .clone()
+        .ok_or_else(|| unsupported("__kconfig externs without BTF".into()))?;
     let needs_config = wanted.iter().any(|e| e.name.starts_with("CONFIG_"));
-    let config = if needs_config { read_kernel_config()? } else { HashMap::new() };
+    let config = if needs_config {
+        read_kernel_config()?
+    } else {
+        HashMap::new()
+    };
     let Some(section) = obj.data.iter_mut().find(|d| d.name == ".kconfig") else {
-        return Err(unsupported("__kconfig externs but no .kconfig section".into()));
+        return Err(unsupported(
+            "__kconfig externs but no .kconfig section".into(),
+        ));
     };
     for e in &wanted {
-        let ExternKind::Kconfig { type_id, offset, size } = e.kind else { continue };
+        let ExternKind::Kconfig {
+            type_id,
+            offset,
+            size,
+        } = e.kind
+        else {
+            continue;
+        };
         let value = match e.name.as_str() {
             "LINUX_KERNEL_VERSION" => Some(KValue::Int(u64::from(kernel_version_code()?))),
             "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER" => Some(KValue::Int(1)),
@@ -73,7 +92,8 @@ pub fn fill_kconfig(obj: &mut Object) -> Result<()> {
                 e.name
             )));
         };
-        let bytes = encode(&btf, type_id, size, &value).map_err(|why| unsupported(format!("extern {}: {why}", e.name)))?;
+        let bytes = encode(&btf, type_id, size, &value)
+            .map_err(|why| unsupported(format!("extern {}: {why}", e.name)))?;
         write_at(section, offset, &bytes, &e.name)?;
     }
     Ok(())
@@ -122,7 +142,12 @@ fn parse_config_value(v: &str) -> KValue {
 /// The bytes of `value` for a `__kconfig` variable of type `type_id` (`size` bytes), with
 /// libbpf's rules: `bool` takes y/n, `enum libbpf_tristate` y/n/m, `char[N]` a string, an
 /// integer a number (or y=1, n=0, m=2).
-fn encode(btf: &Btf, type_id: u32, size: u32, value: &KValue) -> std::result::Result<Vec<u8>, String> {
+fn encode(
+    btf: &Btf,
+    type_id: u32,
+    size: u32,
+    value: &KValue,
+) -> std::result::Result<Vec<u8>, String> {
     let (_, t) = btf.resolve(type_id).map_err(|e| e.to_string())?;
     let size = size as usize;
     let int = |n: u64| -> std::result::Result<Vec<u8>, String> {
@@ -135,7 +160,9 @@ fn encode(btf: &Btf, type_id: u32, size: u32, value: &KValue) -> std::result::Re
         (BtfType::Int(i), KValue::Tristate(c)) if i.encoding & 4 != 0 || size == 1 => match c {
             b'y' => int(1),
             b'n' => int(0),
-            _ => Err("value 'm' (module) does not fit a bool; declare it enum libbpf_tristate".into()),
+            _ => Err(
+                "value 'm' (module) does not fit a bool; declare it enum libbpf_tristate".into(),
+            ),
         },
         (BtfType::Enum(_) | BtfType::Int(_), KValue::Tristate(c)) => int(match c {
             b'y' => 1,
@@ -153,15 +180,25 @@ fn encode(btf: &Btf, type_id: u32, size: u32, value: &KValue) -> std::result::Re
             out[..n].copy_from_slice(&s.as_bytes()[..n]);
             Ok(out)
         }
-        (t, v) => Err(format!("a {} cannot hold the configuration value {v:?}", t.kind_name())),
+        (t, v) => Err(format!(
+            "a {} cannot hold the configuration value {v:?}",
+            t.kind_name()
+        )),
     }
 }
 
 /// `KERNEL_VERSION(a, b, c)` of the running kernel, from its release (`6.18.44-...`).
 pub fn kernel_version_code() -> Result<u32> {
     let release = kernel_release()?;
-    let mut parts = release.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).map(|p| p.parse::<u32>().unwrap_or(0));
-    let (a, b, c) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let (a, b, c) = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
     Ok((a << 16) | (b.min(255) << 8) | c.min(255))
 }
 
@@ -175,7 +212,8 @@ fn kernel_release() -> Result<String> {
 /// The running kernel's configuration: `/proc/config.gz`, else `/boot/config-<release>`.
 fn read_kernel_config() -> Result<HashMap<String, String>> {
     let text = match std::fs::read("/proc/config.gz") {
-        Ok(gz) => inflate::gunzip(&gz).ok_or_else(|| unsupported("/proc/config.gz: not valid gzip".into()))?,
+        Ok(gz) => inflate::gunzip(&gz)
+            .ok_or_else(|| unsupported("/proc/config.gz: not valid gzip".into()))?,
         Err(_) => {
             let release = kernel_release().unwrap_or_default();
             let path = format!("/boot/config-{release}");
@@ -209,11 +247,14 @@ fn parse_config(text: &str) -> HashMap<String, String> {
 
 /// Addresses of kernel symbols by name, from `/proc/kallsyms` (read only when needed).
 fn kallsyms(names: &[&str]) -> Result<HashMap<String, u64>> {
-    let text = std::fs::read_to_string("/proc/kallsyms").map_err(|e| unsupported(format!("/proc/kallsyms: {e}")))?;
+    let text = std::fs::read_to_string("/proc/kallsyms")
+        .map_err(|e| unsupported(format!("/proc/kallsyms: {e}")))?;
     let mut out = HashMap::new();
     for line in text.lines() {
         let mut f = line.split_whitespace();
-        let (Some(addr), Some(_), Some(name)) = (f.next(), f.next(), f.next()) else { continue };
+        let (Some(addr), Some(_), Some(name)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
         if names.contains(&name)
             && let Ok(a) = u64::from_str_radix(addr, 16)
         {
@@ -271,7 +312,11 @@ pub fn resolve_ksyms(obj: &mut Object, target: Option<&CoreTarget<'_>>) -> Resul
         .filter(|e| matches!(e.kind, ExternKind::Ksym { .. }) && used.contains(&e.name.as_str()))
         .map(|e| e.name.as_str())
         .collect();
-    let addresses = if typeless.is_empty() { HashMap::new() } else { kallsyms(&typeless)? };
+    let addresses = if typeless.is_empty() {
+        HashMap::new()
+    } else {
+        kallsyms(&typeless)?
+    };
     let mut resolved: HashMap<String, (Resolution, usize)> = HashMap::new();
     for (index, e) in obj.externs.iter().enumerate() {
         if !used.contains(&e.name.as_str()) {
@@ -290,8 +335,12 @@ pub fn resolve_ksyms(obj: &mut Object, target: Option<&CoreTarget<'_>>) -> Resul
                 Some(&a) => Resolution::Address(a),
                 None => Resolution::Missing,
             },
-            ExternKind::Ksym { type_id: Some(local_type) } => {
-                let target = target.ok_or_else(|| unsupported(format!("extern {}: kernel BTF not loaded", e.name)))?;
+            ExternKind::Ksym {
+                type_id: Some(local_type),
+            } => {
+                let target = target.ok_or_else(|| {
+                    unsupported(format!("extern {}: kernel BTF not loaded", e.name))
+                })?;
                 match kernel_id(target, &e.name, false) {
                     Some(id) if addresses.contains_key(&e.name) => {
                         check_var_type(obj, *local_type, target, id, &e.name)?;
@@ -307,7 +356,9 @@ pub fn resolve_ksyms(obj: &mut Object, target: Option<&CoreTarget<'_>>) -> Resul
                 }
             }
             ExternKind::Kfunc { func_id } => {
-                let target = target.ok_or_else(|| unsupported(format!("extern {}: kernel BTF not loaded", e.name)))?;
+                let target = target.ok_or_else(|| {
+                    unsupported(format!("extern {}: kernel BTF not loaded", e.name))
+                })?;
                 match kernel_id(target, &e.name, true) {
                     Some(id) => {
                         check_func_proto(obj, *func_id, target, id, &e.name)?;
@@ -318,12 +369,20 @@ pub fn resolve_ksyms(obj: &mut Object, target: Option<&CoreTarget<'_>>) -> Resul
             }
         };
         if matches!(r, Resolution::Missing) && !e.weak {
-            let what = if matches!(e.kind, ExternKind::Kfunc { .. }) { "kfunc" } else { "kernel symbol" };
+            let what = if matches!(e.kind, ExternKind::Kfunc { .. }) {
+                "kfunc"
+            } else {
+                "kernel symbol"
+            };
             return Err(unsupported(format!(
                 "extern {}: the running kernel has no {what} of that name (in vmlinux BTF{}); \
                  declare it __weak to load without it",
                 e.name,
-                if what == "kfunc" { "; kfuncs of kernel modules are not resolved yet" } else { " / kallsyms" }
+                if what == "kfunc" {
+                    "; kfuncs of kernel modules are not resolved yet"
+                } else {
+                    " / kallsyms"
+                }
             )));
         }
         resolved.insert(e.name.clone(), (r, index));
@@ -336,7 +395,10 @@ pub fn resolve_ksyms(obj: &mut Object, target: Option<&CoreTarget<'_>>) -> Resul
                 continue;
             };
             let Some(&(res, index)) = resolved.get(name) else {
-                return Err(unsupported(format!("program {}: extern {name} unresolved", p.name)));
+                return Err(unsupported(format!(
+                    "program {}: extern {name} unresolved",
+                    p.name
+                )));
             };
             patch(&mut p.insns, *insn, res, index).map_err(|why| Error::Relocation {
                 program: p.name.clone(),
@@ -349,34 +411,66 @@ pub fn resolve_ksyms(obj: &mut Object, target: Option<&CoreTarget<'_>>) -> Resul
     Ok(())
 }
 
-fn check_var_type(obj: &Object, local: u32, target: &CoreTarget<'_>, id: u32, name: &str) -> Result<()> {
-    let (Some(btf), Ok(BtfType::Var(kvar))) = (obj.btf.as_ref(), target.btf().type_by_id(id)) else { return Ok(()) };
+fn check_var_type(
+    obj: &Object,
+    local: u32,
+    target: &CoreTarget<'_>,
+    id: u32,
+    name: &str,
+) -> Result<()> {
+    let (Some(btf), Ok(BtfType::Var(kvar))) = (obj.btf.as_ref(), target.btf().type_by_id(id))
+    else {
+        return Ok(());
+    };
     // Both sides without modifiers and typedefs, as libbpf compares them.
-    let (Ok((local, _)), Ok((kernel, _))) = (btf.resolve(local), target.btf().resolve(kvar.type_id)) else {
+    let (Ok((local, _)), Ok((kernel, _))) =
+        (btf.resolve(local), target.btf().resolve(kvar.type_id))
+    else {
         return Ok(());
     };
     let ok = types_compatible(btf, local, target.btf(), kernel).unwrap_or(false);
     if ok {
         Ok(())
     } else {
-        Err(unsupported(format!("extern {name}: its type does not match the kernel's variable")))
+        Err(unsupported(format!(
+            "extern {name}: its type does not match the kernel's variable"
+        )))
     }
 }
 
-fn check_func_proto(obj: &Object, local_func: u32, target: &CoreTarget<'_>, id: u32, name: &str) -> Result<()> {
-    let Some(btf) = obj.btf.as_ref() else { return Ok(()) };
-    let (Ok(BtfType::Func(lf)), Ok(BtfType::Func(kf))) = (btf.type_by_id(local_func), target.btf().type_by_id(id)) else {
+fn check_func_proto(
+    obj: &Object,
+    local_func: u32,
+    target: &CoreTarget<'_>,
+    id: u32,
+    name: &str,
+) -> Result<()> {
+    let Some(btf) = obj.btf.as_ref() else {
+        return Ok(());
+    };
+    let (Ok(BtfType::Func(lf)), Ok(BtfType::Func(kf))) =
+        (btf.type_by_id(local_func), target.btf().type_by_id(id))
+    else {
         return Ok(());
     };
     if types_compatible(btf, lf.proto, target.btf(), kf.proto).unwrap_or(false) {
         Ok(())
     } else {
-        Err(unsupported(format!("extern {name}: its prototype does not match the kernel's kfunc")))
+        Err(unsupported(format!(
+            "extern {name}: its prototype does not match the kernel's kfunc"
+        )))
     }
 }
 
-fn patch(insns: &mut [Insn], at: usize, res: Resolution, index: usize) -> std::result::Result<(), String> {
-    let Some(insn) = insns.get(at).copied() else { return Err("instruction past the end".into()) };
+fn patch(
+    insns: &mut [Insn],
+    at: usize,
+    res: Resolution,
+    index: usize,
+) -> std::result::Result<(), String> {
+    let Some(insn) = insns.get(at).copied() else {
+        return Err("instruction past the end".into());
+    };
     if insn.code == Insn::CALL {
         let slot = &mut insns[at];
         match res {
@@ -395,10 +489,17 @@ fn patch(insns: &mut [Insn], at: usize, res: Resolution, index: usize) -> std::r
         return Ok(());
     }
     if !insn.is_ld_imm64() || at + 1 >= insns.len() {
-        return Err(format!("opcode {:#04x} cannot refer to an extern", insn.code));
+        return Err(format!(
+            "opcode {:#04x} cannot refer to an extern",
+            insn.code
+        ));
     }
     let (src, lo, hi) = match res {
-        Resolution::BtfId(id) => (PSEUDO_BTF_ID, i32::try_from(id).map_err(|_| "BTF id too large")?, 0),
+        Resolution::BtfId(id) => (
+            PSEUDO_BTF_ID,
+            i32::try_from(id).map_err(|_| "BTF id too large")?,
+            0,
+        ),
         Resolution::Address(a) => (0, a as u32 as i32, (a >> 32) as u32 as i32),
         Resolution::Missing => (0, 0, 0),
     };
@@ -414,11 +515,16 @@ mod tests {
 
     #[test]
     fn config_lines() {
-        let c = parse_config("CONFIG_BPF=y\n# CONFIG_FOO is not set\nCONFIG_HZ=250\nCONFIG_S=\"abc\"\n");
+        let c = parse_config(
+            "CONFIG_BPF=y\n# CONFIG_FOO is not set\nCONFIG_HZ=250\nCONFIG_S=\"abc\"\n",
+        );
         assert_eq!(c["CONFIG_BPF"], "y");
         assert_eq!(c["CONFIG_FOO"], "n");
         assert_eq!(parse_config_value(&c["CONFIG_HZ"]), KValue::Int(250));
-        assert_eq!(parse_config_value(&c["CONFIG_S"]), KValue::Str("abc".into()));
+        assert_eq!(
+            parse_config_value(&c["CONFIG_S"]),
+            KValue::Str("abc".into())
+        );
         assert_eq!(parse_config_value("0x10"), KValue::Int(16));
     }
 

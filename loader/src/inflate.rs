@@ -74,7 +74,10 @@ impl Huffman {
             code |= i32::try_from(b.bits(1)?).ok()?;
             let count = i32::from(self.counts[len]);
             if code - count < first {
-                return self.symbols.get(usize::try_from(index + (code - first)).ok()?).copied();
+                return self
+                    .symbols
+                    .get(usize::try_from(index + (code - first)).ok()?)
+                    .copied();
             }
             index += count;
             first += count;
@@ -85,10 +88,21 @@ impl Huffman {
     }
 }
 
-const LEN_BASE: [u16; 29] = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
-const LEN_EXTRA: [u8; 29] = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
-const DIST_BASE: [u16; 30] = [1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577];
-const DIST_EXTRA: [u8; 30] = [0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13];
+const LEN_BASE: [u16; 29] = [
+    3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131,
+    163, 195, 227, 258,
+];
+const LEN_EXTRA: [u8; 29] = [
+    0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0,
+];
+const DIST_BASE: [u16; 30] = [
+    1, 2, 3, 4, 5, 7, 9, 13, 17, 25, 33, 49, 65, 97, 129, 193, 257, 385, 513, 769, 1025, 1537,
+    2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577,
+];
+const DIST_EXTRA: [u8; 30] = [
+    0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13,
+    13,
+];
 
 fn codes(b: &mut Bits<'_>, out: &mut Vec<u8>, lit: &Huffman, dist: &Huffman) -> Option<()> {
     loop {
@@ -103,9 +117,11 @@ fn codes(b: &mut Bits<'_>, out: &mut Vec<u8>, lit: &Huffman, dist: &Huffman) -> 
             256 => return Some(()),
             _ => {
                 let i = usize::from(sym - 257);
-                let len = usize::from(*LEN_BASE.get(i)?) + b.bits(u32::from(*LEN_EXTRA.get(i)?))? as usize;
+                let len = usize::from(*LEN_BASE.get(i)?)
+                    + b.bits(u32::from(*LEN_EXTRA.get(i)?))? as usize;
                 let d = usize::from(dist.decode(b)?);
-                let distance = usize::from(*DIST_BASE.get(d)?) + b.bits(u32::from(*DIST_EXTRA.get(d)?))? as usize;
+                let distance = usize::from(*DIST_BASE.get(d)?)
+                    + b.bits(u32::from(*DIST_EXTRA.get(d)?))? as usize;
                 if distance > out.len() || out.len() + len > MAX_OUT {
                     return None;
                 }
@@ -121,7 +137,12 @@ fn codes(b: &mut Bits<'_>, out: &mut Vec<u8>, lit: &Huffman, dist: &Huffman) -> 
 
 /// Decodes a raw DEFLATE stream.
 fn inflate(data: &[u8]) -> Option<Vec<u8>> {
-    let mut b = Bits { data, pos: 0, bit: 0, nbits: 0 };
+    let mut b = Bits {
+        data,
+        pos: 0,
+        bit: 0,
+        nbits: 0,
+    };
     let mut out = Vec::new();
     loop {
         let last = b.bits(1)?;
@@ -152,7 +173,9 @@ fn inflate(data: &[u8]) -> Option<Vec<u8>> {
                 let hlit = b.bits(5)? as usize + 257;
                 let hdist = b.bits(5)? as usize + 1;
                 let hclen = b.bits(4)? as usize + 4;
-                const ORDER: [usize; 19] = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15];
+                const ORDER: [usize; 19] = [
+                    16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15,
+                ];
                 let mut cl = [0u8; 19];
                 for &o in ORDER.iter().take(hclen) {
                     cl[o] = u8::try_from(b.bits(3)?).ok()?;
@@ -218,8 +241,9 @@ mod tests {
     fn inflates_stored_and_fixed_blocks() {
         // `printf 'hello hello hello\n' | gzip -n` (fixed Huffman block).
         let gz = [
-            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x57,
-            0xc8, 0x40, 0x90, 0x5c, 0x00, 0x3b, 0x7c, 0x8a, 0xdf, 0x12, 0x00, 0x00, 0x00,
+            0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9,
+            0xc9, 0x57, 0xc8, 0x40, 0x90, 0x5c, 0x00, 0x3b, 0x7c, 0x8a, 0xdf, 0x12, 0x00, 0x00,
+            0x00,
         ];
         assert_eq!(gunzip(&gz).unwrap(), b"hello hello hello\n");
         assert!(gunzip(b"not gzip").is_none());

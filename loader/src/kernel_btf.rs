@@ -30,7 +30,11 @@ impl Default for KernelBtf {
 impl KernelBtf {
     /// A lazy handle on the BTF at `path` (normally [`VMLINUX_BTF`]).
     pub fn new(path: impl Into<PathBuf>) -> KernelBtf {
-        KernelBtf { path: path.into(), btf: None, parse_time: None }
+        KernelBtf {
+            path: path.into(),
+            btf: None,
+            parse_time: None,
+        }
     }
 
     /// The parsed BTF, reading it now if this is the first use. `why` says which part of the
@@ -44,7 +48,9 @@ impl KernelBtf {
         }
         match &self.btf {
             Some(btf) => Ok(btf),
-            None => Err(Error::Unsupported { what: format!("{why}: kernel BTF unavailable") }),
+            None => Err(Error::Unsupported {
+                what: format!("{why}: kernel BTF unavailable"),
+            }),
         }
     }
 
@@ -64,6 +70,9 @@ pub fn read(path: &Path, why: &str) -> Result<Btf> {
         ),
     })?;
     Btf::parse(&bytes).map_err(|e| Error::Unsupported {
-        what: format!("{why}: the kernel BTF {} does not parse: {e}", path.display()),
+        what: format!(
+            "{why}: the kernel BTF {} does not parse: {e}",
+            path.display()
+        ),
     })
 }

@@ -15,8 +15,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod attach;
-pub mod attach_type;
 mod attach_btf;
+pub mod attach_type;
 mod btf;
 mod btf_cycles;
 pub mod cgroup;
@@ -52,9 +52,9 @@ mod rodata_set;
 mod sha1;
 mod sha256;
 pub mod status;
-pub mod verifier;
 pub mod test_hook;
 mod unchanged;
+pub mod verifier;
 
 #[cfg(test)]
 mod kernel_tests;

@@ -50,7 +50,11 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
     select_programs(obj, &opts.programs, &mut out.warnings)?;
     rodata_set::apply(obj, &opts.sets)?;
     fix_maps(obj)?;
-    for m in obj.maps.iter().filter(|m| m.map_type == MapType::PROG_ARRAY && !m.initial_values.is_empty()) {
+    for m in obj
+        .maps
+        .iter()
+        .filter(|m| m.map_type == MapType::PROG_ARRAY && !m.initial_values.is_empty())
+    {
         if m.pinning == rawbpf_elf::Pinning::None {
             out.warnings.push(format!(
                 "map {}: a prog array filled from `values` but not pinned: the kernel empties it \
@@ -95,7 +99,9 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
                 return Err(unsupported("CO-RE relocations without .BTF".into()));
             };
             for p in &mut obj.programs {
-                for o in core::apply_all(&local, &target, p).map_err(|e| unsupported(e.to_string()))? {
+                for o in
+                    core::apply_all(&local, &target, p).map_err(|e| unsupported(e.to_string()))?
+                {
                     if o.poisoned {
                         out.warnings.push(format!(
                             "program {}: CO-RE relocation at instruction {} ({:?} {} {}) matches \
@@ -137,7 +143,10 @@ fn override_types(obj: &mut Object, overrides: &[(String, String)]) -> Result<()
             p.kind = kind;
             obj.programs.push(p);
         } else {
-            return Err(unsupported(format!("--prog-type {name}={ty}: {}", no_program(obj, name))));
+            return Err(unsupported(format!(
+                "--prog-type {name}={ty}: {}",
+                no_program(obj, name)
+            )));
         }
     }
     Ok(())
@@ -146,7 +155,10 @@ fn override_types(obj: &mut Object, overrides: &[(String, String)]) -> Result<()
 fn no_program(obj: &Object, name: &str) -> String {
     let mut names: Vec<&str> = obj.programs.iter().map(|p| p.name.as_str()).collect();
     names.extend(obj.unclassified.iter().map(|p| p.name.as_str()));
-    format!("the object has no program {name} (it has: {})", names.join(", "))
+    format!(
+        "the object has no program {name} (it has: {})",
+        names.join(", ")
+    )
 }
 
 /// `--program NAME`: keeps only the named programs. A prog array slot that names a program
@@ -157,16 +169,26 @@ fn select_programs(obj: &mut Object, names: &[String], warnings: &mut Vec<String
     }
     for n in names {
         if !obj.programs.iter().any(|p| &p.name == n) {
-            return Err(unsupported(format!("--program {n}: {}", no_program(obj, n))));
+            return Err(unsupported(format!(
+                "--program {n}: {}",
+                no_program(obj, n)
+            )));
         }
     }
     let keep: HashSet<&String> = names.iter().collect();
     obj.programs.retain(|p| keep.contains(&p.name));
-    for m in obj.maps.iter_mut().filter(|m| m.map_type == MapType::PROG_ARRAY) {
+    for m in obj
+        .maps
+        .iter_mut()
+        .filter(|m| m.map_type == MapType::PROG_ARRAY)
+    {
         m.initial_values.retain(|v| {
             let kept = keep.contains(&v.symbol);
             if !kept {
-                warnings.push(format!("map {}: slot {} ({}) left empty: program not selected", m.name, v.index, v.symbol));
+                warnings.push(format!(
+                    "map {}: slot {} ({}) left empty: program not selected",
+                    m.name, v.index, v.symbol
+                ));
             }
             kept
         });
@@ -184,7 +206,12 @@ fn fix_maps(obj: &mut Object) -> Result<()> {
                     let n = sys::possible_cpus()
                         .ok()
                         .and_then(|n| u32::try_from(n).ok())
-                        .ok_or_else(|| unsupported(format!("map {}: cannot read the number of possible CPUs", def.name)))?;
+                        .ok_or_else(|| {
+                            unsupported(format!(
+                                "map {}: cannot read the number of possible CPUs",
+                                def.name
+                            ))
+                        })?;
                     *cpus = Some(n);
                     n
                 }
@@ -207,7 +234,10 @@ fn fix_maps(obj: &mut Object) -> Result<()> {
 /// instead of letting the verifier answer "missing btf func_info".
 fn check_callbacks(obj: &Object) -> Result<()> {
     for p in &obj.programs {
-        let callback = p.insns.iter().any(|i| i.is_ld_imm64() && i.src_reg == Insn::PSEUDO_FUNC);
+        let callback = p
+            .insns
+            .iter()
+            .any(|i| i.is_ld_imm64() && i.src_reg == Insn::PSEUDO_FUNC);
         if callback && p.func_info.is_empty() {
             return Err(unsupported(format!(
                 "program {}: passes a function as a callback, which the kernel accepts only with \

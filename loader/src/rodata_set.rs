@@ -12,7 +12,9 @@ use rawbpf_elf::{DataKind, Object};
 use crate::error::{Error, Result};
 
 fn err(name: &str, reason: impl Into<String>) -> Error {
-    Error::Unsupported { what: format!("--set {name}: {}", reason.into()) }
+    Error::Unsupported {
+        what: format!("--set {name}: {}", reason.into()),
+    }
 }
 
 /// Applies every `NAME=VALUE` to the object's `.rodata*` sections.
@@ -21,7 +23,10 @@ pub fn apply(obj: &mut Object, sets: &[(String, String)]) -> Result<()> {
         return Ok(());
     }
     let Some(btf) = obj.btf.clone() else {
-        return Err(err(&sets[0].0, "the object has no BTF, so its .rodata variables have no names or types"));
+        return Err(err(
+            &sets[0].0,
+            "the object has no BTF, so its .rodata variables have no names or types",
+        ));
     };
     let Some(fixed) = obj.btf_for_kernel.clone() else {
         return Err(err(&sets[0].0, "the object has no BTF"));
@@ -46,10 +51,18 @@ pub fn apply(obj: &mut Object, sets: &[(String, String)]) -> Result<()> {
 /// BTF (clang leaves them 0), types from the original (same ids).
 fn find(btf: &Btf, fixed: &Btf, obj: &Object, name: &str) -> Result<(String, u32, u32)> {
     let mut available = Vec::new();
-    for d in obj.data.iter().filter(|d| d.kind == DataKind::Rodata && d.name != ".kconfig") {
-        let Some((_, sec)) = fixed.datasec(&d.name) else { continue };
+    for d in obj
+        .data
+        .iter()
+        .filter(|d| d.kind == DataKind::Rodata && d.name != ".kconfig")
+    {
+        let Some((_, sec)) = fixed.datasec(&d.name) else {
+            continue;
+        };
         for v in &sec.vars {
-            let Ok((var, var_name)) = btf.secinfo_var(v) else { continue };
+            let Ok((var, var_name)) = btf.secinfo_var(v) else {
+                continue;
+            };
             if var_name == name {
                 return Ok((d.name.clone(), v.offset, var.type_id));
             }
@@ -58,9 +71,18 @@ fn find(btf: &Btf, fixed: &Btf, obj: &Object, name: &str) -> Result<(String, u32
     }
     for d in obj.data.iter().filter(|d| d.kind != DataKind::Rodata) {
         if let Some((_, sec)) = fixed.datasec(&d.name)
-            && sec.vars.iter().any(|v| btf.secinfo_var(v).is_ok_and(|(_, n)| n == name))
+            && sec
+                .vars
+                .iter()
+                .any(|v| btf.secinfo_var(v).is_ok_and(|(_, n)| n == name))
         {
-            return Err(err(name, format!("is in {}, not .rodata: only `const volatile` globals can be set", d.name)));
+            return Err(err(
+                name,
+                format!(
+                    "is in {}, not .rodata: only `const volatile` globals can be set",
+                    d.name
+                ),
+            ));
         }
     }
     Err(err(
@@ -68,7 +90,10 @@ fn find(btf: &Btf, fixed: &Btf, obj: &Object, name: &str) -> Result<(String, u32
         if available.is_empty() {
             "the object has no .rodata variables".to_string()
         } else {
-            format!("no such .rodata variable (it has: {})", available.join(", "))
+            format!(
+                "no such .rodata variable (it has: {})",
+                available.join(", ")
+            )
         },
     ))
 }
@@ -94,14 +119,20 @@ fn encode(btf: &Btf, type_id: u32, value: &str) -> std::result::Result<Vec<u8>, 
             int_bytes(value, size, i.encoding & 1 != 0)
         }
         BtfType::Enum(e) => {
-            let found = e.values.iter().find(|v| btf.string(v.name_off).ok() == Some(value));
+            let found = e
+                .values
+                .iter()
+                .find(|v| btf.string(v.name_off).ok() == Some(value));
             match found {
                 Some(v) => Ok(i64::from(v.val).to_le_bytes()[..e.size as usize].to_vec()),
                 None => int_bytes(value, e.size as usize, e.signed),
             }
         }
         BtfType::Enum64(e) => {
-            let found = e.values.iter().find(|v| btf.string(v.name_off).ok() == Some(value));
+            let found = e
+                .values
+                .iter()
+                .find(|v| btf.string(v.name_off).ok() == Some(value));
             match found {
                 Some(v) => Ok(v.val.to_le_bytes()[..(e.size as usize).min(8)].to_vec()),
                 None => int_bytes(value, e.size as usize, e.signed),
@@ -120,18 +151,26 @@ fn encode(btf: &Btf, type_id: u32, value: &str) -> std::result::Result<Vec<u8>, 
             out[..value.len()].copy_from_slice(value.as_bytes());
             Ok(out)
         }
-        other => Err(format!("a {} cannot be set from the command line", other.kind_name())),
+        other => Err(format!(
+            "a {} cannot be set from the command line",
+            other.kind_name()
+        )),
     }
 }
 
 /// `value` as a `size`-byte integer, range-checked for the type's signedness.
 fn int_bytes(value: &str, size: usize, signed: bool) -> std::result::Result<Vec<u8>, String> {
-    let parsed: Option<i128> = if let Some(hex) = value.strip_prefix("0x").or_else(|| value.strip_prefix("0X")) {
+    let parsed: Option<i128> = if let Some(hex) = value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+    {
         i128::from_str_radix(hex, 16).ok()
     } else {
         value.parse::<i128>().ok()
     };
-    let Some(n) = parsed else { return Err(format!("{value:?} is not a number")) };
+    let Some(n) = parsed else {
+        return Err(format!("{value:?} is not a number"));
+    };
     if size == 0 || size > 16 {
         return Err(format!("integer of {size} bytes"));
     }
@@ -144,7 +183,10 @@ fn int_bytes(value: &str, size: usize, signed: bool) -> std::result::Result<Vec<
         (0, (1i128 << bits) - 1)
     };
     if n < min || n > max {
-        return Err(format!("{value} does not fit a {}{bits}-bit integer ({min}..={max})", if signed { "signed " } else { "unsigned " }));
+        return Err(format!(
+            "{value} does not fit a {}{bits}-bit integer ({min}..={max})",
+            if signed { "signed " } else { "unsigned " }
+        ));
     }
     Ok(n.to_le_bytes()[..size].to_vec())
 }

@@ -46,13 +46,26 @@ pub struct TestRun {
 }
 
 /// Encodes the attribute (pure). `data_out` receives the output packet.
-pub fn prog_test_run_attr(prog: BorrowedFd<'_>, data_in: &[u8], data_out: &mut [u8], repeat: u32) -> ProgTestRunAttr {
+pub fn prog_test_run_attr(
+    prog: BorrowedFd<'_>,
+    data_in: &[u8],
+    data_out: &mut [u8],
+    repeat: u32,
+) -> ProgTestRunAttr {
     ProgTestRunAttr {
         prog_fd: fd_u32(prog),
         data_size_in: u32::try_from(data_in.len()).unwrap_or(u32::MAX),
-        data_in: if data_in.is_empty() { 0 } else { data_in.as_ptr() as u64 },
+        data_in: if data_in.is_empty() {
+            0
+        } else {
+            data_in.as_ptr() as u64
+        },
         data_size_out: u32::try_from(data_out.len()).unwrap_or(u32::MAX),
-        data_out: if data_out.is_empty() { 0 } else { data_out.as_mut_ptr() as u64 },
+        data_out: if data_out.is_empty() {
+            0
+        } else {
+            data_out.as_mut_ptr() as u64
+        },
         repeat,
         ..ProgTestRunAttr::default()
     }
@@ -66,7 +79,11 @@ pub fn prog_test_run(prog: BorrowedFd<'_>, data_in: &[u8], repeat: u32) -> Resul
     // `data_size_out` bytes; both outlive the call and are not otherwise aliased.
     unsafe { bpf(Cmd::ProgTestRun, &mut attr) }?;
     out.truncate((attr.data_size_out as usize).min(out.len()));
-    Ok(TestRun { retval: attr.retval, data_out: out, duration_ns: attr.duration })
+    Ok(TestRun {
+        retval: attr.retval,
+        data_out: out,
+        duration_ns: attr.duration,
+    })
 }
 
 #[cfg(test)]

@@ -34,7 +34,9 @@ pub fn pinned_prog(env: &TestEnv, name: &str) -> OwnedFd {
 pub fn run_once(prog: &OwnedFd) -> u32 {
     let mut pkt = [0u8; 64];
     pkt[12] = 0x08; // ETH_P_IP
-    sys::prog_test_run(prog.as_fd(), &pkt, 1).unwrap_or_else(|e| panic!("test run: {e}")).retval
+    sys::prog_test_run(prog.as_fd(), &pkt, 1)
+        .unwrap_or_else(|e| panic!("test run: {e}"))
+        .retval
 }
 
 /// The value of the program's one-entry map whose kernel name ends in `suffix` (`.bss`).

@@ -34,7 +34,9 @@ const OBJECTS: &[(&str, Expect)] = &[
 
 #[test]
 fn every_test_object_loads_or_is_refused_with_a_reason() {
-    let Some(env) = TestEnv::new("compat_all") else { return };
+    let Some(env) = TestEnv::new("compat_all") else {
+        return;
+    };
     let mut loaded = 0;
     for &(name, expect) in OBJECTS {
         let obj = object(name);
@@ -60,7 +62,10 @@ fn every_test_object_loads_or_is_refused_with_a_reason() {
                         && err.contains("without a verifier verdict"),
                     "{name}: exit {code}: {err}"
                 );
-                eprintln!("compat: {name} refused by the kernel (EPERM, no verifier log): {}", err.trim());
+                eprintln!(
+                    "compat: {name} refused by the kernel (EPERM, no verifier log): {}",
+                    err.trim()
+                );
             }
         }
     }
@@ -73,6 +78,11 @@ fn every_test_object_inspects_without_privileges_or_kernel() {
         let obj = object(name);
         let out = crate::harness::cli::rawbpf(["inspect", obj.as_str()]);
         // bad_trailing.o is refused by the parser itself; everything else parses.
-        assert_eq!(out.status.success(), name != "bad_trailing.o", "{name}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.success(),
+            name != "bad_trailing.o",
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }

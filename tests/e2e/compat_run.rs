@@ -9,22 +9,39 @@ use crate::harness::{TestEnv, kernel};
 
 #[test]
 fn tail_call_through_values_initialiser_runs() {
-    let Some(env) = TestEnv::new("compat_tailcall") else { return };
+    let Some(env) = TestEnv::new("compat_tailcall") else {
+        return;
+    };
     let report = load_pinned(&env, "tailcall_mim.o", &[]);
     let entry = pinned_prog(&env, "entry");
     // entry: bump(0), bpf_loop sum 0+1+2+3, add_twice(21), then tail call into
     // tail_target (slot 2 of `jumps`, from the `values` initialiser), which returns 42.
     assert_eq!(run_once(&entry), 42, "the tail call did not run");
     let bss = data_of(&entry, ".bss");
-    assert_eq!((u64_at(&bss, 0), u64_at(&bss, 1), u64_at(&bss, 2), u64_at(&bss, 3)), (1, 1, 6, 42));
+    assert_eq!(
+        (
+            u64_at(&bss, 0),
+            u64_at(&bss, 1),
+            u64_at(&bss, 2),
+            u64_at(&bss, 3)
+        ),
+        (1, 1, 6, 42)
+    );
 
     // `outer` holds inner_a at 0 and inner_b at 1 (map ids, read from user space).
-    let outer = kernel::map_entries(crate::harness::report::id(&named(&report, "maps", "outer")["id"]));
+    let outer = kernel::map_entries(crate::harness::report::id(
+        &named(&report, "maps", "outer")["id"],
+    ));
     let inner_a = crate::harness::report::id(&named(&report, "maps", "inner_a")["id"]);
     let inner_b = crate::harness::report::id(&named(&report, "maps", "inner_b")["id"]);
     let slots: Vec<(u32, u32)> = outer
         .iter()
-        .map(|(k, v)| (u32::from_ne_bytes(k[..4].try_into().unwrap()), u32::from_ne_bytes(v[..4].try_into().unwrap())))
+        .map(|(k, v)| {
+            (
+                u32::from_ne_bytes(k[..4].try_into().unwrap()),
+                u32::from_ne_bytes(v[..4].try_into().unwrap()),
+            )
+        })
         .collect();
     assert_eq!(slots, [(0, inner_a), (1, inner_b)]);
     // tail_target bumped inner_a[0] through the map-in-map lookup.
@@ -37,11 +54,17 @@ fn tail_call_through_values_initialiser_runs() {
 fn member(btf: &Btf, name: &str, member: &str) -> (u32, u32, u32) {
     fn find(btf: &Btf, id: u32, member: &str) -> Option<(u32, u32, u32)> {
         let (_, t) = btf.resolve(id).ok()?;
-        let (BtfType::Struct(c) | BtfType::Union(c)) = t else { return None };
+        let (BtfType::Struct(c) | BtfType::Union(c)) = t else {
+            return None;
+        };
         for m in &c.members {
             let n = btf.string(m.name_off).ok()?;
             if n == member {
-                return Some((m.bit_offset(c.kind_flag), m.bitfield_size(c.kind_flag), m.type_id));
+                return Some((
+                    m.bit_offset(c.kind_flag),
+                    m.bitfield_size(c.kind_flag),
+                    m.type_id,
+                ));
             }
             if n.is_empty()
                 && let Some((off, size, ty)) = find(btf, m.type_id, member)
@@ -54,7 +77,9 @@ fn member(btf: &Btf, name: &str, member: &str) -> (u32, u32, u32) {
     let id = btf
         .types()
         .iter()
-        .position(|t| matches!(t, BtfType::Struct(_)) && btf.string(t.name_off()).ok() == Some(name))
+        .position(|t| {
+            matches!(t, BtfType::Struct(_)) && btf.string(t.name_off()).ok() == Some(name)
+        })
         .unwrap_or_else(|| panic!("no struct {name} in vmlinux BTF"));
     find(btf, id as u32, member).unwrap_or_else(|| panic!("no {name}.{member}"))
 }
@@ -64,19 +89,32 @@ fn struct_id_size(btf: &Btf, name: &str) -> (u32, u32) {
         .types()
         .iter()
         .enumerate()
-        .find(|(_, t)| matches!(t, BtfType::Struct(_)) && btf.string(t.name_off()).ok() == Some(name))
+        .find(|(_, t)| {
+            matches!(t, BtfType::Struct(_)) && btf.string(t.name_off()).ok() == Some(name)
+        })
         .unwrap();
-    let BtfType::Struct(c) = t else { unreachable!() };
+    let BtfType::Struct(c) = t else {
+        unreachable!()
+    };
     (id as u32, c.size)
 }
 
 #[test]
 fn core_relocations_match_the_kernel_btf() {
-    let Some(env) = TestEnv::new("compat_core") else { return };
+    let Some(env) = TestEnv::new("compat_core") else {
+        return;
+    };
     let report = load_pinned(&env, "core_vmlinux.o", &[]);
     // The two guarded relocations of what does not exist were poisoned, and said so.
     let warnings = report["warnings"].as_array().unwrap();
-    assert_eq!(warnings.iter().filter(|w| w.as_str().unwrap().contains("poisoned")).count(), 2, "{report}");
+    assert_eq!(
+        warnings
+            .iter()
+            .filter(|w| w.as_str().unwrap().contains("poisoned"))
+            .count(),
+        2,
+        "{report}"
+    );
     let prog = pinned_prog(&env, "core_probe");
     assert_eq!(run_once(&prog), 1);
     let out = data_of(&prog, ".bss");
@@ -92,7 +130,11 @@ fn core_relocations_match_the_kernel_btf() {
     assert_eq!(o(0), u64::from(pid_bits / 8), "offsetof(task_struct, pid)");
     assert_eq!(o(1), 4, "sizeof(pid)");
     assert_eq!((o(2), o(3)), (1, 0), "field exists: pid yes, fake no");
-    assert_eq!(o(4), u64::from(pid_bits / 8), "flavour task_struct___fake resolves to task_struct");
+    assert_eq!(
+        o(4),
+        u64::from(pid_bits / 8),
+        "flavour task_struct___fake resolves to task_struct"
+    );
     assert_eq!(o(5), u64::from(len_bits / 8), "sk_buff___old.len");
     assert_eq!(o(6), 1, "pid is signed");
     assert_eq!((o(7), o(8)), (1, 1), "type exists");
@@ -106,21 +148,30 @@ fn core_relocations_match_the_kernel_btf() {
     assert_eq!(o(19), 64 - 3, "rshift");
     assert!(matches!(o(21), 1 | 2 | 4 | 8), "byte size {}", o(21));
     let bit_off = 64 - o(18) - 3 + o(20) * 8;
-    assert_eq!(bit_off, u64::from(pkt_bits), "bitfield position from lshift/byte offset");
+    assert_eq!(
+        bit_off,
+        u64::from(pkt_bits),
+        "bitfield position from lshift/byte offset"
+    );
     assert_eq!((o(22), o(23)), (0, 0), "the poisoned branches did not run");
 }
 
 fn kallsyms_has(name: &str) -> Option<u64> {
-    std::fs::read_to_string("/proc/kallsyms").unwrap().lines().find_map(|l| {
-        let mut f = l.split_whitespace();
-        let (a, _, n) = (f.next()?, f.next()?, f.next()?);
-        (n == name).then(|| u64::from_str_radix(a, 16).unwrap())
-    })
+    std::fs::read_to_string("/proc/kallsyms")
+        .unwrap()
+        .lines()
+        .find_map(|l| {
+            let mut f = l.split_whitespace();
+            let (a, _, n) = (f.next()?, f.next()?, f.next()?);
+            (n == name).then(|| u64::from_str_radix(a, 16).unwrap())
+        })
 }
 
 #[test]
 fn externs_resolve_against_the_running_kernel() {
-    let Some(env) = TestEnv::new("compat_externs") else { return };
+    let Some(env) = TestEnv::new("compat_externs") else {
+        return;
+    };
     load_pinned(&env, "externs_kernel.o", &[]);
     let prog = pinned_prog(&env, "externs_probe");
     assert_eq!(run_once(&prog), 1);
@@ -128,35 +179,94 @@ fn externs_resolve_against_the_running_kernel() {
     let o = |i| u64_at(&out, i);
 
     let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let nums: Vec<u64> = release.split(|c: char| !c.is_ascii_digit()).filter(|p| !p.is_empty()).take(3).map(|p| p.parse().unwrap()).collect();
-    assert_eq!(o(0), (nums[0] << 16) | (nums[1].min(255) << 8) | nums[2].min(255), "LINUX_KERNEL_VERSION");
-    let config = std::process::Command::new("sh").args(["-c", "zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname -r)"]).output().unwrap();
+    let nums: Vec<u64> = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .take(3)
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(
+        o(0),
+        (nums[0] << 16) | (nums[1].min(255) << 8) | nums[2].min(255),
+        "LINUX_KERNEL_VERSION"
+    );
+    let config = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname -r)",
+        ])
+        .output()
+        .unwrap();
     let config = String::from_utf8_lossy(&config.stdout);
-    let hz: u64 = config.lines().find_map(|l| l.strip_prefix("CONFIG_HZ=")).unwrap().parse().unwrap();
+    let hz: u64 = config
+        .lines()
+        .find_map(|l| l.strip_prefix("CONFIG_HZ="))
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(o(1), hz, "CONFIG_HZ");
     assert_eq!(o(2), 1, "CONFIG_BPF_SYSCALL");
     assert_eq!(o(3), 0, "weak missing kconfig reads 0");
-    let hostname = config.lines().find_map(|l| l.strip_prefix("CONFIG_DEFAULT_HOSTNAME=\"")).unwrap_or("");
-    assert_eq!(o(8), u64::from(hostname.bytes().next().unwrap_or(0)), "string kconfig");
-    assert_eq!(Some(o(4)), kallsyms_has("schedule"), "typeless ksym is the kallsyms address");
+    let hostname = config
+        .lines()
+        .find_map(|l| l.strip_prefix("CONFIG_DEFAULT_HOSTNAME=\""))
+        .unwrap_or("");
+    assert_eq!(
+        o(8),
+        u64::from(hostname.bytes().next().unwrap_or(0)),
+        "string kconfig"
+    );
+    assert_eq!(
+        Some(o(4)),
+        kallsyms_has("schedule"),
+        "typeless ksym is the kallsyms address"
+    );
     assert_eq!(o(5), 0, "weak absent typed ksym reads 0");
     assert_eq!(o(6), 1, "kfunc bpf_cast_to_kern_ctx was called");
     // runqueues (weak, typed) resolves only where kallsyms has data symbols.
-    let expect = if kallsyms_has("runqueues").is_some() { 2 } else { 0 };
-    assert_eq!(o(7), expect, "weak kfunc guard false; runqueues as kallsyms allows");
+    let expect = if kallsyms_has("runqueues").is_some() {
+        2
+    } else {
+        0
+    };
+    assert_eq!(
+        o(7),
+        expect,
+        "weak kfunc guard false; runqueues as kallsyms allows"
+    );
 }
 
 #[test]
 fn set_rewrites_rodata_type_checked() {
-    let Some(env) = TestEnv::new("compat_set") else { return };
+    let Some(env) = TestEnv::new("compat_set") else {
+        return;
+    };
     load_pinned(&env, "rodata_knobs.o", &[]);
-    assert_eq!(run_once(&pinned_prog(&env, "knobs")), 0, "disabled by default");
+    assert_eq!(
+        run_once(&pinned_prog(&env, "knobs")),
+        0,
+        "disabled by default"
+    );
     load_pinned(
         &env,
         "rodata_knobs.o",
-        &["--set", "enabled=true", "--set", "threshold=7", "--set", "offset=-3", "--set", "mode=MODE_FAST", "--set", "tag=xyz"],
+        &[
+            "--set",
+            "enabled=true",
+            "--set",
+            "threshold=7",
+            "--set",
+            "offset=-3",
+            "--set",
+            "mode=MODE_FAST",
+            "--set",
+            "tag=xyz",
+        ],
     );
-    assert_eq!(run_once(&pinned_prog(&env, "knobs")), 7 * 100 - 3 + 3 * 1000 + 10000);
+    assert_eq!(
+        run_once(&pinned_prog(&env, "knobs")),
+        7 * 100 - 3 + 3 * 1000 + 10000
+    );
 
     let obj = object("rodata_knobs.o");
     for (set, words) in [
@@ -175,7 +285,9 @@ fn set_rewrites_rodata_type_checked() {
 
 #[test]
 fn btf_attach_points_resolved_from_the_kernel() {
-    let Some(env) = TestEnv::new("compat_tracing") else { return };
+    let Some(env) = TestEnv::new("compat_tracing") else {
+        return;
+    };
     let report = load_pinned(&env, "tracing_btf.o", &[]);
     let vmlinux = Btf::parse(&std::fs::read("/sys/kernel/btf/vmlinux").unwrap()).unwrap();
     let id_of = |name: &str, kind: u32| {
@@ -185,9 +297,18 @@ fn btf_attach_points_resolved_from_the_kernel() {
             .position(|t| t.kind() == kind && vmlinux.string(t.name_off()).ok() == Some(name))
             .unwrap() as u32
     };
-    for (prog, target, kind) in [("on_switch", "btf_trace_sched_switch", 8), ("dump_task", "bpf_iter_task", 12)] {
-        let info = kernel::prog_info(crate::harness::report::id(&named(&report, "programs", prog)["id"]));
+    for (prog, target, kind) in [
+        ("on_switch", "btf_trace_sched_switch", 8),
+        ("dump_task", "bpf_iter_task", 12),
+    ] {
+        let info = kernel::prog_info(crate::harness::report::id(
+            &named(&report, "programs", prog)["id"],
+        ));
         assert_eq!(info.prog_type, 26, "{prog} is tracing");
-        assert_eq!(info.attach_btf_id, id_of(target, kind), "{prog} attaches to {target}");
+        assert_eq!(
+            info.attach_btf_id,
+            id_of(target, kind),
+            "{prog} attaches to {target}"
+        );
     }
 }

@@ -70,14 +70,21 @@ impl<'a> CoreTarget<'a> {
     /// Indexes only the types whose essential name is one of `names` (what the loader uses:
     /// a program needs a few dozen of a vmlinux BTF's 130 000 types).
     pub fn for_names(btf: &'a Btf, names: &std::collections::HashSet<&str>) -> CoreTarget<'a> {
-        let wanted: std::collections::HashSet<&[u8], FxBuild> =
-            names.iter().map(|n| essential_bytes(n.as_bytes())).collect();
+        let wanted: std::collections::HashSet<&[u8], FxBuild> = names
+            .iter()
+            .map(|n| essential_bytes(n.as_bytes()))
+            .collect();
         Self::build(btf, Some(&wanted))
     }
 
-    fn build(btf: &'a Btf, only: Option<&std::collections::HashSet<&[u8], FxBuild>>) -> CoreTarget<'a> {
-        let mut first: HashMap<&'a [u8], u32, FxBuild> =
-            HashMap::with_capacity_and_hasher(only.map_or(btf.types.len() / 2, |o| o.len()), FxBuild::default());
+    fn build(
+        btf: &'a Btf,
+        only: Option<&std::collections::HashSet<&[u8], FxBuild>>,
+    ) -> CoreTarget<'a> {
+        let mut first: HashMap<&'a [u8], u32, FxBuild> = HashMap::with_capacity_and_hasher(
+            only.map_or(btf.types.len() / 2, |o| o.len()),
+            FxBuild::default(),
+        );
         let mut next = vec![0u32; btf.types.len()];
         let strings = btf.strings.as_slice();
         // Walk backwards so each chain comes out in ascending id order.
@@ -86,13 +93,19 @@ impl<'a> CoreTarget<'a> {
             if name_off == 0 || !is_core_kind(t) {
                 continue;
             }
-            let Some(tail) = strings.get(name_off as usize..) else { continue };
-            let Some(end) = tail.iter().position(|&b| b == 0) else { continue };
+            let Some(tail) = strings.get(name_off as usize..) else {
+                continue;
+            };
+            let Some(end) = tail.iter().position(|&b| b == 0) else {
+                continue;
+            };
             let key = essential_bytes(&tail[..end]);
             if only.is_some_and(|o| !o.contains(key)) {
                 continue;
             }
-            let Ok(id32) = u32::try_from(id) else { continue };
+            let Ok(id32) = u32::try_from(id) else {
+                continue;
+            };
             if let Some(prev) = first.insert(key, id32)
                 && let Some(slot) = next.get_mut(id)
             {
@@ -110,7 +123,11 @@ impl<'a> CoreTarget<'a> {
     /// Ids of the types whose essential name is `name`, ascending.
     pub fn named(&self, name: &str) -> Vec<u32> {
         let mut out = Vec::new();
-        let mut id = self.first.get(essential_bytes(name.as_bytes())).copied().unwrap_or(0);
+        let mut id = self
+            .first
+            .get(essential_bytes(name.as_bytes()))
+            .copied()
+            .unwrap_or(0);
         while id != 0 && out.len() < self.next.len() {
             out.push(id);
             id = self.next.get(id as usize).copied().unwrap_or(0);
@@ -199,7 +216,12 @@ struct Spec {
 
 impl Spec {
     fn new(root: u32) -> Spec {
-        Spec { root_type_id: root, acc: Vec::new(), raw_len: 0, bit_offset: 0 }
+        Spec {
+            root_type_id: root,
+            acc: Vec::new(),
+            raw_len: 0,
+            bit_offset: 0,
+        }
     }
 }
 
@@ -224,16 +246,30 @@ fn fail<T>(reason: impl Into<String>) -> R<T> {
 
 fn is_field(kind: CoreReloKind) -> bool {
     use CoreReloKind::*;
-    matches!(kind, FieldByteOffset | FieldByteSize | FieldExists | FieldSigned | FieldLshiftU64 | FieldRshiftU64)
+    matches!(
+        kind,
+        FieldByteOffset
+            | FieldByteSize
+            | FieldExists
+            | FieldSigned
+            | FieldLshiftU64
+            | FieldRshiftU64
+    )
 }
 
 fn is_type(kind: CoreReloKind) -> bool {
     use CoreReloKind::*;
-    matches!(kind, TypeIdLocal | TypeIdTarget | TypeExists | TypeSize | TypeMatches)
+    matches!(
+        kind,
+        TypeIdLocal | TypeIdTarget | TypeExists | TypeSize | TypeMatches
+    )
 }
 
 fn is_enumval(kind: CoreReloKind) -> bool {
-    matches!(kind, CoreReloKind::EnumvalExists | CoreReloKind::EnumvalValue)
+    matches!(
+        kind,
+        CoreReloKind::EnumvalExists | CoreReloKind::EnumvalValue
+    )
 }
 
 /// Follows typedefs and modifiers; `(id, type)`.
@@ -276,7 +312,13 @@ fn enum_name_off(t: &BtfType, i: usize) -> Option<u32> {
 fn enum_value(t: &BtfType, i: usize) -> Option<u64> {
     match t {
         // A 32-bit enumerator is sign-extended when the enum is signed, as libbpf does.
-        BtfType::Enum(e) => e.values.get(i).map(|v| if e.signed { v.val as i64 as u64 } else { u64::from(v.val as u32) }),
+        BtfType::Enum(e) => e.values.get(i).map(|v| {
+            if e.signed {
+                v.val as i64 as u64
+            } else {
+                u64::from(v.val as u32)
+            }
+        }),
         BtfType::Enum64(e) => e.values.get(i).map(|v| v.val),
         _ => None,
     }
@@ -286,7 +328,10 @@ fn enum_value(t: &BtfType, i: usize) -> Option<u64> {
 fn parse_spec(btf: &Btf, type_id: u32, access: &str, kind: CoreReloKind) -> R<Spec> {
     let raw: Vec<u32> = access
         .split(':')
-        .map(|p| p.parse::<u32>().map_err(|_| Fail::Error(format!("bad access string {access:?}"))))
+        .map(|p| {
+            p.parse::<u32>()
+                .map_err(|_| Fail::Error(format!("bad access string {access:?}")))
+        })
         .collect::<R<_>>()?;
     if raw.is_empty() || raw.len() > MAX_SPEC_LEN {
         return fail(format!("bad access string {access:?}"));
@@ -295,7 +340,9 @@ fn parse_spec(btf: &Btf, type_id: u32, access: &str, kind: CoreReloKind) -> R<Sp
     spec.raw_len = raw.len();
     if is_type(kind) {
         if access != "0" {
-            return fail(format!("type relocation with access string {access:?}, expected \"0\""));
+            return fail(format!(
+                "type relocation with access string {access:?}, expected \"0\""
+            ));
         }
         return Ok(spec);
     }
@@ -303,16 +350,29 @@ fn parse_spec(btf: &Btf, type_id: u32, access: &str, kind: CoreReloKind) -> R<Sp
     let first = raw[0];
     if is_enumval(kind) {
         if !is_any_enum(t) || raw.len() > 1 || first as usize >= enum_len(t) {
-            return fail(format!("enum value relocation with access string {access:?} on a {}", t.kind_name()));
+            return fail(format!(
+                "enum value relocation with access string {access:?} on a {}",
+                t.kind_name()
+            ));
         }
-        let name = btf.string(enum_name_off(t, first as usize).unwrap_or(0))?.to_owned();
-        spec.acc.push(Accessor { type_id: id, idx: first, name: Some(name) });
+        let name = btf
+            .string(enum_name_off(t, first as usize).unwrap_or(0))?
+            .to_owned();
+        spec.acc.push(Accessor {
+            type_id: id,
+            idx: first,
+            name: Some(name),
+        });
         return Ok(spec);
     }
     if !is_field(kind) {
         return fail(format!("unknown relocation kind {}", kind.to_u32()));
     }
-    spec.acc.push(Accessor { type_id: id, idx: first, name: None });
+    spec.acc.push(Accessor {
+        type_id: id,
+        idx: first,
+        name: None,
+    });
     let size = u64::from(btf.size_of(id)?);
     spec.bit_offset = u64::from(first) * size * 8;
     for &idx in &raw[1..] {
@@ -328,20 +388,34 @@ fn parse_spec(btf: &Btf, type_id: u32, access: &str, kind: CoreReloKind) -> R<Sp
                 if name.is_empty() {
                     return fail("member with an empty name");
                 }
-                spec.acc.push(Accessor { type_id: id, idx, name: Some(name.to_owned()) });
+                spec.acc.push(Accessor {
+                    type_id: id,
+                    idx,
+                    name: Some(name.to_owned()),
+                });
             }
             id = m.type_id;
         } else if let BtfType::Array(a) = t {
             let (elem, _) = skip(btf, a.elem_type)?;
-            let flex = spec.acc.last().is_some_and(|prev| is_flex_arr(btf, prev, a.nelems));
+            let flex = spec
+                .acc
+                .last()
+                .is_some_and(|prev| is_flex_arr(btf, prev, a.nelems));
             if !flex && idx >= a.nelems {
                 return fail(format!("array index {idx} past {} elements", a.nelems));
             }
-            spec.acc.push(Accessor { type_id: elem, idx, name: None });
+            spec.acc.push(Accessor {
+                type_id: elem,
+                idx,
+                name: None,
+            });
             spec.bit_offset += u64::from(idx) * u64::from(btf.size_of(elem)?) * 8;
             id = elem;
         } else {
-            return fail(format!("access string {access:?} goes into a {}", t.kind_name()));
+            return fail(format!(
+                "access string {access:?} goes into a {}",
+                t.kind_name()
+            ));
         }
     }
     Ok(spec)
@@ -365,7 +439,13 @@ pub fn types_compatible(local: &Btf, lid: u32, targ: &Btf, tid: u32) -> Result<b
 }
 
 /// `bpf_core_types_are_compat`.
-fn types_are_compat(local: &Btf, mut lid: u32, targ: &Btf, mut tid: u32, level: i32) -> Result<bool> {
+fn types_are_compat(
+    local: &Btf,
+    mut lid: u32,
+    targ: &Btf,
+    mut tid: u32,
+    level: i32,
+) -> Result<bool> {
     let start = lid;
     if !kind_compat(local.type_by_id(lid)?, targ.type_by_id(tid)?) {
         return Ok(false);
@@ -392,7 +472,10 @@ fn types_are_compat(local: &Btf, mut lid: u32, targ: &Btf, mut tid: u32, level: 
                 }
                 for (pa, pb) in a.params.iter().zip(&b.params) {
                     if level <= 0 {
-                        return Err(Error::BtfType { type_id: start, reason: "types nest too deeply".into() });
+                        return Err(Error::BtfType {
+                            type_id: start,
+                            reason: "types nest too deeply".into(),
+                        });
                     }
                     let (la, _) = skip(local, pa.type_id)?;
                     let (tb, _) = skip(targ, pb.type_id)?;
@@ -405,7 +488,10 @@ fn types_are_compat(local: &Btf, mut lid: u32, targ: &Btf, mut tid: u32, level: 
             _ => return Ok(false),
         }
     }
-    Err(Error::BtfType { type_id: start, reason: "types nest too deeply".into() })
+    Err(Error::BtfType {
+        type_id: start,
+        reason: "types nest too deeply".into(),
+    })
 }
 
 /// `bpf_core_fields_are_compat`.
@@ -432,7 +518,10 @@ fn fields_are_compat(local: &Btf, mut lid: u32, targ: &Btf, mut tid: u32) -> Res
             _ => return Ok(false),
         }
     }
-    Err(Error::BtfType { type_id: start, reason: "types nest too deeply".into() })
+    Err(Error::BtfType {
+        type_id: start,
+        reason: "types nest too deeply".into(),
+    })
 }
 
 /// `bpf_core_names_match`: essential names equal, or either anonymous.
@@ -443,9 +532,19 @@ fn names_match(local: &Btf, lname: u32, targ: &Btf, tname: u32) -> Result<bool> 
 }
 
 /// `bpf_core_types_match` (the stricter relation behind `bpf_core_type_matches()`).
-fn types_match(local: &Btf, mut lid: u32, targ: &Btf, mut tid: u32, mut behind_ptr: bool, level: i32) -> Result<bool> {
+fn types_match(
+    local: &Btf,
+    mut lid: u32,
+    targ: &Btf,
+    mut tid: u32,
+    mut behind_ptr: bool,
+    level: i32,
+) -> Result<bool> {
     let start = lid;
-    let deep = || Error::BtfType { type_id: start, reason: "types nest too deeply".into() };
+    let deep = || Error::BtfType {
+        type_id: start,
+        reason: "types nest too deeply".into(),
+    };
     if level <= 0 {
         return Err(deep());
     }
@@ -482,27 +581,39 @@ fn types_match(local: &Btf, mut lid: u32, targ: &Btf, mut tid: u32, mut behind_p
                 if lt.kind() != tt.kind() {
                     return Ok(false);
                 }
-                let Some(tc) = is_composite(tt) else { return Ok(false) };
+                let Some(tc) = is_composite(tt) else {
+                    return Ok(false);
+                };
                 return composites_match(local, lc, targ, tc, behind_ptr, level);
             }
             BtfType::Int(a) => {
-                let BtfType::Int(b) = tt else { return Ok(false) };
-                return Ok(a.size == b.size && (a.encoding & INT_SIGNED) == (b.encoding & INT_SIGNED));
+                let BtfType::Int(b) = tt else {
+                    return Ok(false);
+                };
+                return Ok(
+                    a.size == b.size && (a.encoding & INT_SIGNED) == (b.encoding & INT_SIGNED)
+                );
             }
             BtfType::Ptr(a) => {
-                let BtfType::Ptr(b) = tt else { return Ok(false) };
+                let BtfType::Ptr(b) = tt else {
+                    return Ok(false);
+                };
                 behind_ptr = true;
                 (lid, tid) = (a.type_id, b.type_id);
             }
             BtfType::Array(a) => {
-                let BtfType::Array(b) = tt else { return Ok(false) };
+                let BtfType::Array(b) = tt else {
+                    return Ok(false);
+                };
                 if a.nelems != b.nelems {
                     return Ok(false);
                 }
                 (lid, tid) = (a.elem_type, b.elem_type);
             }
             BtfType::FuncProto(a) => {
-                let BtfType::FuncProto(b) = tt else { return Ok(false) };
+                let BtfType::FuncProto(b) = tt else {
+                    return Ok(false);
+                };
                 if a.params.len() != b.params.len() {
                     return Ok(false);
                 }
@@ -544,7 +655,14 @@ fn enums_match(local: &Btf, lt: &BtfType, targ: &Btf, tt: &BtfType) -> Result<bo
     Ok(true)
 }
 
-fn composites_match(local: &Btf, lc: &Composite, targ: &Btf, tc: &Composite, behind_ptr: bool, level: i32) -> Result<bool> {
+fn composites_match(
+    local: &Btf,
+    lc: &Composite,
+    targ: &Btf,
+    tc: &Composite,
+    behind_ptr: bool,
+    level: i32,
+) -> Result<bool> {
     if lc.members.len() > tc.members.len() {
         return Ok(false);
     }
@@ -568,16 +686,27 @@ fn composites_match(local: &Btf, lc: &Composite, targ: &Btf, tc: &Composite, beh
 
 /// `bpf_core_match_member`: finds the local accessor's member in target composite `tid`,
 /// looking through anonymous members; appends to `spec`. Returns the member's type id.
-fn match_member(local: &Btf, lacc: &Accessor, targ: &Btf, tid: u32, spec: &mut Spec, depth: u32) -> R<Option<u32>> {
+fn match_member(
+    local: &Btf,
+    lacc: &Accessor,
+    targ: &Btf,
+    tid: u32,
+    spec: &mut Spec,
+    depth: u32,
+) -> R<Option<u32>> {
     if depth > MAX_SPEC_LEN as u32 {
         return fail("struct nesting too deep");
     }
     let (tid, tt) = skip(targ, tid)?;
-    let Some(tc) = is_composite(tt) else { return Ok(None) };
+    let Some(tc) = is_composite(tt) else {
+        return Ok(None);
+    };
     let Some(lc) = local.type_by_id(lacc.type_id).ok().and_then(is_composite) else {
         return fail("local accessor is not in a struct or union");
     };
-    let Some(lm) = lc.members.get(lacc.idx as usize) else { return fail("local member index out of range") };
+    let Some(lm) = lc.members.get(lacc.idx as usize) else {
+        return fail("local member index out of range");
+    };
     let lname = lacc.name.as_deref().unwrap_or("");
     for (i, m) in tc.members.iter().enumerate() {
         if spec.raw_len >= MAX_SPEC_LEN {
@@ -595,7 +724,11 @@ fn match_member(local: &Btf, lacc: &Accessor, targ: &Btf, tid: u32, spec: &mut S
             if !fields_are_compat(local, lm.type_id, targ, m.type_id)? {
                 return Ok(None);
             }
-            spec.acc.push(Accessor { type_id: tid, idx: u32::try_from(i).unwrap_or(u32::MAX), name: Some(tname.to_owned()) });
+            spec.acc.push(Accessor {
+                type_id: tid,
+                idx: u32::try_from(i).unwrap_or(u32::MAX),
+                name: Some(tname.to_owned()),
+            });
             return Ok(Some(m.type_id));
         }
         spec.bit_offset -= bit;
@@ -605,7 +738,13 @@ fn match_member(local: &Btf, lacc: &Accessor, targ: &Btf, tid: u32, spec: &mut S
 }
 
 /// `bpf_core_spec_match`: the target spec for candidate `targ_id`, if it matches.
-fn spec_match(local: &Btf, lspec: &Spec, kind: CoreReloKind, targ: &Btf, targ_id: u32) -> R<Option<Spec>> {
+fn spec_match(
+    local: &Btf,
+    lspec: &Spec,
+    kind: CoreReloKind,
+    targ: &Btf,
+    targ_id: u32,
+) -> R<Option<Spec>> {
     let mut spec = Spec::new(targ_id);
     if is_type(kind) {
         let ok = if kind == CoreReloKind::TypeMatches {
@@ -615,7 +754,9 @@ fn spec_match(local: &Btf, lspec: &Spec, kind: CoreReloKind, targ: &Btf, targ_id
         };
         return Ok(ok.then_some(spec));
     }
-    let Some(first) = lspec.acc.first() else { return fail("empty access path") };
+    let Some(first) = lspec.acc.first() else {
+        return fail("empty access path");
+    };
     if is_enumval(kind) {
         let (tid, tt) = skip(targ, targ_id)?;
         if !is_any_enum(tt) {
@@ -625,7 +766,11 @@ fn spec_match(local: &Btf, lspec: &Spec, kind: CoreReloKind, targ: &Btf, targ_id
         for i in 0..enum_len(tt) {
             let tname = targ.string(enum_name_off(tt, i).unwrap_or(0))?;
             if essential(tname) == lname {
-                spec.acc.push(Accessor { type_id: tid, idx: u32::try_from(i).unwrap_or(u32::MAX), name: Some(tname.to_owned()) });
+                spec.acc.push(Accessor {
+                    type_id: tid,
+                    idx: u32::try_from(i).unwrap_or(u32::MAX),
+                    name: Some(tname.to_owned()),
+                });
                 spec.raw_len = 1;
                 return Ok(Some(spec));
             }
@@ -643,8 +788,13 @@ fn spec_match(local: &Btf, lspec: &Spec, kind: CoreReloKind, targ: &Btf, targ_id
             }
         } else {
             if i > 0 {
-                let BtfType::Array(a) = tt else { return Ok(None) };
-                let flex = spec.acc.last().is_some_and(|prev| is_flex_arr(targ, prev, a.nelems));
+                let BtfType::Array(a) = tt else {
+                    return Ok(None);
+                };
+                let flex = spec
+                    .acc
+                    .last()
+                    .is_some_and(|prev| is_flex_arr(targ, prev, a.nelems));
                 if !flex && lacc.idx >= a.nelems {
                     return Ok(None);
                 }
@@ -653,7 +803,11 @@ fn spec_match(local: &Btf, lspec: &Spec, kind: CoreReloKind, targ: &Btf, targ_id
             if spec.raw_len >= MAX_SPEC_LEN {
                 return fail("access path too long");
             }
-            spec.acc.push(Accessor { type_id: tid, idx: lacc.idx, name: None });
+            spec.acc.push(Accessor {
+                type_id: tid,
+                idx: lacc.idx,
+                name: None,
+            });
             spec.raw_len += 1;
             spec.bit_offset += u64::from(lacc.idx) * u64::from(targ.size_of(tid)?) * 8;
         }
@@ -673,11 +827,22 @@ struct FieldVal {
 /// `bpf_core_calc_field_relo`.
 fn field_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> R<FieldVal> {
     if kind == CoreReloKind::FieldExists {
-        return Ok(FieldVal { val: u64::from(spec.is_some()), validate: true, ..FieldVal::default() });
+        return Ok(FieldVal {
+            val: u64::from(spec.is_some()),
+            validate: true,
+            ..FieldVal::default()
+        });
     }
-    let Some(spec) = spec else { return Err(Fail::Poison) };
-    let Some(acc) = spec.acc.last() else { return fail("empty access path") };
-    let mut out = FieldVal { validate: true, ..FieldVal::default() };
+    let Some(spec) = spec else {
+        return Err(Fail::Poison);
+    };
+    let Some(acc) = spec.acc.last() else {
+        return fail("empty access path");
+    };
+    let mut out = FieldVal {
+        validate: true,
+        ..FieldVal::default()
+    };
     let Some(name) = &acc.name else {
         let size = btf.size_of(acc.type_id)?;
         match kind {
@@ -695,7 +860,9 @@ fn field_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> R<FieldVal
     let Some(c) = btf.type_by_id(acc.type_id).ok().and_then(is_composite) else {
         return fail("field accessor is not in a struct or union");
     };
-    let Some(m) = c.members.get(acc.idx as usize) else { return fail("member index out of range") };
+    let Some(m) = c.members.get(acc.idx as usize) else {
+        return fail("member index out of range");
+    };
     let (field_type, mt) = skip(btf, m.type_id)?;
     let bit_off = spec.bit_offset;
     let mut bit_sz = u64::from(m.bitfield_size(c.kind_flag));
@@ -739,7 +906,9 @@ fn field_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> R<FieldVal
             out.validate = true;
         }
         // Little-endian: rawbpf loads only into little-endian kernels.
-        CoreReloKind::FieldLshiftU64 => out.val = 64u64.wrapping_sub(bit_off + bit_sz - byte_off * 8),
+        CoreReloKind::FieldLshiftU64 => {
+            out.val = 64u64.wrapping_sub(bit_off + bit_sz - byte_off * 8)
+        }
         CoreReloKind::FieldRshiftU64 => {
             out.val = 64 - bit_sz;
             out.validate = true;
@@ -765,10 +934,15 @@ fn enumval_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> R<u64> {
     match kind {
         CoreReloKind::EnumvalExists => Ok(u64::from(spec.is_some())),
         CoreReloKind::EnumvalValue => {
-            let Some(spec) = spec else { return Err(Fail::Poison) };
-            let Some(acc) = spec.acc.first() else { return fail("empty access path") };
+            let Some(spec) = spec else {
+                return Err(Fail::Poison);
+            };
+            let Some(acc) = spec.acc.first() else {
+                return fail("empty access path");
+            };
             let t = btf.type_by_id(acc.type_id)?;
-            enum_value(t, acc.idx as usize).ok_or_else(|| Fail::Error("enumerator out of range".into()))
+            enum_value(t, acc.idx as usize)
+                .ok_or_else(|| Fail::Error("enumerator out of range".into()))
         }
         _ => fail("not an enum value relocation"),
     }
@@ -787,7 +961,10 @@ struct Res {
 }
 
 fn calc(local: &Btf, lspec: &Spec, targ: &Btf, tspec: Option<&Spec>, kind: CoreReloKind) -> R<Res> {
-    let mut res = Res { validate: true, ..Res::default() };
+    let mut res = Res {
+        validate: true,
+        ..Res::default()
+    };
     let outcome: R<()> = (|| {
         if is_field(kind) {
             let o = field_value(local, Some(lspec), kind)?;
@@ -815,7 +992,10 @@ fn calc(local: &Btf, lspec: &Spec, targ: &Btf, tspec: Option<&Spec>, kind: CoreR
     })();
     match outcome {
         Ok(()) => Ok(res),
-        Err(Fail::Poison) => Ok(Res { poison: true, ..res }),
+        Err(Fail::Poison) => Ok(Res {
+            poison: true,
+            ..res
+        }),
         Err(e) => Err(e),
     }
 }
@@ -847,12 +1027,20 @@ fn size_code(bytes: u32) -> Option<u8> {
 
 /// Turns an instruction into a call of the invalid helper (libbpf's poisoning).
 fn poison(insn: &mut Insn) {
-    *insn = Insn { code: Insn::CALL, dst_reg: 0, src_reg: 0, off: 0, imm: POISON_HELPER };
+    *insn = Insn {
+        code: Insn::CALL,
+        dst_reg: 0,
+        src_reg: 0,
+        off: 0,
+        imm: POISON_HELPER,
+    };
 }
 
 /// `bpf_core_patch_insn`.
 fn patch(insns: &mut [Insn], at: usize, res: &Res) -> R<()> {
-    let Some(&insn) = insns.get(at) else { return fail("instruction index past the end") };
+    let Some(&insn) = insns.get(at) else {
+        return fail("instruction index past the end");
+    };
     let poison_all = |insns: &mut [Insn]| {
         if insn.is_ld_imm64()
             && let Some(next) = insns.get_mut(at + 1)
@@ -875,7 +1063,10 @@ fn patch(insns: &mut [Insn], at: usize, res: &Res) -> R<()> {
                 return fail("ALU instruction does not use an immediate");
             }
             if res.validate && i64::from(insn.imm) as u64 & 0xffff_ffff != res.orig & 0xffff_ffff {
-                return fail(format!("instruction holds {}, expected {}", insn.imm, res.orig));
+                return fail(format!(
+                    "instruction holds {}, expected {}",
+                    insn.imm, res.orig
+                ));
             }
             if let Some(i) = insns.get_mut(at) {
                 i.imm = new as u32 as i32;
@@ -884,7 +1075,10 @@ fn patch(insns: &mut [Insn], at: usize, res: &Res) -> R<()> {
         // LDX, ST, STX.
         0x01..=0x03 => {
             if res.validate && i64::from(insn.off) as u64 != res.orig {
-                return fail(format!("instruction offset is {}, expected {}", insn.off, res.orig));
+                return fail(format!(
+                    "instruction offset is {}, expected {}",
+                    insn.off, res.orig
+                ));
             }
             if new > i16::MAX as u64 {
                 return fail(format!("offset {new} does not fit a load/store"));
@@ -896,7 +1090,11 @@ fn patch(insns: &mut [Insn], at: usize, res: &Res) -> R<()> {
             let mut code = insn.code;
             if res.new_sz != res.orig_sz {
                 if size_bytes(insn.code) != res.orig_sz {
-                    return fail(format!("load/store of {} bytes, expected {}", size_bytes(insn.code), res.orig_sz));
+                    return fail(format!(
+                        "load/store of {} bytes, expected {}",
+                        size_bytes(insn.code),
+                        res.orig_sz
+                    ));
                 }
                 let Some(sz) = size_code(res.new_sz) else {
                     return fail(format!("field size {} cannot be loaded", res.new_sz));
@@ -912,7 +1110,13 @@ fn patch(insns: &mut [Insn], at: usize, res: &Res) -> R<()> {
         0x00 => {
             let next = insns.get(at + 1).copied();
             let Some(next) = next.filter(|n| {
-                insn.is_ld_imm64() && insn.src_reg == 0 && insn.off == 0 && n.code == 0 && n.dst_reg == 0 && n.src_reg == 0 && n.off == 0
+                insn.is_ld_imm64()
+                    && insn.src_reg == 0
+                    && insn.off == 0
+                    && n.code == 0
+                    && n.dst_reg == 0
+                    && n.src_reg == 0
+                    && n.off == 0
             }) else {
                 return fail("ld_imm64 has an unexpected form");
             };
@@ -927,25 +1131,43 @@ fn patch(insns: &mut [Insn], at: usize, res: &Res) -> R<()> {
                 i.imm = (new >> 32) as u32 as i32;
             }
         }
-        _ => return fail(format!("cannot relocate instruction with opcode {:#04x}", insn.code)),
+        _ => {
+            return fail(format!(
+                "cannot relocate instruction with opcode {:#04x}",
+                insn.code
+            ));
+        }
     }
     Ok(())
 }
 
 /// Applies one relocation to `insns` (linked; `relo.insn_off` is an instruction index).
-pub fn apply(local: &Btf, target: &CoreTarget<'_>, relo: &CoreRelo, insns: &mut [Insn]) -> Result<CoreOutcome> {
+pub fn apply(
+    local: &Btf,
+    target: &CoreTarget<'_>,
+    relo: &CoreRelo,
+    insns: &mut [Insn],
+) -> Result<CoreOutcome> {
     let at = relo.insn_off as usize;
     let access = local.string(relo.access_str_off)?.to_owned();
     let type_name = local.type_name(relo.type_id)?.to_owned();
     let err = |reason: String| Error::BtfType {
         type_id: relo.type_id,
-        reason: format!("CO-RE relocation at instruction {at} ({:?} of {type_name} {access}): {reason}", relo.kind),
+        reason: format!(
+            "CO-RE relocation at instruction {at} ({:?} of {type_name} {access}): {reason}",
+            relo.kind
+        ),
     };
     let run = || -> R<Res> {
         let lspec = parse_spec(local, relo.type_id, &access, relo.kind)?;
         if relo.kind == CoreReloKind::TypeIdLocal {
             let id = u64::from(lspec.root_type_id);
-            return Ok(Res { orig: id, new: id, validate: false, ..Res::default() });
+            return Ok(Res {
+                orig: id,
+                new: id,
+                validate: false,
+                ..Res::default()
+            });
         }
         if let CoreReloKind::Unknown(k) = relo.kind {
             return fail(format!("unknown relocation kind {k}"));
@@ -959,10 +1181,13 @@ pub fn apply(local: &Btf, target: &CoreTarget<'_>, relo: &CoreRelo, insns: &mut 
         let mut chosen: Option<(Res, Spec)> = None;
         for cand in target.named(lname) {
             let ct = targ.type_by_id(cand)?;
-            if !kind_compat(ltype, ct) || essential(targ.string(ct.name_off())?) != essential(lname) {
+            if !kind_compat(ltype, ct) || essential(targ.string(ct.name_off())?) != essential(lname)
+            {
                 continue;
             }
-            let Some(tspec) = spec_match(local, &lspec, relo.kind, targ, cand)? else { continue };
+            let Some(tspec) = spec_match(local, &lspec, relo.kind, targ, cand)? else {
+                continue;
+            };
             let res = calc(local, &lspec, targ, Some(&tspec), relo.kind)?;
             match &chosen {
                 None => chosen = Some((res, tspec)),
@@ -986,7 +1211,10 @@ pub fn apply(local: &Btf, target: &CoreTarget<'_>, relo: &CoreRelo, insns: &mut 
     };
     let res = match run() {
         Ok(res) => res,
-        Err(Fail::Poison) => Res { poison: true, ..Res::default() },
+        Err(Fail::Poison) => Res {
+            poison: true,
+            ..Res::default()
+        },
         Err(Fail::Error(reason)) => return Err(err(reason)),
     };
     match patch(insns, at, &res) {
@@ -1007,14 +1235,20 @@ pub fn apply(local: &Btf, target: &CoreTarget<'_>, relo: &CoreRelo, insns: &mut 
 
 /// Applies every CO-RE relocation of a program (as linked by [`crate::Object::parse`]) to its
 /// instructions in place.
-pub fn apply_all(local: &Btf, target: &CoreTarget<'_>, program: &mut crate::Program) -> Result<Vec<CoreOutcome>> {
+pub fn apply_all(
+    local: &Btf,
+    target: &CoreTarget<'_>,
+    program: &mut crate::Program,
+) -> Result<Vec<CoreOutcome>> {
     let relos = program.core_relos.clone();
     let mut out = Vec::with_capacity(relos.len());
     for relo in &relos {
-        out.push(apply(local, target, relo, &mut program.insns).map_err(|e| Error::Program {
-            program: program.name.clone(),
-            reason: e.to_string(),
-        })?);
+        out.push(
+            apply(local, target, relo, &mut program.insns).map_err(|e| Error::Program {
+                program: program.name.clone(),
+                reason: e.to_string(),
+            })?,
+        );
     }
     Ok(out)
 }

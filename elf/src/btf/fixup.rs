@@ -77,12 +77,18 @@ fn fix_one(
 /// the offset of each variable, from [`crate::ExternKind::Kconfig`]); in `.ksyms` every entry
 /// becomes a 4-byte `int` variable (kfuncs point at one dummy variable); extern linkage
 /// becomes global; unnamed parameters of extern functions take the function's name.
-pub(super) fn fix_externs(btf: &mut Btf, externs: &[crate::Extern], kconfig_size: u32) -> Result<()> {
+pub(super) fn fix_externs(
+    btf: &mut Btf,
+    externs: &[crate::Extern],
+    kconfig_size: u32,
+) -> Result<()> {
     use super::types::{FuncLinkage, Int, Var, VarLinkage};
     let mut extern_protos = Vec::new();
     for t in &mut btf.types {
         match t {
-            BtfType::Var(v) if v.linkage == VarLinkage::GlobalExtern => v.linkage = VarLinkage::GlobalAllocated,
+            BtfType::Var(v) if v.linkage == VarLinkage::GlobalExtern => {
+                v.linkage = VarLinkage::GlobalAllocated
+            }
             BtfType::Func(f) if f.linkage == FuncLinkage::Extern => {
                 f.linkage = FuncLinkage::Global;
                 extern_protos.push((f.proto, f.name_off));
@@ -107,13 +113,17 @@ pub(super) fn fix_externs(btf: &mut Btf, externs: &[crate::Extern], kconfig_size
             for v in &mut d.vars {
                 let (_, name) = original.secinfo_var(v)?;
                 let found = externs.iter().find_map(|e| match e.kind {
-                    crate::ExternKind::Kconfig { offset, size, .. } if e.name == name => Some((offset, size)),
+                    crate::ExternKind::Kconfig { offset, size, .. } if e.name == name => {
+                        Some((offset, size))
+                    }
                     _ => None,
                 });
                 let Some((offset, size)) = found else {
                     return Err(Error::BtfType {
                         type_id: id,
-                        reason: format!("DATASEC .kconfig: variable {name} is not an extern of the object"),
+                        reason: format!(
+                            "DATASEC .kconfig: variable {name} is not an extern of the object"
+                        ),
                     });
                 };
                 v.offset = offset;
@@ -125,20 +135,32 @@ pub(super) fn fix_externs(btf: &mut Btf, externs: &[crate::Extern], kconfig_size
 
     if let Some((id, ksyms)) = btf.datasec(".ksyms") {
         let entries: Vec<u32> = ksyms.vars.iter().map(|v| v.type_id).collect();
-        let int_id = match btf.types.iter().position(|t| {
-            matches!(t, BtfType::Int(i) if i.size == 4 && i.bits == 32 && i.offset == 0)
-        }) {
+        let int_id = match btf.types.iter().position(
+            |t| matches!(t, BtfType::Int(i) if i.size == 4 && i.bits == 32 && i.offset == 0),
+        ) {
             Some(i) => len32(i),
             None => {
                 let name_off = append_string(btf, "int");
-                btf.types.push(BtfType::Int(Int { name_off, size: 4, encoding: 1, offset: 0, bits: 32 }));
+                btf.types.push(BtfType::Int(Int {
+                    name_off,
+                    size: 4,
+                    encoding: 1,
+                    offset: 0,
+                    bits: 32,
+                }));
                 len32(btf.types.len() - 1)
             }
         };
-        let has_func = entries.iter().any(|&t| matches!(btf.types.get(t as usize), Some(BtfType::Func(_))));
+        let has_func = entries
+            .iter()
+            .any(|&t| matches!(btf.types.get(t as usize), Some(BtfType::Func(_))));
         let dummy = if has_func {
             let name_off = append_string(btf, "__rawbpf_dummy_ksym");
-            btf.types.push(BtfType::Var(Var { name_off, type_id: int_id, linkage: VarLinkage::GlobalAllocated }));
+            btf.types.push(BtfType::Var(Var {
+                name_off,
+                type_id: int_id,
+                linkage: VarLinkage::GlobalAllocated,
+            }));
             len32(btf.types.len() - 1)
         } else {
             0

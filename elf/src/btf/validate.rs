@@ -7,7 +7,10 @@ use crate::{Error, Result};
 
 /// Calls `f` with every type id `t` refers to (targets, members, params, secinfo vars, ...).
 /// A callback rather than a list: this runs once per type of a 130 000-type vmlinux BTF.
-pub(super) fn for_each_referenced_id(t: &BtfType, mut f: impl FnMut(u32) -> Result<()>) -> Result<()> {
+pub(super) fn for_each_referenced_id(
+    t: &BtfType,
+    mut f: impl FnMut(u32) -> Result<()>,
+) -> Result<()> {
     match t {
         BtfType::Void
         | BtfType::Int(_)
@@ -39,7 +42,10 @@ pub(super) fn for_each_referenced_id(t: &BtfType, mut f: impl FnMut(u32) -> Resu
 
 /// Calls `f` with every string offset `t` uses as a name (its own, its members', values',
 /// params').
-pub(super) fn for_each_name_offset(t: &BtfType, mut f: impl FnMut(u32) -> Result<()>) -> Result<()> {
+pub(super) fn for_each_name_offset(
+    t: &BtfType,
+    mut f: impl FnMut(u32) -> Result<()>,
+) -> Result<()> {
     f(t.name_off())?;
     match t {
         BtfType::Struct(c) | BtfType::Union(c) => c.members.iter().try_for_each(|m| f(m.name_off)),

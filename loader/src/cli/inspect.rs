@@ -50,7 +50,9 @@ fn print_human(r: &InspectReport) {
         for rel in &p.relocations {
             match rel {
                 InspectRelocation::MapFd { insn, map } => println!("  insn {insn}: map {map}"),
-                InspectRelocation::Extern { insn, name } => println!("  insn {insn}: extern {name}"),
+                InspectRelocation::Extern { insn, name } => {
+                    println!("  insn {insn}: extern {name}")
+                }
                 InspectRelocation::MapValue {
                     insn,
                     section,
@@ -78,7 +80,12 @@ fn print_human(r: &InspectReport) {
         println!("data {}  {}  {} bytes", d.name, d.kind, d.size);
     }
     for e in &r.externs {
-        println!("extern {}  {}{}", e.name, e.kind, if e.weak { "  (weak)" } else { "" });
+        println!(
+            "extern {}  {}{}",
+            e.name,
+            e.kind,
+            if e.weak { "  (weak)" } else { "" }
+        );
     }
     if !r.unclassified.is_empty() {
         println!(
