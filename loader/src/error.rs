@@ -150,9 +150,14 @@ pub enum Error {
     )]
     NotPrivileged { what: String },
 
-    #[error("{what}: needs root or CAP_BPF+CAP_NET_ADMIN")]
+    #[error(
+        "{what}: not permitted: this process lacks {} (run as root, or grant CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; map-ids and --prog-id also need CAP_SYS_ADMIN)",
+        missing.join(", ")
+    )]
     Privileges {
         what: String,
+        /// The capabilities the failed command may need that this process lacks.
+        missing: Vec<&'static str>,
         #[source]
         source: sys::Error,
     },
@@ -336,15 +341,21 @@ impl Error {
     }
 }
 
-/// Maps a failed bpf(2) call to an [`Error`]: EPERM without CAP_BPF/CAP_SYS_ADMIN becomes
-/// [`Error::Privileges`] (exit 4), everything else [`Error::Bpf`] with `what` as context.
+/// Maps a failed bpf(2) call to an [`Error`]: EPERM while this process lacks a capability
+/// the command may need becomes [`Error::Privileges`] naming it (exit 4), everything else
+/// [`Error::Bpf`] with `what` as context.
 pub(crate) fn bpf_err(what: impl Into<String>) -> impl FnOnce(sys::Error) -> Error {
     move |source| {
         let what = what.into();
-        if source.errno == libc::EPERM && !crate::privileges::privileged() {
-            Error::Privileges { what, source }
+        let missing = if source.errno == libc::EPERM {
+            crate::privileges::missing_for(source.cmd)
         } else {
+            Vec::new()
+        };
+        if missing.is_empty() {
             Error::Bpf { what, source }
+        } else {
+            Error::Privileges { what, missing, source }
         }
     }
 }

@@ -138,25 +138,34 @@ pub fn load(program: &Program, insns: &[u8], params: LoadParams<'_>) -> Result<L
                     &program.name,
                     e.source,
                     text,
-                    crate::privileges::privileged(),
+                    &crate::privileges::missing_for(sys::Cmd::ProgLoad),
                 ));
             }
         }
     }
 }
 
-/// What a failed `BPF_PROG_LOAD` means, from its errno and verifier log (`privileged`: the
-/// process has CAP_BPF or CAP_SYS_ADMIN):
+/// What a failed `BPF_PROG_LOAD` means, from its errno and verifier log (`missing`: the
+/// capabilities a program load may need that this process lacks):
 ///
-/// * EPERM without either capability: [`Error::Privileges`] (exit 4);
+/// * EPERM while a capability is missing, or the verifier refusing a helper ("cannot use
+///   helper", e.g. `bpf_trace_printk` without CAP_PERFMON) while CAP_PERFMON is missing:
+///   [`Error::Privileges`] naming them (exit 4);
 /// * EPERM with an empty log: the kernel refused the program before the verifier said
 ///   anything (a missing CAP_NET_ADMIN or CAP_PERFMON for the program type, lockdown, an
 ///   LSM): [`Error::LoadRefused`] (exit 4);
 /// * anything else: the verifier's verdict, [`Error::Verifier`] (exit 6).
-pub(crate) fn failure(program: &str, source: sys::Error, log: String, privileged: bool) -> Error {
-    if source.errno == libc::EPERM && !privileged {
+pub(crate) fn failure(
+    program: &str,
+    source: sys::Error,
+    log: String,
+    missing: &[&'static str],
+) -> Error {
+    let helper_refused = log.contains("cannot use helper") && missing.contains(&"CAP_PERFMON");
+    if (source.errno == libc::EPERM || helper_refused) && !missing.is_empty() {
         return Error::Privileges {
             what: format!("program {program}"),
+            missing: missing.to_vec(),
             source,
         };
     }
@@ -191,7 +200,7 @@ mod tests {
     #[test]
     fn eperm_without_a_log_is_a_refusal_not_a_verdict() {
         for log in ["", "\n", "  \n\0"] {
-            let e = failure("knobs", load_error(libc::EPERM), log.to_string(), true);
+            let e = failure("knobs", load_error(libc::EPERM), log.to_string(), &[]);
             assert!(matches!(e, Error::LoadRefused { .. }), "{log:?}: {e:?}");
             assert_eq!(e.exit_code(), ExitCode::Environment);
             assert_eq!(e.verifier_log(), None);
@@ -216,7 +225,7 @@ mod tests {
     fn load_failures_are_classified() {
         // The verifier spoke: its verdict, whatever the errno.
         let log = "0: (95) exit\nR0 !read_ok\n".to_string();
-        let e = failure("p", load_error(libc::EPERM), log.clone(), true);
+        let e = failure("p", load_error(libc::EPERM), log.clone(), &[]);
         assert!(
             matches!(
                 e,
@@ -228,15 +237,24 @@ mod tests {
             "{e:?}"
         );
         assert_eq!(e.exit_code(), ExitCode::Verifier);
-        let e = failure("p", load_error(libc::EACCES), log, true);
+        let e = failure("p", load_error(libc::EACCES), log, &[]);
         assert_eq!(e.exit_code(), ExitCode::Verifier);
         assert!(e.to_string().contains("the verifier rejected it"), "{e}");
         // No CAP_BPF/CAP_SYS_ADMIN at all: the privileges error, with or without a log.
-        let e = failure("p", load_error(libc::EPERM), String::new(), false);
+        let e = failure("p", load_error(libc::EPERM), String::new(), &["CAP_BPF"]);
         assert!(matches!(e, Error::Privileges { .. }), "{e:?}");
         assert_eq!(e.exit_code(), ExitCode::Environment);
+        // A helper refused for want of CAP_PERFMON is a privilege problem, not a bug.
+        let log = "29: (85) call bpf_trace_printk#6\nprogram of this type cannot use helper \
+                   bpf_trace_printk#6\n"
+            .to_string();
+        let e = failure("p", load_error(libc::EINVAL), log.clone(), &["CAP_PERFMON"]);
+        assert!(matches!(e, Error::Privileges { .. }), "{e:?}");
+        assert!(e.to_string().contains("CAP_PERFMON"), "{e}");
+        let e = failure("p", load_error(libc::EINVAL), log, &[]);
+        assert_eq!(e.exit_code(), ExitCode::Verifier);
         // Other errnos with an empty log stay what they were.
-        let e = failure("p", load_error(libc::EINVAL), String::new(), true);
+        let e = failure("p", load_error(libc::EINVAL), String::new(), &[]);
         assert!(
             matches!(
                 e,
