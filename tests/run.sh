@@ -33,6 +33,19 @@ fi
 
 cargo build --locked --workspace
 
+# A sockops program attached to the cgroup root with flags 0 (single mode) makes the kernel
+# refuse every sockops attach below it, so every kernel test would fail: say it once, here.
+target/debug/rawbpf --json map-ids --cgroup /sys/fs/cgroup/unified --pin-root /sys/fs/bpf/rawbpf |
+  python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["programs"]:
+    if p["attach_type"] == "cgroup_sock_ops" and p["attach_flags"] == 0:
+        sys.exit("tests/run.sh: sockops program %d (%s) is attached to /sys/fs/cgroup/unified with flags 0 "
+                 "(single mode): the kernel refuses sockops attaches in every child cgroup, so the kernel tests "
+                 "cannot run. Detach it first: `rawbpf detach` if rawbpf attached it, else "
+                 "`rawbpf detach --prog-id %d`." % (p["id"], p["name"], p["id"]))
+'
+
 # 1. The committed objects are what their sources build to.
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
