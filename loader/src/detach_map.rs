@@ -16,7 +16,7 @@ use rawbpf_elf::Object;
 use rawbpf_syscalls as sys;
 
 use crate::error::{Result, bpf_err};
-use crate::load::{Plan, plan};
+use crate::plan::{Plan, plan};
 use crate::report::DetachedProgram;
 use crate::{attach_type, maps, pin_root};
 

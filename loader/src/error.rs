@@ -355,7 +355,11 @@ pub(crate) fn bpf_err(what: impl Into<String>) -> impl FnOnce(sys::Error) -> Err
         if missing.is_empty() {
             Error::Bpf { what, source }
         } else {
-            Error::Privileges { what, missing, source }
+            Error::Privileges {
+                what,
+                missing,
+                source,
+            }
         }
     }
 }

@@ -344,3 +344,49 @@ fn failed_replace_incompatible_puts_the_old_pin_back() {
     assert_eq!(pinned_id(), r.maps[0].id);
     assert_ne!(r.maps[0].id, old_id);
 }
+
+#[test]
+fn failed_loads_leave_no_directories_and_keep_program_pins() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sb) = Sandbox::new("dirs") else {
+        return;
+    };
+    // iproute2 pins create tc/ and tc/globals/ (and tc/<sha1>/): a failed first load removes
+    // them all, and so the pin root.
+    let mesh = LoadOptions {
+        object: Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/objects/iproute2_sockmesh.o"),
+        ..sb.opts("bpf_sockops.o")
+    };
+    load_failing_at(&mesh, "after_pin");
+    assert!(
+        !sb.pin_root.exists(),
+        "directories left behind by a failed load"
+    );
+
+    // --pin-progs: a failed first load leaves no progs/ (nor pin root); a failed reload puts
+    // the previous load's program pin back.
+    let opts = LoadOptions {
+        compat: crate::CompatOptions {
+            pin_progs: true,
+            ..Default::default()
+        },
+        ..sb.opts("bpf_sockops.o")
+    };
+    load_failing_at(&opts, "after_pin");
+    assert!(!sb.pin_root.exists(), "progs/ left behind by a failed load");
+    let good = crate::load(&opts).unwrap();
+    let pin = PathBuf::from(good.programs[0].pin_path.as_ref().unwrap());
+    let pinned_id = || {
+        let fd = sys::obj_get(&pin_root::c_path(&pin).unwrap()).unwrap();
+        sys::prog_info(fd.as_fd()).unwrap().id.0
+    };
+    assert_eq!(pinned_id(), good.programs[0].id);
+    for step in ["after_pin", "after_records"] {
+        load_failing_at(&opts, step);
+        assert_eq!(
+            pinned_id(),
+            good.programs[0].id,
+            "{step}: program pin not restored"
+        );
+    }
+}

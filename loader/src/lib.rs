@@ -40,6 +40,7 @@ mod map_ids;
 pub mod map_show;
 mod maps;
 pub mod pin_root;
+mod plan;
 mod prepare;
 mod privileges;
 mod prog_pins;

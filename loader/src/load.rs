@@ -16,12 +16,13 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
-use rawbpf_elf::{Endian, MapDef, MapType, Object, ProgType, Program};
+use rawbpf_elf::{Endian, MapDef, MapType, Object, Program};
 use rawbpf_syscalls as sys;
 
 use crate::attach::{self, AttachMode, Replaced};
 use crate::cgroup::{Cgroup, DEFAULT_CGROUP};
 use crate::error::{Error, Result, bpf_err};
+use crate::plan::{Plan, plan};
 use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
 use crate::{
     attach_type, btf, data, inspect, lock, maps, pin_root, program, records, relocate, test_hook,
@@ -74,75 +75,6 @@ impl LoadOptions {
             compat: crate::CompatOptions::default(),
         }
     }
-}
-
-/// Where a program will be attached.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Plan {
-    /// `--no-attach`.
-    None,
-    /// Not attachable automatically; the reason.
-    NotAttached(String),
-    Cgroup {
-        attach_type: u32,
-    },
-    /// Attach to the sockmap/sockhash with this name.
-    Map {
-        attach_type: u32,
-        map: String,
-    },
-}
-
-pub(crate) fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
-    if !attach {
-        return Plan::None;
-    }
-    let at = p.kind.expected_attach_type.map(|a| a.0);
-    let ty = p.kind.prog_type;
-    if let Some(at) = at.filter(|&at| attach_type::is_cgroup(at)) {
-        return Plan::Cgroup { attach_type: at };
-    }
-    let sockmap_at = match at {
-        Some(at) if attach_type::is_sockmap(at) => Some(at),
-        None if ty == ProgType::SK_MSG => Some(attach_type::SK_MSG_VERDICT),
-        _ => None,
-    };
-    if let Some(at) = sockmap_at {
-        let map = p.relocations.iter().find_map(|r| match r {
-            rawbpf_elf::Relocation::MapFd { map, .. } => obj
-                .map(map)
-                .filter(|d| d.map_type == MapType::SOCKMAP || d.map_type == MapType::SOCKHASH)
-                .map(|d| d.name.clone()),
-            _ => None,
-        });
-        // A stream parser rarely refers to its map: with exactly one sockmap/sockhash in the
-        // object, that one is meant.
-        let map = map.or_else(|| {
-            let mut socks = obj
-                .maps
-                .iter()
-                .filter(|d| d.map_type == MapType::SOCKMAP || d.map_type == MapType::SOCKHASH);
-            match (socks.next(), socks.next()) {
-                (Some(only), None) => Some(only.name.clone()),
-                _ => None,
-            }
-        });
-        return match map {
-            Some(map) => Plan::Map {
-                attach_type: at,
-                map,
-            },
-            None => Plan::NotAttached(format!(
-                "{} program refers to no SOCKMAP/SOCKHASH map to attach to; loaded only (it is \
-                 unloaded when rawbpf exits)",
-                ty
-            )),
-        };
-    }
-    Plan::NotAttached(format!(
-        "type {ty} has no automatic attach; loaded only (it is unloaded when rawbpf exits, as \
-         nothing attaches or pins it)"
-    ))
 }
 
 /// A map this run holds: reused from a pin, or created (and maybe to be pinned).
@@ -438,7 +370,11 @@ fn run(
     // Nothing to do when the attached programs already are this object's; otherwise the
     // previous programs' frozen .rodata maps with the same bytes are used again.
     let mut reusable = match unchanged::check(opts, obj, &plans, &pin_paths, st.cgroup.as_ref())? {
-        unchanged::Outcome::Unchanged(report) => return Ok(*report),
+        unchanged::Outcome::Unchanged(mut report) => {
+            // What preparing the object found (a poisoned CO-RE relocation, ...) still holds.
+            report.warnings = std::mem::take(warnings);
+            return Ok(*report);
+        }
         unchanged::Outcome::Load(reusable) => reusable,
     };
     st.previous = reusable.take_attached();
@@ -494,37 +430,30 @@ fn run(
     let obj_name = data::object_name(&opts.object);
     for section in &obj.data {
         let name = data::internal_map_name(&obj_name, &section.name);
-        if let Some((fd, info)) = reusable.take(&section.name) {
-            st.maps.push(MapHandle {
-                name,
-                def: None,
-                section: Some(section.name.clone()),
-                fd,
-                info,
-                reused: true,
-                replaces: None,
-                recreated: false,
-                pin_path: None,
-                pinned: false,
-            });
-            continue;
-        }
-        if let Some(fd) = data::create(section, &name, btf_fd)? {
-            // For the ID in the report: the map's only info call.
-            let info = sys::map_info(fd.as_fd()).map_err(bpf_err(format!("map {name}: info")))?;
-            st.maps.push(MapHandle {
-                name,
-                def: None,
-                section: Some(section.name.clone()),
-                fd,
-                info,
-                reused: false,
-                replaces: None,
-                recreated: false,
-                pin_path: None,
-                pinned: false,
-            });
-        }
+        let (fd, info, reused) = match reusable.take(&section.name) {
+            Some((fd, info)) => (fd, info, true),
+            None => {
+                let Some(fd) = data::create(section, &name, btf_fd)? else {
+                    continue;
+                };
+                // For the ID in the report: the map's only info call.
+                let info =
+                    sys::map_info(fd.as_fd()).map_err(bpf_err(format!("map {name}: info")))?;
+                (fd, info, false)
+            }
+        };
+        st.maps.push(MapHandle {
+            name,
+            def: None,
+            section: Some(section.name.clone()),
+            fd,
+            info,
+            reused,
+            replaces: None,
+            recreated: false,
+            pin_path: None,
+            pinned: false,
+        });
     }
     test_hook::step("maps_ready")?;
 
@@ -559,11 +488,16 @@ fn run(
     }
     test_hook::step("programs_loaded")?;
     if opts.compat.pin_progs {
+        ensure_dir_tracked(st, &crate::prog_pins::dir(&opts.pin_root))?;
         for (i, p) in obj.programs.iter().enumerate() {
-            let path = crate::prog_pins::pin(st.progs[i].fd.as_fd(), &opts.pin_root, &p.name)?;
+            let Some(fd) = st.progs.get(i).map(|h| h.fd.as_fd()) else {
+                continue;
+            };
+            // A previous load's pin of that name is replaced, and put back on rollback.
+            let (path, restore) = crate::prog_pins::pin(fd, &opts.pin_root, &p.name)?;
             st.undo.push(Undo::Pin {
                 path: path.clone(),
-                restore: None,
+                restore,
             });
             st.prog_pins.push((i, path));
         }
@@ -592,13 +526,21 @@ fn create_map(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<(sys::MapFd, 
     Ok((fd, info))
 }
 
-/// Creates `dir` if missing and remembers it for rollback.
+/// Creates `dir` if missing and remembers, for rollback, every directory that this creates:
+/// `tc/globals` may bring a new `tc` with it, which must go too for the pin root to be left
+/// empty. The undo entries are pushed first, so a creation that fails halfway is undone too.
 fn ensure_dir_tracked(st: &mut State, dir: &Path) -> Result<()> {
-    if !dir.exists() {
-        pin_root::ensure_dir(dir)?;
-        st.undo.push(Undo::Dir(dir.to_path_buf()));
+    let missing: Vec<PathBuf> = dir
+        .ancestors()
+        .take_while(|d| !d.exists())
+        .map(Path::to_path_buf)
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    // Outermost first, so that rollback (newest first) removes the innermost first.
+    st.undo.extend(missing.into_iter().rev().map(Undo::Dir));
+    pin_root::ensure_dir(dir)
 }
 
 /// Pins a created map. A replaced incompatible pin is removed first (its map stays open for

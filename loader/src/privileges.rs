@@ -30,7 +30,11 @@ fn missing_in(caps: u64, cmd: Cmd) -> Vec<&'static str> {
     let perfmon = has(CAP_PERFMON) || sys_admin;
     let net = has(CAP_NET_ADMIN) || sys_admin;
     let needed: &[(&'static str, bool)] = match cmd {
-        Cmd::ProgLoad => &[("CAP_BPF", bpf), ("CAP_PERFMON", perfmon), ("CAP_NET_ADMIN", net)],
+        Cmd::ProgLoad => &[
+            ("CAP_BPF", bpf),
+            ("CAP_PERFMON", perfmon),
+            ("CAP_NET_ADMIN", net),
+        ],
         Cmd::MapCreate => &[("CAP_BPF", bpf), ("CAP_NET_ADMIN", net)],
         Cmd::ProgAttach | Cmd::ProgDetach | Cmd::ProgQuery => &[("CAP_NET_ADMIN", net)],
         Cmd::ProgGetFdById
@@ -44,7 +48,11 @@ fn missing_in(caps: u64, cmd: Cmd) -> Vec<&'static str> {
         Cmd::ObjPin | Cmd::ObjGet => &[],
         _ => &[("CAP_BPF", bpf)],
     };
-    needed.iter().filter(|(_, ok)| !ok).map(|(name, _)| *name).collect()
+    needed
+        .iter()
+        .filter(|(_, ok)| !ok)
+        .map(|(name, _)| *name)
+        .collect()
 }
 
 /// The capabilities `cmd` may need that this process lacks. Empty when it has them all (an
@@ -90,7 +98,10 @@ mod tests {
         assert_eq!(missing_in(bpf_perfmon, Cmd::ProgAttach), ["CAP_NET_ADMIN"]);
         let bpf_net = (1 << CAP_BPF) | (1 << CAP_NET_ADMIN);
         assert_eq!(missing_in(bpf_net, Cmd::ProgLoad), ["CAP_PERFMON"]);
-        assert_eq!(missing_in(bpf_net | bpf_perfmon, Cmd::ProgGetFdById), ["CAP_SYS_ADMIN"]);
+        assert_eq!(
+            missing_in(bpf_net | bpf_perfmon, Cmd::ProgGetFdById),
+            ["CAP_SYS_ADMIN"]
+        );
         assert_eq!(missing_in(0, Cmd::BtfLoad), ["CAP_BPF"]);
         assert!(missing_in(0, Cmd::ObjGet).is_empty());
     }

@@ -2,7 +2,7 @@
 //! outlives rawbpf without being attached (e.g. for `bpftool prog` or a later attach), and
 //! the pin paths of iproute2-style maps (`PIN_GLOBAL_NS`, `PIN_OBJECT_NS`).
 
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rawbpf_elf::{MapDef, Pinning};
@@ -17,18 +17,29 @@ pub fn dir(pin_root: &Path) -> PathBuf {
 }
 
 /// Pins a program at `<pin-root>/progs/<name>`, replacing an earlier pin of that name (a
-/// previous load's). Returns the path.
-pub fn pin(fd: BorrowedFd<'_>, pin_root: &Path, name: &str) -> Result<PathBuf> {
+/// previous load's). Returns the path and the object the earlier pin held, opened before it
+/// was removed, so that a failed load can pin it back; when this pin fails it is put back
+/// here.
+pub fn pin(fd: BorrowedFd<'_>, pin_root: &Path, name: &str) -> Result<(PathBuf, Option<OwnedFd>)> {
     pin_root::validate_pin_name(name)?;
     let dir = dir(pin_root);
     pin_root::ensure_dir(&dir)?;
     let path = dir.join(name);
     let c = pin_root::c_path(&path)?;
+    let mut previous = None;
     if path.exists() {
+        previous = sys::obj_get(&c).ok();
         let _ = std::fs::remove_file(&path);
     }
-    sys::obj_pin(fd, &c).map_err(bpf_err(format!("program {name}: pin {}", path.display())))?;
-    Ok(path)
+    if let Err(e) = sys::obj_pin(fd, &c) {
+        if let Some(old) = &previous {
+            let _ = sys::obj_pin(old.as_fd(), &c);
+        }
+        return Err(bpf_err(format!("program {name}: pin {}", path.display()))(
+            e,
+        ));
+    }
+    Ok((path, previous))
 }
 
 /// Where an iproute2 map (`struct bpf_elf_map` with `pinning`) lives: `PIN_GLOBAL_NS` at

@@ -31,7 +31,8 @@ use crate::attach_type;
 use crate::cgroup::Cgroup;
 use crate::data::{self, BPF_F_RDONLY_PROG};
 use crate::error::Result;
-use crate::load::{LoadOptions, Plan};
+use crate::load::LoadOptions;
+use crate::plan::Plan;
 use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
 use crate::{maps, pin_root, prog_tag, records, relocate};
 

@@ -5,7 +5,7 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 
 use crate::attr::BpfBtfInfo;
 use crate::ids::{IdKind, fd_by_id};
-use crate::info::info_by_fd_attr;
+use crate::info::{info_by_fd_attr, text_to_nul};
 use crate::sys::{Attr, bpf};
 use crate::{BtfId, Cmd, Result};
 
@@ -73,16 +73,15 @@ pub fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfInfo> {
     unsafe { get_btf_info(fd, &mut raw) }?;
     let mut data = vec![0u8; raw.btf_size as usize];
     // Room for the NUL the kernel writes after the name.
-    let mut name = vec![0u8; raw.name_len as usize + 1];
+    let mut name = vec![0u8; (raw.name_len as usize).saturating_add(1)];
     let mut raw = btf_info_request(&mut data, &mut name);
     // SAFETY: `raw.btf` / `raw.name` are 0 or point to `data` / `name`, writable for
     // `btf_size` / `name_len` bytes (their lengths) and alive across the call.
     unsafe { get_btf_info(fd, &mut raw) }?;
     data.truncate(raw.btf_size as usize);
-    let end = name.iter().position(|&b| b == 0).unwrap_or(name.len());
     Ok(BtfInfo {
         id: BtfId(raw.id),
-        name: String::from_utf8_lossy(&name[..end]).into_owned(),
+        name: text_to_nul(&name),
         kernel_btf: raw.kernel_btf != 0,
         data,
     })

@@ -73,6 +73,7 @@ pub struct Error {
 }
 
 impl Error {
+    /// ENOENT: no such key, id or pin (the "absent" answer several commands give).
     pub fn is_enoent(&self) -> bool {
         self.errno == libc::ENOENT
     }

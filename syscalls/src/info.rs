@@ -73,8 +73,9 @@ unsafe fn get_info<I: Attr>(fd: BorrowedFd<'_>, info: &mut I) -> Result<()> {
     unsafe { bpf(Cmd::ObjGetInfoByFd, &mut attr) }.map(drop)
 }
 
-/// A kernel object name: the bytes up to the first NUL, lossy UTF-8.
-fn name_of(raw: &[u8]) -> String {
+/// Kernel-written text (an object name, a verifier log): the bytes up to the first NUL (all
+/// of them when the kernel wrote none), lossy UTF-8.
+pub(crate) fn text_to_nul(raw: &[u8]) -> String {
     let end = raw.iter().position(|&b| b == 0).unwrap_or(raw.len());
     String::from_utf8_lossy(&raw[..end]).into_owned()
 }
@@ -96,7 +97,7 @@ pub fn map_info_from_raw(raw: &BpfMapInfo) -> MapInfo {
         value_size: raw.value_size,
         max_entries: raw.max_entries,
         map_flags: raw.map_flags,
-        name: name_of(&raw.name),
+        name: text_to_nul(&raw.name),
         btf_id: raw.btf_id,
         btf_key_type_id: raw.btf_key_type_id,
         btf_value_type_id: raw.btf_value_type_id,
@@ -170,7 +171,7 @@ pub fn prog_info_from_raw(raw: &BpfProgInfo) -> ProgInfo {
         prog_type: raw.prog_type,
         id: ProgId(raw.id),
         tag: raw.tag,
-        name: name_of(&raw.name),
+        name: text_to_nul(&raw.name),
         map_ids: Vec::new(),
         btf_id: raw.btf_id,
         load_time: raw.load_time,

@@ -4,6 +4,7 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 
 use crate::attr::{ProgAttachAttr, ProgDetachAttr, ProgLoadAttr, ProgQueryAttr};
 use crate::btf::MAX_LOG_SIZE;
+use crate::info::text_to_nul;
 use crate::map::fd_u32;
 use crate::sys::{bpf, bpf_fd};
 use crate::{Cmd, Error, ObjName, ProgId, Result};
@@ -34,8 +35,11 @@ pub struct ProgLoad<'a> {
 }
 
 /// A failed `BPF_PROG_LOAD` with the verifier log, when one was asked for.
-#[derive(Debug, thiserror::Error)]
-#[error("{source}")]
+///
+/// Displays as its `source` (command and errno) and reports no further `source()`: the
+/// message already shows the cause, so a printed error chain names it once. (A derived
+/// `thiserror` impl would treat the field named `source` as the cause and show it twice.)
+#[derive(Debug)]
 pub struct ProgLoadError {
     pub source: crate::Error,
     /// The verifier log (text up to the first NUL), empty when no log was requested.
@@ -44,6 +48,14 @@ pub struct ProgLoadError {
     /// when no log was requested). With ENOSPC, a buffer of this size is enough.
     pub log_true_size: u32,
 }
+
+impl std::fmt::Display for ProgLoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.source.fmt(f)
+    }
+}
+
+impl std::error::Error for ProgLoadError {}
 
 impl ProgLoadError {
     /// The kernel ran out of log buffer (ENOSPC with a log): grow it and load again.
@@ -109,12 +121,6 @@ pub fn prog_load_attr(
     Ok(attr)
 }
 
-/// Log text up to the first NUL, lossy UTF-8.
-fn log_text(log: &[u8]) -> String {
-    let end = log.iter().position(|&b| b == 0).unwrap_or(log.len());
-    String::from_utf8_lossy(&log[..end]).into_owned()
-}
-
 /// `BPF_PROG_LOAD` — load a program. Without `log_level` the kernel writes no log; on
 /// failure call again with `log_level` 1 (or 2) and a buffer. ENOSPC with a log means the
 /// buffer was too small: the caller grows it. EAGAIN is retried here.
@@ -136,7 +142,7 @@ pub fn prog_load(
     ret.map_err(|source| match log.as_deref() {
         Some(buf) if attr.log_buf != 0 => ProgLoadError {
             source,
-            log: log_text(buf),
+            log: text_to_nul(buf),
             log_true_size: attr.log_true_size,
         },
         _ => no_log(source),
@@ -372,10 +378,24 @@ mod tests {
     }
 
     #[test]
+    fn load_error_names_its_cause_once() {
+        let e = ProgLoadError {
+            source: Error {
+                cmd: Cmd::ProgLoad,
+                errno: libc::EACCES,
+            },
+            log: "R0 !read_ok".into(),
+            log_true_size: 12,
+        };
+        assert_eq!(e.to_string(), e.source.to_string());
+        assert!(std::error::Error::source(&e).is_none());
+    }
+
+    #[test]
     fn log_text_stops_at_nul() {
-        assert_eq!(log_text(b"abc\0def"), "abc");
-        assert_eq!(log_text(b"abc"), "abc");
-        assert_eq!(log_text(b"\xff\0"), "\u{fffd}");
+        assert_eq!(text_to_nul(b"abc\0def"), "abc");
+        assert_eq!(text_to_nul(b"abc"), "abc");
+        assert_eq!(text_to_nul(b"\xff\0"), "\u{fffd}");
     }
 
     #[test]

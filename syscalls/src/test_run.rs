@@ -93,6 +93,26 @@ mod tests {
     use std::os::fd::AsFd;
 
     #[test]
+    fn attr_offsets_match_uapi() {
+        use std::mem::offset_of;
+        // `union bpf_attr`'s `test` member in include/uapi/linux/bpf.h of Linux 6.18.
+        assert_eq!(offset_of!(ProgTestRunAttr, retval), 4);
+        assert_eq!(offset_of!(ProgTestRunAttr, data_size_in), 8);
+        assert_eq!(offset_of!(ProgTestRunAttr, data_size_out), 12);
+        assert_eq!(offset_of!(ProgTestRunAttr, data_in), 16);
+        assert_eq!(offset_of!(ProgTestRunAttr, data_out), 24);
+        assert_eq!(offset_of!(ProgTestRunAttr, repeat), 32);
+        assert_eq!(offset_of!(ProgTestRunAttr, duration), 36);
+        assert_eq!(offset_of!(ProgTestRunAttr, ctx_size_in), 40);
+        assert_eq!(offset_of!(ProgTestRunAttr, ctx_size_out), 44);
+        assert_eq!(offset_of!(ProgTestRunAttr, ctx_in), 48);
+        assert_eq!(offset_of!(ProgTestRunAttr, ctx_out), 56);
+        assert_eq!(offset_of!(ProgTestRunAttr, flags), 64);
+        assert_eq!(offset_of!(ProgTestRunAttr, cpu), 68);
+        assert_eq!(offset_of!(ProgTestRunAttr, batch_size), 72);
+    }
+
+    #[test]
     fn encodes_sizes_and_pointers() {
         let f = std::fs::File::open("/dev/null").unwrap();
         let data = [1u8; 14];

@@ -223,6 +223,26 @@ impl Spec {
             bit_offset: 0,
         }
     }
+
+    /// Moves the offset `bits` further; an offset past `u64::MAX` bits (only hand-made BTF
+    /// gets there: huge indexes into huge types) is an error, not an overflow.
+    fn add_bits(&mut self, bits: u64) -> R<()> {
+        match self.bit_offset.checked_add(bits) {
+            Some(b) => {
+                self.bit_offset = b;
+                Ok(())
+            }
+            None => fail("field offset overflows 64 bits"),
+        }
+    }
+
+    /// Moves the offset `idx` elements of `size` bytes further (checked, like [`Self::add_bits`]).
+    fn add_elems(&mut self, idx: u32, size: u32) -> R<()> {
+        match (u64::from(idx) * u64::from(size)).checked_mul(8) {
+            Some(bits) => self.add_bits(bits),
+            None => fail("field offset overflows 64 bits"),
+        }
+    }
 }
 
 /// Failure of one relocation, before the program name is attached.
@@ -373,8 +393,7 @@ fn parse_spec(btf: &Btf, type_id: u32, access: &str, kind: CoreReloKind) -> R<Sp
         idx: first,
         name: None,
     });
-    let size = u64::from(btf.size_of(id)?);
-    spec.bit_offset = u64::from(first) * size * 8;
+    spec.add_elems(first, btf.size_of(id)?)?;
     for &idx in &raw[1..] {
         let (tid, t) = skip(btf, id)?;
         id = tid;
@@ -382,7 +401,7 @@ fn parse_spec(btf: &Btf, type_id: u32, access: &str, kind: CoreReloKind) -> R<Sp
             let Some(m) = c.members.get(idx as usize) else {
                 return fail(format!("member {idx} past the end of type {id}"));
             };
-            spec.bit_offset += u64::from(m.bit_offset(c.kind_flag));
+            spec.add_bits(u64::from(m.bit_offset(c.kind_flag)))?;
             if m.name_off != 0 {
                 let name = btf.string(m.name_off)?;
                 if name.is_empty() {
@@ -409,7 +428,7 @@ fn parse_spec(btf: &Btf, type_id: u32, access: &str, kind: CoreReloKind) -> R<Sp
                 idx,
                 name: None,
             });
-            spec.bit_offset += u64::from(idx) * u64::from(btf.size_of(elem)?) * 8;
+            spec.add_elems(idx, btf.size_of(elem)?)?;
             id = elem;
         } else {
             return fail(format!(
@@ -427,7 +446,8 @@ fn is_flex_arr(btf: &Btf, acc: &Accessor, nelems: u32) -> bool {
         return false;
     }
     match btf.type_by_id(acc.type_id) {
-        Ok(t) => is_composite(t).is_some_and(|c| acc.idx as usize + 1 == c.members.len()),
+        Ok(t) => is_composite(t)
+            .is_some_and(|c| c.members.len().checked_sub(1) == Some(acc.idx as usize)),
         Err(_) => false,
     }
 }
@@ -713,7 +733,7 @@ fn match_member(
             return fail("access path too long");
         }
         let bit = u64::from(m.bit_offset(tc.kind_flag));
-        spec.bit_offset += bit;
+        spec.add_bits(bit)?;
         spec.raw_len += 1;
         let tname = targ.string(m.name_off)?;
         if tname.is_empty() {
@@ -809,7 +829,7 @@ fn spec_match(
                 name: None,
             });
             spec.raw_len += 1;
-            spec.bit_offset += u64::from(lacc.idx) * u64::from(targ.size_of(tid)?) * 8;
+            spec.add_elems(lacc.idx, targ.size_of(tid)?)?;
         }
     }
     Ok(Some(spec))
@@ -867,13 +887,20 @@ fn field_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> R<FieldVal
     let bit_off = spec.bit_offset;
     let mut bit_sz = u64::from(m.bitfield_size(c.kind_flag));
     let bitfield = bit_sz > 0;
+    if !bitfield {
+        bit_sz = u64::from(btf.size_of(field_type)?) * 8;
+    }
+    let Some(bit_end) = bit_off.checked_add(bit_sz) else {
+        return fail("field end overflows 64 bits");
+    };
     let (byte_off, byte_sz) = if bitfield {
         let mut byte_sz = u64::from(btf.size_of(field_type)?);
         if byte_sz == 0 {
             return fail("bitfield of a zero-sized type");
         }
+        // `byte_off * 8 <= bit_off` throughout, so the subtraction cannot underflow.
         let mut byte_off = bit_off / 8 / byte_sz * byte_sz;
-        while bit_off + bit_sz - byte_off * 8 > byte_sz * 8 {
+        while bit_end - byte_off * 8 > byte_sz * 8 {
             if byte_sz >= 8 {
                 return fail("bitfield cannot be read with one 64-bit load");
             }
@@ -882,9 +909,7 @@ fn field_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> R<FieldVal
         }
         (byte_off, byte_sz)
     } else {
-        let byte_sz = u64::from(btf.size_of(field_type)?);
-        bit_sz = byte_sz * 8;
-        (bit_off / 8, byte_sz)
+        (bit_off / 8, bit_sz / 8)
     };
     out.validate = !bitfield;
     match kind {
@@ -906,11 +931,11 @@ fn field_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> R<FieldVal
             out.validate = true;
         }
         // Little-endian: rawbpf loads only into little-endian kernels.
-        CoreReloKind::FieldLshiftU64 => {
-            out.val = 64u64.wrapping_sub(bit_off + bit_sz - byte_off * 8)
-        }
+        CoreReloKind::FieldLshiftU64 => out.val = 64u64.wrapping_sub(bit_end - byte_off * 8),
+        // Wraps for a non-bitfield member wider than 64 bits, as libbpf's `__u32`
+        // arithmetic does (no program shifts such a member).
         CoreReloKind::FieldRshiftU64 => {
-            out.val = 64 - bit_sz;
+            out.val = 64u64.wrapping_sub(bit_sz);
             out.validate = true;
         }
         _ => return fail("not a field relocation"),
