@@ -13,6 +13,7 @@ mod climb;
 mod detach;
 mod errors;
 mod map_ids;
+mod mount_bpffs;
 mod privilege;
 mod reload;
 mod sockets;

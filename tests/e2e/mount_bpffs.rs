@@ -1,0 +1,66 @@
+//! bpffs not mounted: `load` says what is wrong and how to mount it (exit 4), and
+//! `--mount-bpffs` mounts it and loads. Runs in a private mount namespace
+//! (`unshare --mount`), so the host's /sys/fs/bpf is never unmounted.
+
+use std::process::Command;
+
+use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
+use crate::harness::{SOCKOPS_O, TestEnv};
+
+#[test]
+fn unmounted_bpffs_is_diagnosed_and_mount_bpffs_mounts_it() {
+    let Some(env) = TestEnv::new("mount_bpffs") else {
+        return;
+    };
+    let bin = env!("CARGO_BIN_EXE_rawbpf");
+    let cg = env.cgroup_path().display().to_string();
+    // The pin root lives on the namespace's own bpffs and goes away with it; the program
+    // stays attached to the test cgroup, which the TestCgroup guard detaches.
+    let script = format!(
+        r#"while grep -qs ' /sys/fs/bpf bpf ' /proc/mounts; do umount /sys/fs/bpf || exit 90; done
+"{bin}" load "{SOCKOPS_O}" --cgroup "{cg}" --pin-root /sys/fs/bpf/rawbpf-mount-test
+echo "plain=$?"
+grep -qs ' /sys/fs/bpf bpf ' /proc/mounts && echo "mounted after plain"
+"{bin}" load "{SOCKOPS_O}" --cgroup "{cg}" --pin-root /sys/fs/bpf/rawbpf-mount-test --mount-bpffs >/dev/null
+echo "mount_bpffs=$?"
+grep -qs ' /sys/fs/bpf bpf ' /proc/mounts && echo "mounted after mount_bpffs"
+"#
+    );
+    let out = Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "sh", "-c", &script])
+        .output()
+        .expect("run unshare (util-linux)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let ctx = format!("stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(out.status.success(), "namespace script failed: {ctx}");
+
+    assert!(stdout.contains("plain=4"), "no bpffs must be exit 4: {ctx}");
+    assert!(
+        stderr.contains("mount -t bpf bpf /sys/fs/bpf") && stderr.contains("--mount-bpffs"),
+        "the error must say how to mount bpffs: {ctx}"
+    );
+    assert!(
+        !stdout.contains("mounted after plain"),
+        "a plain load must not mount: {ctx}"
+    );
+    assert!(
+        stdout.contains("mount_bpffs=0"),
+        "--mount-bpffs must load: {ctx}"
+    );
+    assert!(
+        stdout.contains("mounted after mount_bpffs"),
+        "bpffs must be mounted: {ctx}"
+    );
+
+    // Kernel state: exactly one sockops program attached to the test cgroup.
+    assert_eq!(
+        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).len(),
+        1,
+        "{ctx}"
+    );
+    // The host's bpffs was not touched.
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    assert!(mounts.contains(" /sys/fs/bpf bpf "), "host bpffs unmounted");
+    assert!(!std::path::Path::new("/sys/fs/bpf/rawbpf-mount-test").exists());
+}
