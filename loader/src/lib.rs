@@ -70,7 +70,7 @@ pub use load::{DEFAULT_PIN_ROOT, LoadOptions, load};
 pub use log::tail as log_tail;
 pub use map_access::MapSelector;
 pub use map_dump::{MapDumpOptions, MapDumpReport, map_dump};
-pub use map_ids::{MapIdsOptions, map_ids};
+pub use map_ids::{MapIdsOptions, TARGET_CGROUP, map_ids};
 pub use map_show::{MapShowOptions, MapShowReport, map_show};
 pub use prepare::CompatOptions;
 pub use privileges::privileged;

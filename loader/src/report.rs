@@ -116,7 +116,8 @@ pub struct MapIdsReport {
     pub maps: Vec<MapEntry>,
 }
 
-/// A program attached directly to the cgroup.
+/// A program attached directly to the cgroup, or to a SOCKMAP/SOCKHASH pinned under the
+/// pin root.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AttachedProgram {
     pub id: u32,
@@ -125,8 +126,11 @@ pub struct AttachedProgram {
     pub prog_type: String,
     pub tag: String,
     pub attach_type: String,
+    /// The kernel's attach flags; 0 for map attachments (a map has no attach modes).
     pub attach_flags: u32,
     pub map_ids: Vec<u32>,
+    /// Where it is attached: `cgroup`, or `map NAME` for a SOCKMAP/SOCKHASH.
+    pub target: String,
 }
 
 /// A map used by an attached program or pinned under the pin root.

@@ -1,12 +1,22 @@
-//! `map-ids --json` agrees with the kernel (PROG_QUERY + prog info + map info + the pin).
+//! `map-ids --json` agrees with the kernel (PROG_QUERY + prog info + map info + the pin),
+//! for programs attached to the cgroup and to the pinned sockhash.
 
 use std::collections::BTreeSet;
+use std::ffi::CString;
+use std::os::fd::AsFd;
 
 use serde_json::Value;
 
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS, F_ALLOW_MULTI, PROG_TYPE_SOCK_OPS};
 use crate::harness::report::id;
 use crate::harness::{MAP_NAME, SOCKOPS_O, TestEnv};
+
+const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../bpf-prog/bpf_skmsg.o");
+/// `BPF_SK_SKB_STREAM_PARSER`, `BPF_SK_SKB_STREAM_VERDICT`, `BPF_SK_MSG_VERDICT`,
+/// `BPF_SK_SKB_VERDICT`.
+const SOCKMAP_ATTACH_TYPES: [u32; 4] = [4, 5, 7, 38];
+/// `BPF_SK_MSG_VERDICT`.
+const ATTACH_SK_MSG: u32 = 7;
 
 fn hex(tag: &[u8; 8]) -> String {
     tag.iter().map(|b| format!("{b:02x}")).collect()
@@ -37,6 +47,7 @@ fn map_ids_matches_kernel() {
     assert_eq!(info.prog_type, PROG_TYPE_SOCK_OPS);
     assert_eq!(p["tag"], hex(&info.tag).as_str(), "{p}");
     assert_eq!(p["attach_type"], "cgroup_sock_ops", "{p}");
+    assert_eq!(p["target"], "cgroup", "{p}");
     let (_, flags) = kernel::query(env.cgroup_path(), ATTACH_SOCK_OPS).unwrap();
     assert_eq!(
         flags, F_ALLOW_MULTI,
@@ -126,4 +137,133 @@ fn map_ids_lists_pinned_map_without_program() {
         "{v}"
     );
     assert_eq!(maps[0]["used_by"].as_array().map(Vec::len), Some(0), "{v}");
+}
+
+/// `BPF_PROG_QUERY` on the map pinned at `pin` for `attach_type`, independently of rawbpf.
+fn map_query(pin: &std::path::Path, attach_type: u32) -> Vec<u32> {
+    let path = CString::new(pin.display().to_string()).unwrap();
+    let fd = rawbpf_syscalls::obj_get(&path).unwrap();
+    rawbpf_syscalls::prog_query(fd.as_fd(), attach_type)
+        .unwrap_or_else(|e| panic!("prog_query {attach_type} on {}: {e}", pin.display()))
+        .prog_ids
+        .iter()
+        .map(|p| p.0)
+        .collect()
+}
+
+#[test]
+fn map_ids_lists_programs_attached_to_the_pinned_sockhash() {
+    let Some(env) = TestEnv::new("map_ids_skmsg") else {
+        return;
+    };
+    env.load(SOCKOPS_O, &[]);
+    env.load(SKMSG_O, &[]);
+    let pinned_id = env.pinned_map_id();
+    let pin = env.pins.join(MAP_NAME);
+
+    // What the kernel says is attached: one sockops program on the cgroup, one sk_msg
+    // program on the sockhash, nothing else on the sockhash.
+    let sockops = kernel::the_sockops_prog(env.cgroup_path());
+    let on_map = map_query(&pin, ATTACH_SK_MSG);
+    assert_eq!(on_map.len(), 1, "sk_msg programs on {MAP_NAME}: {on_map:?}");
+    let skmsg = on_map[0];
+    for at in SOCKMAP_ATTACH_TYPES
+        .into_iter()
+        .filter(|&a| a != ATTACH_SK_MSG)
+    {
+        assert_eq!(map_query(&pin, at), Vec::<u32>::new(), "attach type {at}");
+    }
+
+    let v = env.json(&["map-ids"]);
+    let progs = v["programs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no programs: {v}"));
+    let listed: Vec<(u32, &str, &str)> = progs
+        .iter()
+        .map(|p| {
+            (
+                id(&p["id"]),
+                p["target"].as_str().unwrap_or_else(|| panic!("{p}")),
+                p["attach_type"].as_str().unwrap_or_else(|| panic!("{p}")),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (sockops, "cgroup", "cgroup_sock_ops"),
+            (skmsg, "map sock_ops_map", "sk_msg_verdict"),
+        ],
+        "{v}"
+    );
+    let p = &progs[1];
+    let info = kernel::prog_info(skmsg);
+    assert_eq!(p["name"], info.name.as_str(), "{p}");
+    assert_eq!(p["type"], "sk_msg", "{p}");
+    assert_eq!(p["tag"], hex(&info.tag).as_str(), "{p}");
+    assert_eq!(p["attach_flags"].as_u64(), Some(0), "{p}");
+    let json_map_ids: BTreeSet<u32> = p["map_ids"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{p}"))
+        .iter()
+        .map(id)
+        .collect();
+    let kernel_map_ids: BTreeSet<u32> = kernel::prog_map_ids(skmsg).into_iter().collect();
+    assert_eq!(json_map_ids, kernel_map_ids, "program {skmsg}'s map ids");
+    assert!(kernel_map_ids.contains(&pinned_id), "{kernel_map_ids:?}");
+
+    // Every map of both programs is listed, used by the programs that use it.
+    let maps = v["maps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no maps: {v}"));
+    for prog in [sockops, skmsg] {
+        for mid in kernel::prog_map_ids(prog) {
+            let m = maps
+                .iter()
+                .find(|m| id(&m["id"]) == mid)
+                .unwrap_or_else(|| panic!("map {mid} of program {prog} not listed: {v}"));
+            let used_by: BTreeSet<u32> = m["used_by"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{m}"))
+                .iter()
+                .map(id)
+                .collect();
+            assert!(used_by.contains(&prog), "{m}");
+        }
+    }
+    let sockhash = maps
+        .iter()
+        .find(|m| id(&m["id"]) == pinned_id)
+        .unwrap_or_else(|| panic!("{v}"));
+    let used_by: BTreeSet<u32> = sockhash["used_by"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{sockhash}"))
+        .iter()
+        .map(id)
+        .collect();
+    assert_eq!(used_by, BTreeSet::from([sockops, skmsg]), "{sockhash}");
+
+    // `status` lists the same programs with the same targets.
+    let s = env.json(&["status"]);
+    let status_progs: Vec<(u32, &str)> = s["cgroup"]["programs"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{s}"))
+        .iter()
+        .map(|p| (id(&p["id"]), p["target"].as_str().unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        status_progs,
+        vec![(sockops, "cgroup"), (skmsg, "map sock_ops_map")],
+        "{s}"
+    );
+
+    // The human form says where the sk_msg program is attached.
+    let out = env.run_expect(&["map-ids"], &[0]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.lines().any(|l| l.starts_with("prog")
+            && l.contains(&skmsg.to_string())
+            && l.ends_with("attached sk_msg_verdict to map sock_ops_map")),
+        "{text}"
+    );
 }

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use rawbpf::report::{MapEntry, MapIdsReport};
+use rawbpf::report::{AttachedProgram, MapEntry, MapIdsReport};
 use rawbpf::{AttachMode, MapIdsOptions};
 
 use super::Global;
@@ -10,8 +10,9 @@ use super::output::{columns, print_json};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Lists every program attached directly to the cgroup (all cgroup attach types), the maps each
-uses, and the maps pinned under the pin root, with their kernel IDs (as `bpftool map show`).")]
+Lists every program attached directly to the cgroup (all cgroup attach types) or to a
+SOCKMAP/SOCKHASH pinned under the pin root (sk_msg / sk_skb attach types), the maps each uses,
+and the maps pinned under the pin root, with their kernel IDs (as `bpftool map show`).")]
 pub struct Args {
     /// cgroup v2 directory to look at.
     #[arg(long, value_name = "PATH", default_value = rawbpf::cgroup::DEFAULT_CGROUP)]
@@ -46,6 +47,20 @@ fn map_row(indent: &str, m: &MapEntry) -> Vec<String> {
     ]
 }
 
+/// `attached cgroup_sock_ops (multi)` for the cgroup, `attached sk_msg_verdict to map NAME`
+/// for a map.
+fn attached(p: &AttachedProgram) -> String {
+    if p.target == rawbpf::TARGET_CGROUP {
+        format!(
+            "attached {} ({})",
+            p.attach_type,
+            AttachMode::from_flags(p.attach_flags).name()
+        )
+    } else {
+        format!("attached {} to {}", p.attach_type, p.target)
+    }
+}
+
 fn print_human(r: &MapIdsReport) {
     let mut rows = Vec::new();
     for p in &r.programs {
@@ -54,11 +69,7 @@ fn print_human(r: &MapIdsReport) {
             p.id.to_string(),
             p.name.clone(),
             p.prog_type.clone(),
-            format!(
-                "attached {} ({})",
-                p.attach_type,
-                AttachMode::from_flags(p.attach_flags).name()
-            ),
+            attached(p),
         ]);
         for id in &p.map_ids {
             if let Some(m) = r.maps.iter().find(|m| m.id == *id) {

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use rawbpf::report::AttachedProgram;
 use rawbpf::{AttachMode, StatusOptions, StatusReport};
 
 use super::Global;
@@ -12,7 +13,8 @@ use super::style::Paint;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 One screen: where bpffs is mounted, the pin root (map pins, attach records), the programs
-attached directly to the cgroup, and the maps (pinned or used by those programs) with their
+attached directly to the cgroup or to the SOCKMAP/SOCKHASH maps pinned under the pin root, and
+the maps (pinned or used by those programs) with their
 kernel IDs and entry counts.")]
 pub struct Args {
     /// cgroup v2 directory to look at.
@@ -67,26 +69,41 @@ pub fn render(r: &StatusReport, paint: Paint) -> Vec<String> {
     };
     out.push(format!("{} {}  ({detail})", label("pin root"), p.path));
 
-    out.push(format!(
-        "{} {}  ({} attached)",
-        label("cgroup"),
-        r.cgroup.path,
-        plural(r.cgroup.programs.len(), "program", "programs")
-    ));
+    let (on_cgroup, on_maps): (Vec<&AttachedProgram>, Vec<&AttachedProgram>) = r
+        .cgroup
+        .programs
+        .iter()
+        .partition(|p| p.target == rawbpf::TARGET_CGROUP);
+    let mut counts = format!(
+        "{} attached",
+        plural(on_cgroup.len(), "program", "programs")
+    );
+    if !on_maps.is_empty() {
+        counts.push_str(&format!(
+            ", {} attached to pinned maps",
+            plural(on_maps.len(), "program", "programs")
+        ));
+    }
+    out.push(format!("{} {}  ({counts})", label("cgroup"), r.cgroup.path));
     if !r.cgroup.programs.is_empty() {
         let mut rows = vec![
-            ["ID", "NAME", "TYPE", "ATTACH", "MODE", "MAPS"]
+            ["ID", "NAME", "TYPE", "ATTACH", "TARGET", "MODE", "MAPS"]
                 .map(String::from)
                 .to_vec(),
         ];
-        for prog in &r.cgroup.programs {
+        for prog in on_cgroup.iter().chain(&on_maps) {
             let maps: Vec<String> = prog.map_ids.iter().map(u32::to_string).collect();
             rows.push(vec![
                 prog.id.to_string(),
                 prog.name.clone(),
                 prog.prog_type.clone(),
                 prog.attach_type.clone(),
-                AttachMode::from_flags(prog.attach_flags).name().to_string(),
+                prog.target.clone(),
+                if prog.target == rawbpf::TARGET_CGROUP {
+                    AttachMode::from_flags(prog.attach_flags).name().to_string()
+                } else {
+                    "-".to_string()
+                },
                 if maps.is_empty() {
                     "-".to_string()
                 } else {
