@@ -11,6 +11,8 @@
 //! calls: verifier, JIT, map creation); the difference to a whole `rawbpf load` process is
 //! what the process adds (exec, dynamic linking, argument parsing, reading the file).
 
+#![forbid(unsafe_code)]
+
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -21,9 +21,11 @@
 //! the fast path needs `bpf_sockops.o` attached to DIR and `bpf_skmsg.o` attached to the
 //! map before it starts.
 
+#![forbid(unsafe_code)]
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::AsRawFd;
+use std::os::fd::AsFd;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -79,20 +81,7 @@ fn join(cgroup: Option<&str>) -> Res<()> {
 
 /// `TCP_INFO` of a socket.
 fn tcp_info(s: &TcpStream) -> Option<libc::tcp_info> {
-    // SAFETY: tcp_info is plain integers; all-zero is a valid value.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: `info` is writable for `len` bytes and `len` is a valid in/out length.
-    let rc = unsafe {
-        libc::getsockopt(
-            s.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&raw mut info).cast(),
-            &mut len,
-        )
-    };
-    (rc == 0).then_some(info)
+    rawbpf_syscalls::tcp_info(s.as_fd()).ok()
 }
 
 /// The server: joins the cgroup, listens on 127.0.0.1:0, prints the port, and serves

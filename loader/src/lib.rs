@@ -12,6 +12,7 @@
 //!
 //! No global state; no file descriptor outlives a call.
 
+#![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod attach;

@@ -1,6 +1,7 @@
 //! The `rawbpf` command line: see `docs/cli.md` for the contract (commands, exit codes,
 //! JSON) and `rawbpf --help` for the workflow.
 
+#![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 mod cli;

@@ -17,6 +17,7 @@ mod obj;
 mod process;
 mod prog;
 mod prog_xlated;
+mod sock;
 mod sys;
 mod test_run;
 mod types;
@@ -41,5 +42,6 @@ pub use prog::{
     prog_load_attr, prog_query, prog_query_attr, prog_query_with_capacity,
 };
 pub use prog_xlated::{prog_xlated_insns, xlated_request};
+pub use sock::tcp_info;
 pub use test_run::{ProgTestRunAttr, TestRun, prog_test_run, prog_test_run_attr};
 pub use types::{BtfId, MapId, ObjName, ProgId};

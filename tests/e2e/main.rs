@@ -5,6 +5,7 @@
 //! words. Without a usable kernel they fail with the reason, unless
 //! `RAWBPF_SKIP_KERNEL_TESTS=1` is set.
 
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;

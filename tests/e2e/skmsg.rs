@@ -19,7 +19,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use crate::harness::kernel;
@@ -351,21 +351,5 @@ fn xfer(c: &TcpStream, s: &TcpStream, n: usize, seq: u8) -> Result<(u64, u64), S
 
 /// `getsockopt(TCP_INFO)`.
 fn tcp_info(s: &TcpStream) -> Result<libc::tcp_info, String> {
-    // SAFETY: tcp_info is plain integers; all-zero is a valid value.
-    let mut info: libc::tcp_info = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::tcp_info>() as libc::socklen_t;
-    // SAFETY: `info` is writable for `len` bytes; `len` is its size.
-    let rc = unsafe {
-        libc::getsockopt(
-            s.as_raw_fd(),
-            libc::IPPROTO_TCP,
-            libc::TCP_INFO,
-            (&raw mut info).cast(),
-            &mut len,
-        )
-    };
-    if rc != 0 {
-        return Err(format!("TCP_INFO: {}", std::io::Error::last_os_error()));
-    }
-    Ok(info)
+    rawbpf_syscalls::tcp_info(s.as_fd()).map_err(|e| format!("TCP_INFO: {e}"))
 }
