@@ -48,6 +48,9 @@ pub enum Error {
     Btf { offset: u64, reason: String },
     #[error("BTF type {type_id}: {reason}")]
     BtfType { type_id: u32, reason: String },
+    /// Bytes that do not decode as the BTF type given for them (a map's key or value).
+    #[error("decoding as BTF type {type_id}: {reason}")]
+    BtfDecode { type_id: u32, reason: String },
     #[error("BTF.ext: {reason} (offset {offset:#x})")]
     BtfExt { offset: u64, reason: String },
 }

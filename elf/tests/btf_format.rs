@@ -44,8 +44,8 @@ fn int(value: i128, signed: bool, size: u32) -> Value {
 
 fn reason(e: Error) -> String {
     match e {
-        Error::BtfType { reason, .. } => reason,
-        other => panic!("expected a BtfType error, got {other:?}"),
+        Error::BtfDecode { reason, .. } => reason,
+        other => panic!("expected a BtfDecode error, got {other:?}"),
     }
 }
 
@@ -527,7 +527,7 @@ fn length_mismatch_is_an_error() {
     let (b, inner, outer) = nested();
     let (le, _) = parse_both(&b);
     let e = le.decode(outer, &[0; 15]).unwrap_err();
-    assert!(matches!(e, Error::BtfType { type_id, .. } if type_id == outer));
+    assert!(matches!(e, Error::BtfDecode { type_id, .. } if type_id == outer));
     let r = reason(e);
     assert!(r.contains("15 bytes") && r.contains("16"), "{r}");
     assert!(r.contains("STRUCT 'outer'"), "{r}");

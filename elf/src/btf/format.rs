@@ -266,7 +266,7 @@ impl Btf {
 }
 
 fn type_err(type_id: u32, reason: String) -> Error {
-    Error::BtfType { type_id, reason }
+    Error::BtfDecode { type_id, reason }
 }
 
 /// The state of one decode: where the work budget stands.
@@ -572,7 +572,7 @@ fn sign_extend(raw: u128, nr_bits: u32) -> i128 {
 /// The reason text of an error from this module (to prefix it with a member name).
 fn reason_of(e: Error) -> String {
     match e {
-        Error::BtfType { reason, .. } => reason,
+        Error::BtfDecode { reason, .. } | Error::BtfType { reason, .. } => reason,
         other => other.to_string(),
     }
 }
