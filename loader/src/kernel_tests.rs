@@ -29,7 +29,7 @@ struct Sandbox {
 impl Sandbox {
     /// `None` when kernel tests are explicitly skipped.
     fn new(tag: &str) -> Option<Sandbox> {
-        if std::env::var_os("RAWBPF_SKIP_KERNEL_TESTS").is_some() {
+        if std::env::var("RAWBPF_SKIP_KERNEL_TESTS").as_deref() == Ok("1") {
             eprintln!("RAWBPF_SKIP_KERNEL_TESTS set: skipping kernel test {tag}");
             return None;
         }
@@ -68,6 +68,27 @@ impl Sandbox {
             .map(|p| p.0)
             .collect()
     }
+
+    /// The id of the map pinned at `<pin root>/<name>`, read from the kernel (`BPF_OBJ_GET`
+    /// + map info), independent of the library under test; `None` when nothing is pinned.
+    fn pinned_map(&self, name: &str) -> Option<u32> {
+        match sys::obj_get(&pin_root::c_path(&self.pin_root.join(name)).unwrap()) {
+            Ok(fd) => Some(sys::map_info(fd.as_fd()).unwrap().id.0),
+            Err(e) if e.is_enoent() => None,
+            Err(e) => panic!("obj_get {name}: {e}"),
+        }
+    }
+
+    /// The map ids the program `prog` uses, from the kernel.
+    fn prog_maps(prog: u32) -> Vec<u32> {
+        let fd = sys::fd_by_id(sys::IdKind::Prog, prog).unwrap();
+        sys::prog_info(fd.as_fd())
+            .unwrap()
+            .map_ids
+            .iter()
+            .map(|m| m.0)
+            .collect()
+    }
 }
 
 impl Drop for Sandbox {
@@ -91,8 +112,8 @@ impl Drop for Sandbox {
 
 fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count())
-        .unwrap_or(0)
+        .expect("read /proc/self/fd")
+        .count()
 }
 
 /// fd count, retried briefly so that a transient fd of a concurrent non-kernel test does not
@@ -127,6 +148,8 @@ fn reload_reuses_map_and_replaces_program_without_leaking_fds() {
     let map_id = map.id;
     let mut prog_id = first.programs[0].id;
     assert_eq!(sb.attached(3), vec![prog_id]);
+    assert_eq!(sb.pinned_map("sock_ops_map"), Some(map_id));
+    assert!(Sandbox::prog_maps(prog_id).contains(&map_id));
 
     let fds = open_fds();
     for _ in 0..5 {
@@ -137,6 +160,8 @@ fn reload_reuses_map_and_replaces_program_without_leaking_fds() {
         assert_eq!(attach.replaced_id, Some(prog_id));
         prog_id = r.programs[0].id;
         assert_eq!(sb.attached(3), vec![prog_id]);
+        assert_eq!(sb.pinned_map("sock_ops_map"), Some(map_id));
+        assert!(Sandbox::prog_maps(prog_id).contains(&map_id));
     }
     assert_eq!(settled_fds(fds), fds, "fds leaked by load");
 
@@ -171,18 +196,9 @@ fn verifier_failure_leaves_previous_program_and_map() {
             .contains("invalid unbounded variable-offset")
     );
     assert_eq!(sb.attached(3), vec![good.programs[0].id]);
-    let ids = crate::map_ids(&crate::MapIdsOptions {
-        cgroup: sb.cgroup.clone(),
-        pin_root: sb.pin_root.clone(),
-    })
-    .unwrap();
-    let pinned: Vec<u32> = ids
-        .maps
-        .iter()
-        .filter(|m| m.pinned.is_some())
-        .map(|m| m.id)
-        .collect();
-    assert_eq!(pinned, vec![good.maps[0].id]);
+    // The pin, read from the kernel rather than through `map_ids` under test.
+    assert_eq!(sb.pinned_map("sock_ops_map"), Some(good.maps[0].id));
+    assert!(Sandbox::prog_maps(good.programs[0].id).contains(&good.maps[0].id));
     assert_eq!(settled_fds(fds), fds, "fds leaked by a failed load");
 }
 
@@ -217,6 +233,9 @@ fn conflicting_pin_is_refused_with_every_field() {
     };
     let fields: Vec<&str> = mismatches.iter().map(|m| m.field).collect();
     assert_eq!(fields, ["type", "value_size", "max_entries"]);
+    // The conflicting pin is untouched.
+    let other_id = sys::map_info(other.as_fd()).unwrap().id.0;
+    assert_eq!(sb.pinned_map("sock_ops_map"), Some(other_id));
     // Nothing was attached, nothing else pinned.
     assert!(sb.attached(3).is_empty());
     assert!(!sb.pin_root.join(pin_root::ATTACHED_DIR).exists());
@@ -231,6 +250,8 @@ fn sk_msg_attaches_to_the_shared_pinned_map() {
     let ops = crate::load(&sb.opts("bpf_sockops.o")).unwrap();
     let msg = crate::load(&sb.opts("bpf_skmsg.o")).unwrap();
     assert_eq!(msg.maps[0].id, ops.maps[0].id);
+    assert_eq!(sb.pinned_map("sock_ops_map"), Some(ops.maps[0].id));
+    assert!(Sandbox::prog_maps(msg.programs[0].id).contains(&ops.maps[0].id));
     let a = msg.programs[0].attach.as_ref().unwrap();
     assert_eq!(a.attach_type, "sk_msg_verdict");
     let map_fd =
@@ -283,15 +304,10 @@ fn failures_after_attach_roll_everything_back() {
             "{step}: previous program not restored"
         );
         assert_eq!(recorded_id(&sb), Some(prog), "{step}: record not restored");
-        let ids = crate::map_ids(&crate::MapIdsOptions {
-            cgroup: sb.cgroup.clone(),
-            pin_root: sb.pin_root.clone(),
-        })
-        .unwrap();
         assert_eq!(
-            ids.maps.iter().find(|m| m.pinned.is_some()).map(|m| m.id),
+            sb.pinned_map("sock_ops_map"),
             Some(map),
-            "{step}"
+            "{step}: pinned map (from the kernel)"
         );
     }
     let again = crate::load(&opts).unwrap();

@@ -244,11 +244,22 @@ fn kernel_adjusted_maps_are_reused_and_never_written() {
     assert!(sys::map_delete_elem(&fd, &0u32.to_ne_bytes()).unwrap());
 
     let second = env.json(&["load", &obj, "--no-attach"]);
-    for m in second["maps"].as_array().unwrap() {
+    let maps = second["maps"].as_array().unwrap();
+    assert_eq!(maps.len(), ids.len(), "{second}");
+    for m in maps {
         let name = m["name"].as_str().unwrap();
         assert_eq!(m["status"], "reused", "{name} was not reused: {second}");
         let id = ids.iter().find(|(n, _)| n == name).unwrap().1;
         assert_eq!(m["id"].as_u64(), Some(id), "{name}");
+        // The kernel's view: the pin still names the first load's map.
+        let pin = m["pin_path"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} has no pin_path: {m}"));
+        assert_eq!(
+            kernel::pinned_map_id(Path::new(pin)).map(u64::from),
+            Some(id),
+            "{name}: the pin"
+        );
     }
     assert!(
         !sys::map_lookup_elem(&fd, &0u32.to_ne_bytes(), &mut slot).unwrap(),

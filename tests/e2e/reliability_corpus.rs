@@ -78,4 +78,12 @@ fn every_hostile_object_is_exit_5() {
         "a hostile object created {:?}",
         env.pins.contents()
     );
+    assert!(
+        crate::harness::kernel::attached_prog_ids(
+            env.cgroup_path(),
+            crate::harness::kernel::ATTACH_SOCK_OPS
+        )
+        .is_empty(),
+        "a hostile object got a program attached"
+    );
 }

@@ -82,4 +82,7 @@ fn rejection_as_json() {
     assert_eq!(last["text"], "r0 = *(u8 *)(r1 +0)", "{s}");
     assert_eq!(last["source"]["line"], 37, "{s}");
     assert!(s["log_lines"].as_u64().unwrap() > 10, "{s}");
+    // Nothing was attached or pinned.
+    assert!(kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).is_empty());
+    assert_eq!(kernel::pinned_map_id(&env.pins.join(MAP_NAME)), None);
 }
