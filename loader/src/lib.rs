@@ -19,7 +19,6 @@ pub mod attach;
 mod attach_btf;
 pub mod attach_type;
 mod btf;
-mod btf_cycles;
 pub mod cgroup;
 mod compat;
 mod data;

@@ -7,6 +7,10 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(obj) = rawbpf_elf::Object::parse(data) {
+        // The loader's layout-cycle check runs on every object it reads.
+        if let Some(btf) = &obj.btf {
+            let _ = btf.find_layout_cycle();
+        }
         // Touch what the loader reads, so lazily wrong values would show.
         for prog in &obj.programs {
             for r in &prog.relocations {

@@ -8,6 +8,7 @@
 //! `.BTF.ext`, `fixup` makes the blob loadable. See `docs/architecture.md`.
 
 pub mod core;
+mod cycles;
 mod ext;
 mod fixup;
 mod format;
@@ -131,6 +132,13 @@ impl Btf {
                 reason: format!("DATASEC entry points at a {}, not a VAR", other.kind_name()),
             }),
         }
+    }
+
+    /// The id of a type whose layout needs itself (a typedef naming itself, a struct
+    /// containing itself other than through a pointer), if any: such BTF has no layout and
+    /// the kernel refuses it. One linear pass over the type graph.
+    pub fn find_layout_cycle(&self) -> Option<u32> {
+        cycles::find_cycle(self)
     }
 
     /// Serialises back to the wire format in little-endian order (what the kernel reads).
