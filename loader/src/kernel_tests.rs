@@ -89,6 +89,30 @@ impl Sandbox {
             .map(|m| m.0)
             .collect()
     }
+
+    /// Pins a map rawbpf did not create at `<pin root>/sock_ops_map`, as another tool or an
+    /// older object would have: key 16 bytes, the given type, value size and max_entries.
+    fn pin_foreign_map(&self, map_type: u32, value_size: u32, max_entries: u32) -> sys::MapFd {
+        std::fs::create_dir_all(&self.pin_root).unwrap();
+        let map = sys::map_create(&sys::MapCreate {
+            map_type,
+            key_size: 16,
+            value_size,
+            max_entries,
+            map_flags: 0,
+            name: sys::ObjName::new("sock_ops_map"),
+            inner_map_fd: None,
+            numa_node: None,
+            btf_fd: None,
+            btf_key_type_id: 0,
+            btf_value_type_id: 0,
+            map_extra: 0,
+        })
+        .unwrap();
+        let pin = self.pin_root.join("sock_ops_map");
+        sys::obj_pin(map.as_fd(), &pin_root::c_path(&pin).unwrap()).unwrap();
+        map
+    }
 }
 
 impl Drop for Sandbox {
@@ -208,24 +232,7 @@ fn conflicting_pin_is_refused_with_every_field() {
     let Some(sb) = Sandbox::new("conflict") else {
         return;
     };
-    std::fs::create_dir_all(&sb.pin_root).unwrap();
-    let other = sys::map_create(&sys::MapCreate {
-        map_type: 1,
-        key_size: 16,
-        value_size: 4,
-        max_entries: 1024,
-        map_flags: 0,
-        name: sys::ObjName::new("sock_ops_map"),
-        inner_map_fd: None,
-        numa_node: None,
-        btf_fd: None,
-        btf_key_type_id: 0,
-        btf_value_type_id: 0,
-        map_extra: 0,
-    })
-    .unwrap();
-    let pin = sb.pin_root.join("sock_ops_map");
-    sys::obj_pin(other.as_fd(), &pin_root::c_path(&pin).unwrap()).unwrap();
+    let other = sb.pin_foreign_map(1, 4, 1024);
     let err = crate::load(&sb.opts("bpf_sockops.o")).unwrap_err();
     assert_eq!(err.exit_code(), crate::ExitCode::MapConflict);
     let Error::PinnedMapConflict { mismatches, .. } = &err else {
@@ -323,25 +330,9 @@ fn failed_replace_incompatible_puts_the_old_pin_back() {
     let Some(sb) = Sandbox::new("replace") else {
         return;
     };
-    std::fs::create_dir_all(&sb.pin_root).unwrap();
-    let other = sys::map_create(&sys::MapCreate {
-        map_type: 18,
-        key_size: 16,
-        value_size: 8,
-        max_entries: 1024,
-        map_flags: 0,
-        name: sys::ObjName::new("sock_ops_map"),
-        inner_map_fd: None,
-        numa_node: None,
-        btf_fd: None,
-        btf_key_type_id: 0,
-        btf_value_type_id: 0,
-        map_extra: 0,
-    })
-    .unwrap();
+    let other = sb.pin_foreign_map(18, 8, 1024);
     let old_id = sys::map_info(other.as_fd()).unwrap().id.0;
     let pin = sb.pin_root.join("sock_ops_map");
-    sys::obj_pin(other.as_fd(), &pin_root::c_path(&pin).unwrap()).unwrap();
     let pinned_id = || {
         let fd = sys::obj_get(&pin_root::c_path(&pin).unwrap()).unwrap();
         sys::map_info(fd.as_fd()).unwrap().id.0

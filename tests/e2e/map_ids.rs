@@ -216,32 +216,27 @@ fn map_ids_lists_programs_attached_to_the_pinned_sockhash() {
     let maps = v["maps"]
         .as_array()
         .unwrap_or_else(|| panic!("no maps: {v}"));
+    let used_by = |mid: u32| -> BTreeSet<u32> {
+        let m = maps
+            .iter()
+            .find(|m| id(&m["id"]) == mid)
+            .unwrap_or_else(|| panic!("map {mid} not listed: {v}"));
+        m["used_by"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{m}"))
+            .iter()
+            .map(id)
+            .collect()
+    };
     for prog in [sockops, skmsg] {
         for mid in kernel::prog_map_ids(prog) {
-            let m = maps
-                .iter()
-                .find(|m| id(&m["id"]) == mid)
-                .unwrap_or_else(|| panic!("map {mid} of program {prog} not listed: {v}"));
-            let used_by: BTreeSet<u32> = m["used_by"]
-                .as_array()
-                .unwrap_or_else(|| panic!("{m}"))
-                .iter()
-                .map(id)
-                .collect();
-            assert!(used_by.contains(&prog), "{m}");
+            assert!(
+                used_by(mid).contains(&prog),
+                "map {mid} of program {prog}: {v}"
+            );
         }
     }
-    let sockhash = maps
-        .iter()
-        .find(|m| id(&m["id"]) == pinned_id)
-        .unwrap_or_else(|| panic!("{v}"));
-    let used_by: BTreeSet<u32> = sockhash["used_by"]
-        .as_array()
-        .unwrap_or_else(|| panic!("{sockhash}"))
-        .iter()
-        .map(id)
-        .collect();
-    assert_eq!(used_by, BTreeSet::from([sockops, skmsg]), "{sockhash}");
+    assert_eq!(used_by(pinned_id), BTreeSet::from([sockops, skmsg]), "{v}");
 
     // `status` lists the same programs with the same targets.
     let s = env.json(&["status"]);
