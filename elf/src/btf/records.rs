@@ -124,6 +124,12 @@ pub(super) fn parse_types(r: &Reader<'_>, base: u64) -> Result<Vec<BtfType>> {
     Ok(types)
 }
 
+/// The `n` trailing entries of a record, `stride` bytes apart, each read by `entry` from its
+/// byte offset in the body.
+fn each<T>(n: usize, stride: usize, entry: impl Fn(usize) -> Option<T>) -> Option<Vec<T>> {
+    (0..n).map(|i| entry(i * stride)).collect()
+}
+
 /// Decodes one record whose trailing data `body` has already been length-checked.
 fn decode(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
     let name_off = raw.name_off;
@@ -150,14 +156,13 @@ fn decode(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
             nelems: body.u32_at(8)?,
         }),
         KIND_STRUCT | KIND_UNION => {
-            let mut members = Vec::with_capacity(n);
-            for i in 0..n {
-                members.push(Member {
-                    name_off: body.u32_at(i * 12)?,
-                    type_id: body.u32_at(i * 12 + 4)?,
-                    offset: body.u32_at(i * 12 + 8)?,
-                });
-            }
+            let members = each(n, 12, |o| {
+                Some(Member {
+                    name_off: body.u32_at(o)?,
+                    type_id: body.u32_at(o + 4)?,
+                    offset: body.u32_at(o + 8)?,
+                })
+            })?;
             let c = Composite {
                 name_off,
                 size: raw.size_or_type,
@@ -171,13 +176,12 @@ fn decode(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
             }
         }
         KIND_ENUM => {
-            let mut values = Vec::with_capacity(n);
-            for i in 0..n {
-                values.push(EnumValue {
-                    name_off: body.u32_at(i * 8)?,
-                    val: body.u32_at(i * 8 + 4)? as i32,
-                });
-            }
+            let values = each(n, 8, |o| {
+                Some(EnumValue {
+                    name_off: body.u32_at(o)?,
+                    val: body.u32_at(o + 4)? as i32,
+                })
+            })?;
             BtfType::Enum(Enum {
                 name_off,
                 size: raw.size_or_type,
@@ -204,13 +208,12 @@ fn decode(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
             },
         }),
         KIND_FUNC_PROTO => {
-            let mut params = Vec::with_capacity(n);
-            for i in 0..n {
-                params.push(Param {
-                    name_off: body.u32_at(i * 8)?,
-                    type_id: body.u32_at(i * 8 + 4)?,
-                });
-            }
+            let params = each(n, 8, |o| {
+                Some(Param {
+                    name_off: body.u32_at(o)?,
+                    type_id: body.u32_at(o + 4)?,
+                })
+            })?;
             BtfType::FuncProto(FuncProto {
                 return_type: raw.size_or_type,
                 params,
@@ -227,14 +230,13 @@ fn decode(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
             },
         }),
         KIND_DATASEC => {
-            let mut vars = Vec::with_capacity(n);
-            for i in 0..n {
-                vars.push(VarSecinfo {
-                    type_id: body.u32_at(i * 12)?,
-                    offset: body.u32_at(i * 12 + 4)?,
-                    size: body.u32_at(i * 12 + 8)?,
-                });
-            }
+            let vars = each(n, 12, |o| {
+                Some(VarSecinfo {
+                    type_id: body.u32_at(o)?,
+                    offset: body.u32_at(o + 4)?,
+                    size: body.u32_at(o + 8)?,
+                })
+            })?;
             BtfType::Datasec(Datasec {
                 name_off,
                 size: raw.size_or_type,
@@ -252,15 +254,14 @@ fn decode(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
         }),
         KIND_TYPE_TAG => BtfType::TypeTag(reftype()),
         KIND_ENUM64 => {
-            let mut values = Vec::with_capacity(n);
-            for i in 0..n {
-                let lo = u64::from(body.u32_at(i * 12 + 4)?);
-                let hi = u64::from(body.u32_at(i * 12 + 8)?);
-                values.push(Enum64Value {
-                    name_off: body.u32_at(i * 12)?,
+            let values = each(n, 12, |o| {
+                let lo = u64::from(body.u32_at(o + 4)?);
+                let hi = u64::from(body.u32_at(o + 8)?);
+                Some(Enum64Value {
+                    name_off: body.u32_at(o)?,
                     val: hi << 32 | lo,
-                });
-            }
+                })
+            })?;
             BtfType::Enum64(Enum64 {
                 name_off,
                 size: raw.size_or_type,
