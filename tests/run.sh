@@ -3,7 +3,7 @@
 # exactly what CI runs (.ci/run). Needs root: the tests load BPF programs, pin maps and make
 # child cgroups (each removed again, even when a test fails).
 #
-# Steps: set up bpffs; rebuild the BPF objects from source with clang (installed with apt if
+# Steps: check formatting, clippy (-D warnings) and rustdoc (-D warnings); set up bpffs; rebuild the BPF objects from source with clang (installed with apt if
 # missing) and check they parse to the same programs and maps as the committed ones, and that
 # the compatibility test objects rebuild to the committed ones; then
 # `cargo test` for the whole workspace (unit, parser, syscall and end-to-end kernel tests);
@@ -38,19 +38,27 @@ if ! command -v strace >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null
 fi
 
+# 0. The style the project enforces: formatting, clippy with warnings as errors, rustdoc.
+cargo fmt --all --check
+cargo clippy --locked --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --workspace --quiet
+
 cargo build --locked --workspace
 
 # A sockops program attached to the cgroup root with flags 0 (single mode) makes the kernel
 # refuse every sockops attach below it, so every kernel test would fail: say it once, here.
-target/debug/rawbpf --json map-ids --cgroup /sys/fs/cgroup/unified --pin-root /sys/fs/bpf/rawbpf |
+# The cgroup v2 root: /sys/fs/cgroup on v2-only hosts, /sys/fs/cgroup/unified on hybrid ones.
+cgroot=$(awk '$3 == "cgroup2" { print $2 }' /proc/self/mounts | grep -xE '/sys/fs/cgroup(/unified)?' | head -n 1)
+export cgroot
+target/debug/rawbpf --json map-ids --cgroup "$cgroot" --pin-root /sys/fs/bpf/rawbpf |
   python3 -c '
-import json, sys
+import json, os, sys
 for p in json.load(sys.stdin)["programs"]:
     if p["attach_type"] == "cgroup_sock_ops" and p["attach_flags"] == 0:
-        sys.exit("tests/run.sh: sockops program %d (%s) is attached to /sys/fs/cgroup/unified with flags 0 "
+        sys.exit("tests/run.sh: sockops program %d (%s) is attached to %s with flags 0 "
                  "(single mode): the kernel refuses sockops attaches in every child cgroup, so the kernel tests "
                  "cannot run. Detach it first: `rawbpf detach` if rawbpf attached it, else "
-                 "`rawbpf detach --prog-id %d`." % (p["id"], p["name"], p["id"]))
+                 "`rawbpf detach --prog-id %d`." % (p["id"], p["name"], os.environ["cgroot"], p["id"]))
 '
 
 # 1. The committed objects are what their sources build to.
@@ -80,7 +88,7 @@ tests/objects/build.sh --check
 cargo test --locked --workspace
 
 # 3. Nothing left behind.
-left=$(find /sys/fs/cgroup/unified /sys/fs/bpf -maxdepth 1 -name 'rawbpf-*test*' 2>/dev/null || true)
+left=$(find "$cgroot" /sys/fs/bpf -maxdepth 1 -name 'rawbpf-*test*' 2>/dev/null || true)
 if [ -n "$left" ]; then
   say "tests left kernel state behind:"
   printf '  %s\n' $left >&2

@@ -7,7 +7,7 @@
 //! entry wins, so longer names come before their prefixes.
 //!
 //! Names libbpf 1.x refuses but older loaders accepted are classified by the loose rules of
-//! [`LOOSE`] (libbpf 0.x's "sloppy" prefixes, iproute2's `classifier`/`action`, and cilium's
+//! `LOOSE` (libbpf 0.x's "sloppy" prefixes, iproute2's `classifier`/`action`, and cilium's
 //! `sk/skb/...` spelling), tried only when the strict table has no match: see
 //! `docs/objects.md`.
 

@@ -9,7 +9,7 @@ use rawbpf_syscalls as sys;
 
 use crate::attach;
 use crate::attach_type::{self, CGROUP_ATTACH_TYPES};
-use crate::cgroup::{Cgroup, DEFAULT_CGROUP};
+use crate::cgroup::Cgroup;
 use crate::error::{Error, OtherProgram, Result, bpf_err, io_err};
 use crate::load::DEFAULT_PIN_ROOT;
 use crate::report::{DetachReport, DetachedProgram};
@@ -32,7 +32,7 @@ impl Default for DetachOptions {
     fn default() -> Self {
         DetachOptions {
             object: None,
-            cgroup: PathBuf::from(DEFAULT_CGROUP),
+            cgroup: crate::cgroup::default_root_or_standard(),
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
             unpin: false,
             prog_id: None,

@@ -130,6 +130,9 @@ pub enum Error {
     #[error("cgroup {}: not cgroup v2 (statfs magic {magic:#x}, expected CGROUP2_SUPER_MAGIC 0x63677270)", path.display())]
     NotCgroup2 { path: PathBuf, magic: u64 },
 
+    #[error("no cgroup v2 hierarchy is mounted (none in {}); mount one with `mount -t cgroup2 none /sys/fs/cgroup`, or pass --cgroup", mounts.display())]
+    NoCgroup2Mount { mounts: PathBuf },
+
     #[error("cgroup {}", path.display())]
     OpenCgroup {
         path: PathBuf,
@@ -267,6 +270,7 @@ impl Error {
             Error::BpffsNotMounted { .. }
             | Error::MountBpffs { .. }
             | Error::NotCgroup2 { .. }
+            | Error::NoCgroup2Mount { .. }
             | Error::OpenCgroup { .. }
             | Error::Privileges { .. }
             | Error::NoPermission { .. }
@@ -316,8 +320,8 @@ impl Error {
                 _ => "pass a cgroup v2 directory with --cgroup",
             }),
             Error::NotCgroup2 { .. } => Some(
-                "pass a directory of the cgroup v2 hierarchy with --cgroup (`mount -t cgroup2 \
-                 none /sys/fs/cgroup/unified` if none is mounted)",
+                "pass a directory of the cgroup v2 hierarchy with --cgroup (by default rawbpf uses \
+                 the cgroup2 mount listed in /proc/self/mounts)",
             ),
             Error::Io { source, .. } if source.kind() == K::PermissionDenied => {
                 Some("run rawbpf as root")

@@ -39,7 +39,9 @@ impl Sandbox {
         );
         pin_root::mount_bpffs().expect("bpffs at /sys/fs/bpf");
         let name = format!("rawbpf-unit-{}-{tag}", std::process::id());
-        let cgroup = Path::new(crate::cgroup::DEFAULT_CGROUP).join(&name);
+        let cgroup = crate::cgroup::default_root()
+            .expect("a cgroup v2 hierarchy in /proc/self/mounts")
+            .join(&name);
         std::fs::create_dir_all(&cgroup).expect("create child cgroup");
         Some(Sandbox {
             cgroup,

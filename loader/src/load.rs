@@ -20,7 +20,7 @@ use rawbpf_elf::{Endian, MapDef, MapType, Object, Program};
 use rawbpf_syscalls as sys;
 
 use crate::attach::{self, AttachMode, Replaced};
-use crate::cgroup::{Cgroup, DEFAULT_CGROUP};
+use crate::cgroup::Cgroup;
 use crate::error::{Error, Result, bpf_err};
 use crate::plan::{Plan, plan};
 use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
@@ -63,7 +63,7 @@ impl LoadOptions {
     pub fn new(object: impl Into<PathBuf>) -> LoadOptions {
         LoadOptions {
             object: object.into(),
-            cgroup: PathBuf::from(DEFAULT_CGROUP),
+            cgroup: crate::cgroup::default_root_or_standard(),
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
             pin: true,
             mount_bpffs: false,

@@ -1,5 +1,5 @@
 //! `map dump`: every entry of a loaded map, keys and values decoded with BTF when the map's
-//! types can be found ([`crate::map_btf`]) and always as hex too.
+//! types can be found (`map_btf`) and always as hex too.
 
 use rawbpf_elf::MapType;
 use serde::Serialize;

@@ -13,7 +13,7 @@ use rawbpf_syscalls as sys;
 
 use crate::attach;
 use crate::attach_type::{self, CGROUP_ATTACH_TYPES, SOCKMAP_ATTACH_TYPES};
-use crate::cgroup::{Cgroup, DEFAULT_CGROUP};
+use crate::cgroup::Cgroup;
 use crate::error::{Result, bpf_err, io_err};
 use crate::load::DEFAULT_PIN_ROOT;
 use crate::pin_root;
@@ -32,7 +32,7 @@ pub struct MapIdsOptions {
 impl Default for MapIdsOptions {
     fn default() -> Self {
         MapIdsOptions {
-            cgroup: PathBuf::from(DEFAULT_CGROUP),
+            cgroup: crate::cgroup::default_root_or_standard(),
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
         }
     }

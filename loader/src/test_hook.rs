@@ -5,7 +5,7 @@
 //! environment lookup per step. It is a test hook, not an interface; never set it in
 //! production.
 //!
-//! In unit tests, [`FAIL_AT`] injects an error at a step instead (to exercise rollback).
+//! In unit tests, `FAIL_AT` injects an error at a step instead (to exercise rollback).
 
 use std::time::Duration;
 

@@ -3,7 +3,7 @@
 //! a skipped kernel test that prints "ok" would hide a gap.
 //!
 //! Every test pins in its own directory on bpffs and attaches to its own child cgroup
-//! under `/sys/fs/cgroup/unified`; `Drop` guards remove both even when the test fails.
+//! under the cgroup2 mount; `Drop` guards remove both even when the test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::ffi::CString;
@@ -26,7 +26,24 @@ const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
 const BPF_PROG_TYPE_SOCK_OPS: u32 = 13;
 const BPF_CGROUP_SOCK_OPS: u32 = 3;
 const BPFFS: &str = "/sys/fs/bpf";
-const CGROUP2: &str = "/sys/fs/cgroup/unified";
+/// The cgroup2 mount in /proc/self/mounts: `/sys/fs/cgroup` on v2-only hosts,
+/// `/sys/fs/cgroup/unified` on hybrid ones.
+fn cgroup2_root() -> String {
+    let table = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+    let mounts: Vec<&str> = table
+        .lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            (f.get(2) == Some(&"cgroup2")).then(|| f[1])
+        })
+        .collect();
+    ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
+        .into_iter()
+        .find(|w| mounts.contains(w))
+        .or_else(|| mounts.first().copied())
+        .unwrap_or("/sys/fs/cgroup")
+        .to_string()
+}
 
 /// `r0 = 1; exit`.
 const RET_ONE: [u8; 16] = [
@@ -171,7 +188,7 @@ struct Cgroup {
 
 impl Cgroup {
     fn new(types: &[u32]) -> Cgroup {
-        let path = Path::new(CGROUP2).join(unique("rawbpf-systest"));
+        let path = Path::new(&cgroup2_root()).join(unique("rawbpf-systest"));
         kernel(std::fs::create_dir(&path), "mkdir child cgroup");
         let dir = kernel(File::open(&path), "open child cgroup");
         Cgroup {

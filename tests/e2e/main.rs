@@ -1,6 +1,6 @@
 //! End-to-end tests of the rawbpf binary against the real kernel.
 //!
-//! Each test owns a child cgroup of /sys/fs/cgroup/unified and a pin root under /sys/fs/bpf
+//! Each test owns a child cgroup of the cgroup2 mount (/sys/fs/cgroup or /sys/fs/cgroup/unified) and a pin root under /sys/fs/bpf
 //! (see `harness`), and asserts kernel state read through `rawbpf_syscalls`, not the CLI's
 //! words. Without a usable kernel they fail with the reason, unless
 //! `RAWBPF_SKIP_KERNEL_TESTS=1` is set.
@@ -10,6 +10,7 @@
 
 mod harness;
 
+mod cgroup_default;
 mod climb;
 mod detach;
 mod errors;

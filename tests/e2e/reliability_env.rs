@@ -95,7 +95,11 @@ fn pin_root_cgroup_and_privilege_problems_are_exit_4() {
     assert!(!Path::new("/tmp/rawbpf-not-bpffs").exists());
 
     // cgroup paths: missing, not a cgroup at all, a cgroup v1 hierarchy.
-    let mut bad = vec![("/sys/fs/cgroup/unified/rawbpf-no-such-cgroup", "--cgroup")];
+    let missing = format!(
+        "{}/rawbpf-no-such-cgroup",
+        crate::harness::kernel::cgroup_root()
+    );
+    let mut bad = vec![(missing.as_str(), "--cgroup")];
     bad.push(("/tmp", "cgroup v2"));
     if nix::sys::statfs::statfs("/sys/fs/cgroup/cpu")
         .is_ok_and(|s| s.filesystem_type() == nix::sys::statfs::CGROUP_SUPER_MAGIC)

@@ -1,7 +1,7 @@
 //! BPF Type Format: a hand-written parser for `.BTF` and `.BTF.ext`.
 //!
-//! Two layers: [`header`] and `records` read the wire format (header, string table, raw type
-//! records with `kind()`/`vlen()`/`kind_flag()`), [`types`] holds the resolved types the
+//! Two layers: `header` and `records` read the wire format (header, string table, raw type
+//! records with `kind()`/`vlen()`/`kind_flag()`), `types` holds the resolved types the
 //! `.maps` parser and the map dumper read; `validate` checks every type id and name offset
 //! once after parsing, so lookups can trust them. Nothing here trusts a count or an offset from
 //! the blob: each is checked against the bytes really present before use. `ext` parses

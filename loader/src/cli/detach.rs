@@ -10,9 +10,9 @@ use super::output::print_json;
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
-  rawbpf detach --cgroup /sys/fs/cgroup/unified/app            # everything rawbpf attached there
-  rawbpf detach bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/unified/app --unpin
-  rawbpf detach --cgroup /sys/fs/cgroup/unified --prog-id 42   # a program another tool attached
+  rawbpf detach --cgroup /sys/fs/cgroup/app            # everything rawbpf attached there
+  rawbpf detach bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/app --unpin
+  rawbpf detach --prog-id 42                                 # a program another tool attached
 
 rawbpf knows what it attached from the records under <pin-root>/attached-progs/. Exit code 3 when
 there was nothing to detach (and nothing to unpin); the message lists programs others attached.")]
@@ -20,8 +20,11 @@ pub struct Args {
     /// Only this object's programs (and, with --unpin, its map pins).
     pub object: Option<PathBuf>,
     /// cgroup v2 directory to detach from.
-    #[arg(long, value_name = "PATH", default_value = rawbpf::cgroup::DEFAULT_CGROUP)]
-    pub cgroup: PathBuf,
+    ///
+    /// Default: the cgroup2 mount in /proc/self/mounts (/sys/fs/cgroup on v2-only hosts,
+    /// /sys/fs/cgroup/unified on hybrid ones).
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
     /// bpffs directory of map pins and attach records.
     #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
     pub pin_root: PathBuf,
@@ -36,7 +39,7 @@ pub struct Args {
 pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
     let report = rawbpf::detach(&DetachOptions {
         object: args.object.clone(),
-        cgroup: args.cgroup.clone(),
+        cgroup: super::cgroup_or_default(args.cgroup.as_deref())?,
         pin_root: args.pin_root.clone(),
         unpin: args.unpin,
         prog_id: args.prog_id,

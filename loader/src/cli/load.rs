@@ -23,7 +23,7 @@ pub enum Mode {
 #[command(after_help = "\
 Examples:
   rawbpf load bpf-prog/bpf_sockops.o                      # pin maps, attach to the root cgroup v2
-  rawbpf load bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/unified/app
+  rawbpf load bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/app
   rawbpf load bpf-prog/bpf_sockops.o --mount-bpffs        # mount bpffs at /sys/fs/bpf first
   rawbpf load bpf-prog/bpf_sockops.o --no-attach --no-pin # does the verifier accept it?
 
@@ -38,8 +38,11 @@ pub struct Args {
     /// The BPF object file (clang -target bpf).
     pub object: PathBuf,
     /// cgroup v2 directory to attach cgroup programs to.
-    #[arg(long, value_name = "PATH", default_value = rawbpf::cgroup::DEFAULT_CGROUP)]
-    pub cgroup: PathBuf,
+    ///
+    /// Default: the cgroup2 mount in /proc/self/mounts (/sys/fs/cgroup on v2-only hosts,
+    /// /sys/fs/cgroup/unified on hybrid ones).
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
     /// bpffs directory for map pins and attach records.
     #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
     pub pin_root: PathBuf,
@@ -88,10 +91,14 @@ fn parse_pair(arg: &str) -> Result<(String, String), String> {
 }
 
 impl Args {
-    pub fn options(&self, verbose: bool) -> LoadOptions {
-        LoadOptions {
+    pub fn options(&self, verbose: bool) -> rawbpf::Result<LoadOptions> {
+        Ok(LoadOptions {
             object: self.object.clone(),
-            cgroup: self.cgroup.clone(),
+            // --no-attach needs no cgroup: a host without a cgroup2 mount can still load.
+            cgroup: match (&self.cgroup, self.no_attach) {
+                (None, true) => rawbpf::cgroup::default_root_or_standard(),
+                (given, _) => super::cgroup_or_default(given.as_deref())?,
+            },
             pin_root: self.pin_root.clone(),
             pin: !self.no_pin,
             mount_bpffs: self.mount_bpffs,
@@ -110,12 +117,12 @@ impl Args {
                 sets: self.sets.clone(),
                 pin_progs: self.pin_progs,
             },
-        }
+        })
     }
 }
 
 pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
-    let report = rawbpf::load(&args.options(g.verbose))?;
+    let report = rawbpf::load(&args.options(g.verbose)?)?;
     if g.json {
         print_json(&report);
     } else {

@@ -69,8 +69,11 @@ Columns: ID, NAME, TYPE, KEY and VALUE (sizes in bytes), MAX (max_entries), ENTR
 max_entries for array-like maps; - when the map's keys cannot be walked), PINNED.")]
 pub struct ShowArgs {
     /// cgroup v2 directory whose attached programs' maps to list.
-    #[arg(long, value_name = "PATH", default_value = rawbpf::cgroup::DEFAULT_CGROUP)]
-    pub cgroup: PathBuf,
+    ///
+    /// Default: the cgroup2 mount in /proc/self/mounts (/sys/fs/cgroup on v2-only hosts,
+    /// /sys/fs/cgroup/unified on hybrid ones).
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
     /// bpffs directory whose pinned maps to list.
     #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
     pub pin_root: PathBuf,
@@ -100,7 +103,7 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
         }
         MapCommand::Show(s) => {
             let report = rawbpf::map_show(&MapShowOptions {
-                cgroup: s.cgroup.clone(),
+                cgroup: super::cgroup_or_default(s.cgroup.as_deref())?,
                 pin_root: s.pin_root.clone(),
             })?;
             if g.json {

@@ -15,8 +15,11 @@ SOCKMAP/SOCKHASH pinned under the pin root (sk_msg / sk_skb attach types), the m
 and the maps pinned under the pin root, with their kernel IDs (as `bpftool map show`).")]
 pub struct Args {
     /// cgroup v2 directory to look at.
-    #[arg(long, value_name = "PATH", default_value = rawbpf::cgroup::DEFAULT_CGROUP)]
-    pub cgroup: PathBuf,
+    ///
+    /// Default: the cgroup2 mount in /proc/self/mounts (/sys/fs/cgroup on v2-only hosts,
+    /// /sys/fs/cgroup/unified on hybrid ones).
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
     /// bpffs directory whose pinned maps to list.
     #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
     pub pin_root: PathBuf,
@@ -24,7 +27,7 @@ pub struct Args {
 
 pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
     let report = rawbpf::map_ids(&MapIdsOptions {
-        cgroup: args.cgroup.clone(),
+        cgroup: super::cgroup_or_default(args.cgroup.as_deref())?,
         pin_root: args.pin_root.clone(),
     })?;
     if g.json {

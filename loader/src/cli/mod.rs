@@ -19,22 +19,22 @@ Workflow:
   # bpffs must be mounted (once per boot):
   mount -t bpf bpf /sys/fs/bpf          # or add --mount-bpffs to `load`
 
-  # Load, pin sock_ops_map at /sys/fs/bpf/rawbpf/sock_ops_map, attach to a cgroup:
-  rawbpf load bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/unified
+  # Load, pin sock_ops_map at /sys/fs/bpf/rawbpf/sock_ops_map, attach to the cgroup v2 root:
+  rawbpf load bpf-prog/bpf_sockops.o
 
   # Reload after a rebuild: the pinned map is reused (same map ID, entries kept) and the
   # new program replaces the old one atomically:
-  rawbpf load bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/unified
+  rawbpf load bpf-prog/bpf_sockops.o
 
   # What is attached, and which maps it uses:
-  rawbpf map-ids --cgroup /sys/fs/cgroup/unified
-  rawbpf status --cgroup /sys/fs/cgroup/unified
+  rawbpf map-ids
+  rawbpf status
 
   # The sockets in the pinned sockhash, keys decoded with BTF:
   rawbpf map dump sock_ops_map
 
   # Detach what rawbpf attached and remove the pins:
-  rawbpf detach --cgroup /sys/fs/cgroup/unified --unpin
+  rawbpf detach --unpin
 
 Exit codes: 0 ok, 1 other error, 2 usage, 3 nothing to detach, 4 environment (bpffs,
 cgroup v2, privileges), 5 invalid object, 6 verifier rejected, 7 pinned map conflict.";
@@ -83,6 +83,13 @@ pub enum Command {
 pub struct Global {
     pub verbose: bool,
     pub json: bool,
+}
+
+/// The `--cgroup` given, or the host's cgroup2 mount (`rawbpf::cgroup::default_root`).
+pub(crate) fn cgroup_or_default(
+    given: Option<&std::path::Path>,
+) -> rawbpf::Result<std::path::PathBuf> {
+    given.map_or_else(rawbpf::cgroup::default_root, |p| Ok(p.to_path_buf()))
 }
 
 /// Parses the command line, runs the command, prints the result or the error, and returns
@@ -152,7 +159,7 @@ mod tests {
         let Command::Load(a) = c.command else {
             panic!("not load")
         };
-        let o = a.options(false);
+        let o = a.options(false).expect("options");
         assert_eq!(o, rawbpf::LoadOptions::new("x.o"));
     }
 
@@ -167,7 +174,7 @@ mod tests {
             let Command::Load(a) = c.command else {
                 panic!("not load")
             };
-            assert_eq!(a.options(false).attach_mode, mode);
+            assert_eq!(a.options(false).expect("options").attach_mode, mode);
         }
         assert!(Cli::try_parse_from(["rawbpf", "load", "x.o", "--attach-mode", "bogus"]).is_err());
     }

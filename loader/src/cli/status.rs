@@ -18,8 +18,11 @@ the maps (pinned or used by those programs) with their
 kernel IDs and entry counts.")]
 pub struct Args {
     /// cgroup v2 directory to look at.
-    #[arg(long, value_name = "PATH", default_value = rawbpf::cgroup::DEFAULT_CGROUP)]
-    pub cgroup: PathBuf,
+    ///
+    /// Default: the cgroup2 mount in /proc/self/mounts (/sys/fs/cgroup on v2-only hosts,
+    /// /sys/fs/cgroup/unified on hybrid ones).
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
     /// bpffs directory of map pins and attach records.
     #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
     pub pin_root: PathBuf,
@@ -27,7 +30,7 @@ pub struct Args {
 
 pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
     let report = rawbpf::status(&StatusOptions {
-        cgroup: args.cgroup.clone(),
+        cgroup: super::cgroup_or_default(args.cgroup.as_deref())?,
         pin_root: args.pin_root.clone(),
     })?;
     if g.json {

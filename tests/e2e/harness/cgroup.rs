@@ -8,7 +8,7 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use rawbpf_syscalls::IdKind;
 
-use super::kernel::{self, ATTACH_SOCK_OPS, CGROUP_ATTACH_TYPES, CGROUP_ROOT};
+use super::kernel::{self, ATTACH_SOCK_OPS, CGROUP_ATTACH_TYPES, cgroup_root};
 use super::unique_name;
 
 /// `/sys/fs/cgroup/unified/rawbpf-test-<pid>-<name>-<n>`. Drop detaches every program attached
@@ -21,7 +21,7 @@ impl TestCgroup {
     /// Creates the cgroup after checking that the root cgroup lets us attach below it.
     pub fn new(test: &str) -> TestCgroup {
         check_root_allows_attach();
-        let path = Path::new(CGROUP_ROOT).join(unique_name(test));
+        let path = Path::new(cgroup_root()).join(unique_name(test));
         std::fs::create_dir(&path).unwrap_or_else(|e| panic!("mkdir {}: {e}", path.display()));
         TestCgroup { path }
     }
@@ -75,8 +75,10 @@ impl Drop for TestCgroup {
         let removed = kernel::poll(|| std::fs::remove_dir(&self.path).ok());
         if removed.is_none() {
             for pid in self.pids() {
-                let _ =
-                    std::fs::write(Path::new(CGROUP_ROOT).join("cgroup.procs"), pid.to_string());
+                let _ = std::fs::write(
+                    Path::new(cgroup_root()).join("cgroup.procs"),
+                    pid.to_string(),
+                );
             }
             if let Err(e) = std::fs::remove_dir(&self.path) {
                 eprintln!("cleanup: rmdir {}: {e}", self.path.display());
@@ -89,9 +91,9 @@ impl Drop for TestCgroup {
 /// refuses (EPERM) every sockops attach below it, and a test would fail for a reason that is
 /// not the loader's. `BPF_F_ALLOW_MULTI` and `BPF_F_ALLOW_OVERRIDE` both let children attach.
 fn check_root_allows_attach() {
-    let root = Path::new(CGROUP_ROOT);
+    let root = Path::new(cgroup_root());
     let (ids, flags) = kernel::query(root, ATTACH_SOCK_OPS)
-        .unwrap_or_else(|e| panic!("prog_query {CGROUP_ROOT} sockops: {e}"));
+        .unwrap_or_else(|e| panic!("prog_query {} sockops: {e}", cgroup_root()));
     if ids.is_empty() || flags != 0 {
         return;
     }
@@ -100,8 +102,9 @@ fn check_root_allows_attach() {
         .and_then(|fd| rawbpf_syscalls::prog_info(fd.as_fd()))
         .map(|i| i.name)
         .unwrap_or_else(|e| format!("<{e}>"));
+    let root = cgroup_root();
     panic!(
-        "the root cgroup {CGROUP_ROOT} has sockops program {id} ({name}) attached with flags 0 \
+        "the root cgroup {root} has sockops program {id} ({name}) attached with flags 0 \
          (single mode, e.g. from `rawbpf load --attach-mode single` or another loader); the \
          kernel refuses every sockops attach below it, so these tests cannot run. Detach it \
          first: `rawbpf detach` if rawbpf attached it, else `rawbpf detach --prog-id {id}`."

@@ -11,8 +11,28 @@ use std::sync::Mutex;
 use nix::sys::statfs::{BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC, statfs};
 use rawbpf_syscalls::{IdKind, MapInfo, ProgInfo};
 
-/// The cgroup v2 hierarchy the tests create their cgroups under.
-pub const CGROUP_ROOT: &str = "/sys/fs/cgroup/unified";
+/// The cgroup v2 hierarchy the tests create their cgroups under: the cgroup2 mount in
+/// /proc/self/mounts (`/sys/fs/cgroup` on v2-only hosts, `/sys/fs/cgroup/unified` on hybrid
+/// ones), read here independently of the library under test.
+pub fn cgroup_root() -> &'static str {
+    static ROOT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ROOT.get_or_init(|| {
+        let table = std::fs::read_to_string("/proc/self/mounts").unwrap_or_default();
+        let mounts: Vec<&str> = table
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split_whitespace().collect();
+                (f.get(2) == Some(&"cgroup2")).then(|| f[1])
+            })
+            .collect();
+        ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"]
+            .into_iter()
+            .find(|w| mounts.contains(w))
+            .or_else(|| mounts.first().copied())
+            .unwrap_or("/sys/fs/cgroup")
+            .to_string()
+    })
+}
 /// Where bpffs is (or gets) mounted.
 pub const BPFFS: &str = "/sys/fs/bpf";
 
@@ -36,7 +56,7 @@ pub const CGROUP_ATTACH_TYPES: &[u32] = &[
 static MOUNT_LOCK: Mutex<()> = Mutex::new(());
 
 /// Checks that the kernel side of the tests can run: root, a working bpf(2), cgroup v2 at
-/// [`CGROUP_ROOT`], bpffs at [`BPFFS`] (mounted here when missing).
+/// [`cgroup_root`], bpffs at [`BPFFS`] (mounted here when missing).
 ///
 /// Returns `false` (after printing `SKIPPED: <reason>`) only when `RAWBPF_SKIP_KERNEL_TESTS=1`
 /// is set; otherwise an unavailable kernel is a test failure with the reason.
@@ -65,10 +85,11 @@ fn kernel_unavailable() -> Option<String> {
     if let Err(e) = rawbpf_syscalls::next_id(IdKind::Map, 0) {
         return Some(format!("bpf(2) does not work here: {e}"));
     }
-    match statfs(CGROUP_ROOT) {
+    let root = cgroup_root();
+    match statfs(root) {
         Ok(s) if s.filesystem_type() == CGROUP2_SUPER_MAGIC => {}
-        Ok(_) => return Some(format!("{CGROUP_ROOT} is not a cgroup2 mount")),
-        Err(e) => return Some(format!("{CGROUP_ROOT}: {e}")),
+        Ok(_) => return Some(format!("{root} is not a cgroup2 mount")),
+        Err(e) => return Some(format!("{root}: {e}")),
     }
     let _guard = MOUNT_LOCK.lock().unwrap_or_else(|p| p.into_inner());
     match statfs(BPFFS) {
