@@ -4,6 +4,7 @@
 
 use crate::compat_common::object;
 use crate::harness::TestEnv;
+use crate::harness::kernel::kernel_config;
 
 /// What a test object must do.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -13,6 +14,8 @@ enum Expect {
     Refused,
     /// Loads where the kernel allows BPF trampolines; some kernels refuse with EPERM.
     KernelMayRefuse,
+    /// Loads where the kernel's configuration is readable; refused with exit 5 elsewhere.
+    NeedsKernelConfig,
 }
 
 use Expect::*;
@@ -23,7 +26,7 @@ const OBJECTS: &[(&str, Expect)] = &[
     ("ringbuf_events.o", Loads),
     ("tailcall_mim.o", Loads),
     ("core_vmlinux.o", Loads),
-    ("externs_kernel.o", Loads),
+    ("externs_kernel.o", NeedsKernelConfig),
     ("rodata_knobs.o", Loads),
     ("loose_sections.o", Loads),
     ("tracing_btf.o", Loads),
@@ -52,6 +55,11 @@ fn every_test_object_loads_or_is_refused_with_a_reason() {
                 assert_eq!(code, 5, "{name}: {err}");
                 eprintln!("compat: {name} refused by rawbpf: {}", err.trim());
             }
+            NeedsKernelConfig if kernel_config().is_some() => {
+                assert_eq!(code, 0, "{name}: {err}");
+                loaded += 1;
+            }
+            NeedsKernelConfig => assert_eq!(code, 5, "{name}: {err}"),
             KernelMayRefuse if code == 0 => loaded += 1,
             KernelMayRefuse => {
                 // EPERM with no verifier log (this kernel's answer to the trampoline

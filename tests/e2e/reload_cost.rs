@@ -90,6 +90,11 @@ fn traced(env: &TestEnv, args: &[&str]) -> (Value, BTreeMap<String, usize>) {
         .unwrap_or_else(|e| panic!("not JSON ({e}): {}", describe(&full, &out)));
     let mut calls = BTreeMap::new();
     for line in std::fs::read_to_string(log.path()).unwrap().lines() {
+        // A call refused with EPERM on a kernel that charges memlock (before 5.11) created
+        // nothing; rawbpf raises the limit and makes it again.
+        if line.contains("= -1 EPERM") {
+            continue;
+        }
         if let Some(rest) = line.split("bpf(").nth(1) {
             let cmd: String = rest
                 .chars()

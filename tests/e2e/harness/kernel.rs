@@ -250,3 +250,18 @@ pub fn poll<T>(mut check: impl FnMut() -> Option<T>) -> Option<T> {
     }
     check()
 }
+
+/// The running kernel's configuration where a user's host has it (`/proc/config.gz`, else
+/// `/boot/config-<release>`), read independently of rawbpf; `None` on kernels that expose
+/// neither (Debian ships the file in /boot, which a test guest may not have).
+pub fn kernel_config() -> Option<String> {
+    let out = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "zcat /proc/config.gz 2>/dev/null || cat /boot/config-$(uname -r) 2>/dev/null",
+        ])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.contains("CONFIG_BPF_SYSCALL=").then_some(text)
+}
