@@ -8,7 +8,7 @@ use rawbpf_elf::Object;
 use rawbpf_syscalls as sys;
 
 use crate::error::{Result, bpf_err};
-use crate::log;
+use crate::{log, memlock};
 
 /// Loads the object's kernel-ready BTF. `Ok(None)` when the object has none or the kernel
 /// rejected it (then a warning explains why).
@@ -17,7 +17,7 @@ pub fn load(obj: &Object, warnings: &mut Vec<String>) -> Result<Option<OwnedFd>>
         return Ok(None);
     };
     let bytes = btf.to_bytes();
-    let first = match sys::btf_load(&bytes, None) {
+    let first = match memlock::retry(|e: &sys::Error| e.errno, || sys::btf_load(&bytes, None)) {
         Ok(fd) => return Ok(Some(fd)),
         Err(e) => e,
     };

@@ -165,6 +165,16 @@ pub enum Error {
         source: sys::Error,
     },
 
+    #[error(
+        "{what}: operation not permitted: this kernel charges BPF memory to RLIMIT_MEMLOCK (kernels before 5.11) and the limit of {limit_kib} KiB could not be raised; set LimitMEMLOCK=infinity in the unit, or `ulimit -l unlimited`"
+    )]
+    Memlock {
+        what: String,
+        limit_kib: u64,
+        #[source]
+        source: sys::Error,
+    },
+
     #[error("{what}")]
     Bpf {
         what: String,
@@ -273,6 +283,7 @@ impl Error {
             | Error::NoCgroup2Mount { .. }
             | Error::OpenCgroup { .. }
             | Error::Privileges { .. }
+            | Error::Memlock { .. }
             | Error::NoPermission { .. }
             | Error::NotPrivileged { .. }
             | Error::LoadRefused { .. }
@@ -356,7 +367,16 @@ pub(crate) fn bpf_err(what: impl Into<String>) -> impl FnOnce(sys::Error) -> Err
         } else {
             Vec::new()
         };
-        if missing.is_empty() {
+        let memlock = (source.errno == libc::EPERM)
+            .then(crate::memlock::exhausted_limit_kib)
+            .flatten();
+        if let (true, Some(limit_kib)) = (missing.is_empty(), memlock) {
+            Error::Memlock {
+                what,
+                limit_kib,
+                source,
+            }
+        } else if missing.is_empty() {
             Error::Bpf { what, source }
         } else {
             Error::Privileges {

@@ -39,6 +39,7 @@ pub mod map_dump;
 mod map_ids;
 pub mod map_show;
 mod maps;
+mod memlock;
 pub mod pin_root;
 mod plan;
 mod prepare;

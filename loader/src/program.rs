@@ -14,7 +14,7 @@ use rawbpf_elf::btf::{FuncInfo, LineInfo};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Result, bpf_err};
-use crate::log;
+use crate::{log, memlock};
 
 /// `BPF_LOG_LEVEL1`.
 const LOG_LEVEL1: u32 = 1;
@@ -93,7 +93,10 @@ pub fn load(program: &Program, insns: &[u8], params: LoadParams<'_>) -> Result<L
     let what = || format!("program {}", program.name);
 
     if !params.verbose {
-        match sys::prog_load(&spec, 0, None) {
+        match memlock::retry(
+            |e: &sys::ProgLoadError| e.source.errno,
+            || sys::prog_load(&spec, 0, None),
+        ) {
             Ok(fd) => return Ok(Loaded { fd, log: None }),
             Err(e) => {
                 if let err @ Error::Privileges { .. } = bpf_err(what())(e.source) {
@@ -111,7 +114,10 @@ pub fn load(program: &Program, insns: &[u8], params: LoadParams<'_>) -> Result<L
     let mut size = log::LOG_START;
     loop {
         let mut buf = vec![0u8; size];
-        match sys::prog_load(&spec, level, Some(&mut buf)) {
+        match memlock::retry(
+            |e: &sys::ProgLoadError| e.source.errno,
+            || sys::prog_load(&spec, level, Some(&mut buf)),
+        ) {
             Ok(fd) => {
                 return Ok(Loaded {
                     fd,
