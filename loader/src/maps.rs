@@ -10,7 +10,7 @@ use rawbpf_elf::{MapDef, Pinning};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Mismatch, Result, bpf_err};
-use crate::{compat, pin_root};
+use crate::{compat, memlock, pin_root};
 
 /// errno 524, the kernel-internal `ENOTSUPP` bpf(2) leaks (e.g. SOCKHASH with BTF).
 pub const ENOTSUPP: i32 = 524;
@@ -51,25 +51,43 @@ fn describe_non_bpf(path: &Path) -> Option<String> {
     })
 }
 
-/// The pinned map's key/value BTF, when it has some and the kernel hands it out.
-fn pinned_btf(info: &sys::MapInfo) -> Option<Btf> {
+/// The pinned map's key/value BTF: `Ok(None)` when it has none, `Err` (why) when it has
+/// some that cannot be read or parsed.
+fn pinned_btf(info: &sys::MapInfo) -> std::result::Result<Option<Btf>, String> {
     if info.btf_id == 0 {
-        return None;
+        return Ok(None);
     }
-    let fd = sys::fd_by_id(sys::IdKind::Btf, info.btf_id).ok()?;
-    let raw = sys::btf_info(fd.as_fd()).ok()?;
-    Btf::parse(&raw.data).ok()
+    let id = info.btf_id;
+    let fd = sys::fd_by_id(sys::IdKind::Btf, id).map_err(|e| format!("open BTF {id}: {e}"))?;
+    let raw = sys::btf_info(fd.as_fd()).map_err(|e| format!("read BTF {id}: {e}"))?;
+    Btf::parse(&raw.data)
+        .map(Some)
+        .map_err(|e| format!("parse BTF {id}: {e}"))
 }
 
 /// Every difference between the pinned map and `def`: [`compat::compare`], then the key and
-/// value layouts when both sides have BTF for them (`obj_btf` is the object's BTF).
+/// value layouts when both sides have BTF for them (`obj_btf` is the object's BTF). A
+/// pinned BTF that cannot be read is a mismatch: layouts that cannot be compared are never
+/// taken as equal.
 pub fn mismatches(def: &MapDef, info: &sys::MapInfo, obj_btf: Option<&Btf>) -> Vec<Mismatch> {
     let mut out = compat::compare(def, info);
     if !out.is_empty() {
         return out;
     }
-    let (Some(obj_btf), Some(pinned)) = (obj_btf, pinned_btf(info)) else {
+    let Some(obj_btf) = obj_btf else {
         return out;
+    };
+    let pinned = match pinned_btf(info) {
+        Ok(Some(pinned)) => pinned,
+        Ok(None) => return out,
+        Err(why) => {
+            out.push(Mismatch {
+                field: "btf",
+                pinned: format!("unreadable ({why})"),
+                object: "key and value layouts to compare".to_string(),
+            });
+            return out;
+        }
     };
     let key = compat::layout_mismatch(
         "key_type",
@@ -178,13 +196,14 @@ pub fn create_with_btf(
         with.btf_fd = Some(btf_fd);
         with.btf_key_type_id = key_type_id;
         with.btf_value_type_id = value_type_id;
-        match sys::map_create(&with) {
+        match memlock::retry(|e: &sys::Error| e.errno, || sys::map_create(&with)) {
             Ok(fd) => return Ok(fd),
             Err(e) if e.errno == ENOTSUPP || e.errno == libc::EINVAL => {}
             Err(e) => return Err(bpf_err(what.to_string())(e)),
         }
     }
-    sys::map_create(spec_).map_err(bpf_err(what.to_string()))
+    memlock::retry(|e: &sys::Error| e.errno, || sys::map_create(spec_))
+        .map_err(bpf_err(what.to_string()))
 }
 
 /// Creates the map `def` (and, for a map-in-map, a temporary inner map as its template).

@@ -72,8 +72,13 @@ pub fn btf_info(fd: BorrowedFd<'_>) -> Result<BtfInfo> {
     // SAFETY: `raw` holds no user-space addresses (`btf` and `name` are 0).
     unsafe { get_btf_info(fd, &mut raw) }?;
     let mut data = vec![0u8; raw.btf_size as usize];
-    // Room for the NUL the kernel writes after the name.
-    let mut name = vec![0u8; (raw.name_len as usize).saturating_add(1)];
+    // Room for the NUL the kernel writes after the name. No name (BTF loaded by a program,
+    // or a kernel before 5.11 whose `bpf_btf_info` ends before `name`: a nonzero tail there
+    // is E2BIG) passes no buffer.
+    let mut name = match raw.name_len {
+        0 => Vec::new(),
+        len => vec![0u8; (len as usize).saturating_add(1)],
+    };
     let mut raw = btf_info_request(&mut data, &mut name);
     // SAFETY: `raw.btf` / `raw.name` are 0 or point to `data` / `name`, writable for
     // `btf_size` / `name_len` bytes (their lengths) and alive across the call.
