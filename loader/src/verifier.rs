@@ -151,6 +151,18 @@ fn parse_source(line: &str) -> Option<SourceRef> {
     })
 }
 
+/// `from_log` with the file and line of `from_object` when the log named none.
+fn with_location(from_log: SourceRef, from_object: Option<&SourceRef>) -> SourceRef {
+    match from_object {
+        Some(o) if from_log.file.is_empty() && from_log.line == 0 => SourceRef {
+            file: o.file.clone(),
+            line: o.line,
+            text: from_log.text,
+        },
+        _ => from_log,
+    }
+}
+
 /// Statistics and bookkeeping lines that are not part of the verdict.
 fn is_stats(line: &str) -> bool {
     let l = line.trim();
@@ -178,7 +190,11 @@ pub fn summarize(log: &str, lines: Option<&SourceLines>) -> VerifierSummary {
         }
         if let Some((insn, text, state)) = parse_insn(line) {
             let source = if from_log {
-                current.clone()
+                // Kernels before 6.2 print `; <text>` without ` @ file:line`: the object's
+                // line table has them.
+                current
+                    .clone()
+                    .map(|s| with_location(s, lines.and_then(|l| l.lookup(insn))))
             } else {
                 lines.and_then(|l| l.lookup(insn)).cloned()
             };
@@ -297,6 +313,34 @@ processed 13 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_sta
         let none = summarize(&plain, None);
         assert_eq!(none.sources, None);
         assert_eq!(none.location, None);
+    }
+
+    #[test]
+    fn log_without_locations_takes_them_from_the_object() {
+        // Kernels before 6.2 interleave `; <text>` without ` @ file:line`.
+        let bare: String = LOG
+            .lines()
+            .map(|l| match l.rsplit_once(" @ ") {
+                Some((text, _)) if l.starts_with(';') => format!("{text}\n"),
+                _ => format!("{l}\n"),
+            })
+            .collect();
+        let src = |line, text: &str| SourceRef {
+            file: "bpf_sockops_invalid.c".into(),
+            line,
+            text: text.into(),
+        };
+        let table = SourceLines {
+            entries: vec![(0, src(29, "int f()")), (10, src(37, "return k[idx];"))],
+        };
+        let s = summarize(&bare, Some(&table));
+        assert_eq!(s.sources, Some("log"));
+        let loc = s.location.unwrap();
+        assert_eq!((loc.file.as_str(), loc.line), ("bpf_sockops_invalid.c", 37));
+        assert_eq!(
+            loc.text, "return ((__u8 *)&key)[idx];",
+            "the text stays the log's"
+        );
     }
 
     #[test]

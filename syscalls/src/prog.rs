@@ -58,15 +58,20 @@ impl std::fmt::Display for ProgLoadError {
 impl std::error::Error for ProgLoadError {}
 
 impl ProgLoadError {
-    /// The kernel ran out of log buffer (ENOSPC with a log): grow it and load again.
+    /// The kernel ran out of log buffer (ENOSPC with a log): grow it and load again. Kernels
+    /// before 6.4 do not say how much they needed (`log_true_size` 0): double it then.
     pub fn is_log_truncated(&self) -> bool {
-        self.source.errno == libc::ENOSPC && self.log_true_size > 0
+        self.source.errno == libc::ENOSPC && !self.log.is_empty()
     }
 }
 
+/// The smallest log buffer every kernel accepts (before 6.4 `log_size` under 128 is EINVAL).
+pub const MIN_LOG_SIZE: usize = 128;
+
 /// Encode `spec` as the `BPF_PROG_LOAD` attribute (pure; no syscall). A non-empty `log`
 /// sets `log_buf`/`log_size` and `log_level` (at least 1); without one `log_level` is 0 (the
-/// kernel refuses a level without a buffer). `insns` must be whole instructions.
+/// kernel refuses a level without a buffer). `insns` must be whole instructions; a log
+/// shorter than [`MIN_LOG_SIZE`] is EINVAL.
 pub fn prog_load_attr(
     spec: &ProgLoad<'_>,
     log_level: u32,
@@ -112,6 +117,14 @@ pub fn prog_load_attr(
         attr.line_info_rec_size = LINE_INFO_REC_SIZE;
         attr.line_info = spec.line_info.as_ptr() as u64;
         attr.line_info_cnt = count(spec.line_info.len(), LINE_INFO_REC_SIZE as usize)?;
+    }
+    if log
+        .as_deref()
+        .is_some_and(|l| !l.is_empty() && l.len() < MIN_LOG_SIZE)
+    {
+        // Kernels before 6.4 refuse these with EINVAL, newer ones take them: refused here
+        // on every kernel alike.
+        return Err(einval);
     }
     if let Some(log) = log.filter(|l| !l.is_empty()) {
         attr.log_level = log_level.max(1);

@@ -31,17 +31,14 @@ fn cut(s: &str, n: usize) -> String {
 }
 
 /// The summary of a verifier rejection; `object` is the object file that was loaded, whose
-/// line info annotates the instructions when the log has no source lines.
+/// line info annotates the instructions when the log has no source lines, and names file
+/// and line where the log's own source lines do not.
 pub fn summary_of(e: &rawbpf::Error, object: Option<&Path>) -> Option<VerifierSummary> {
     let rawbpf::Error::Verifier { program, log, .. } = e else {
         return None;
     };
-    let has_sources = log.lines().any(|l| l.starts_with("; "));
-    let lines = if has_sources {
-        None
-    } else {
-        object.and_then(|o| SourceLines::from_object_file(o, program))
-    };
+    // Also when the log has source lines: before 6.2 they carry no ` @ file:line`.
+    let lines = object.and_then(|o| SourceLines::from_object_file(o, program));
     Some(summarize(log, lines.as_ref()))
 }
 
