@@ -36,6 +36,7 @@ mod verifier_output;
 
 mod reload_cost;
 mod skmsg;
+mod skmsg_outside;
 
 mod compat_common;
 mod compat_maps;
