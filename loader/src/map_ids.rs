@@ -57,6 +57,7 @@ fn entry(info: &sys::MapInfo) -> MapEntry {
 struct Collected {
     programs: Vec<AttachedProgram>,
     maps: BTreeMap<u32, MapEntry>,
+    warnings: Vec<String>,
 }
 
 impl Collected {
@@ -121,13 +122,21 @@ impl Collected {
     }
 
     /// Adds the programs attached to the SOCKMAP/SOCKHASH `map` (named `name`), every
-    /// sockmap attach type. A kernel before 5.19 cannot be asked (EINVAL): none then.
+    /// sockmap attach type. An older kernel cannot be asked (EINVAL, e.g. 5.10): a warning says so,
+    /// rather than a list that looks empty.
     fn add_sockmap(&mut self, map: &OwnedFd, name: &str) -> Result<()> {
         let target = format!("map {name}");
         for at in SOCKMAP_ATTACH_TYPES {
             let q = match sys::prog_query(map.as_fd(), at) {
                 Ok(q) => q,
-                Err(e) if e.errno == libc::EINVAL => continue,
+                Err(e) if e.errno == libc::EINVAL => {
+                    self.warnings.push(format!(
+                        "map {name}: this kernel cannot list the programs attached to a \
+                         socket map (BPF_PROG_QUERY on a map is newer than this kernel); sk_msg and sk_skb \
+                         programs attached to it are not shown"
+                    ));
+                    return Ok(());
+                }
                 Err(e) => {
                     return Err(bpf_err(format!(
                         "map {name}: query {}",
@@ -197,5 +206,6 @@ pub fn map_ids(opts: &MapIdsOptions) -> Result<MapIdsReport> {
         pin_root: opts.pin_root.display().to_string(),
         programs: found.programs,
         maps: found.maps.into_values().collect(),
+        warnings: found.warnings,
     })
 }

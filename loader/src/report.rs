@@ -114,6 +114,8 @@ pub struct MapIdsReport {
     pub pin_root: String,
     pub programs: Vec<AttachedProgram>,
     pub maps: Vec<MapEntry>,
+    /// What could not be asked on this kernel (e.g. a socket map's programs before 6.0).
+    pub warnings: Vec<String>,
 }
 
 /// A program attached directly to the cgroup, or to a SOCKMAP/SOCKHASH pinned under the

@@ -102,6 +102,7 @@ const LOAD: &[&str] = &[
 const MAP_IDS: &[&str] = &[
     "cgroup",
     "pin_root",
+    "warnings",
     "programs[].id",
     "programs[].name",
     "programs[].type",

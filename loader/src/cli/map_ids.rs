@@ -65,6 +65,9 @@ fn attached(p: &AttachedProgram) -> String {
 }
 
 fn print_human(r: &MapIdsReport) {
+    for w in &r.warnings {
+        eprintln!("rawbpf: warning: {w}");
+    }
     let mut rows = Vec::new();
     for p in &r.programs {
         rows.push(vec![
