@@ -74,11 +74,13 @@ build_initramfs() {
   echo "$out/manifest" >"$root/manifest"
   # Merged-/usr kernels keep their modules under usr/lib; depmod and modprobe look in lib/.
   [ -e "$kdir/lib" ] || ln -s usr/lib "$kdir/lib"
-  [ -f "$kdir/lib/modules/$ver/modules.dep" ] || depmod -b "$kdir" "$ver"
+  [ -f "$kdir/lib/modules/$ver/modules.dep" ] || depmod -b "$kdir" "$ver" 2>/dev/null
   : >"$root/modules.order"
   local m path base
   for m in "${guest_modules[@]}"; do
-    modprobe -d "$kdir" -S "$ver" --show-depends "$m" 2>/dev/null | awk '$1 == "insmod" { print $2 }' |
+    # Not found: built in (sid's packages omit modules.builtin, so modprobe cannot tell).
+    { modprobe -d "$kdir" -S "$ver" --show-depends "$m" 2>/dev/null || true; } |
+      awk '$1 == "insmod" { print $2 }' |
       while read -r path; do
         base=$(basename "$path"); base=${base%.xz}; base=${base%.zst}
         grep -qx "$base" "$root/modules.order" && continue
@@ -126,7 +128,7 @@ failed=()
 running=0
 declare -A pid_of
 for k in "${kernels[@]}"; do
-  run_kernel "$k" &
+  (run_kernel "$k" || { say "$k: failed (see above)"; exit 1; }) &
   pid_of[$k]=$!
   running=$((running + 1))
   if [ "$running" -ge "${RAWBPF_VM_PARALLEL:-2}" ]; then
