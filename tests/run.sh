@@ -3,11 +3,13 @@
 # exactly what CI runs (.ci/run). Needs root: the tests load BPF programs, pin maps and make
 # child cgroups (each removed again, even when a test fails).
 #
-# Steps: check formatting, clippy (-D warnings) and rustdoc (-D warnings); set up bpffs; rebuild the BPF objects from source with clang (installed with apt if
-# missing) and check they parse to the same programs and maps as the committed ones, and that
-# the compatibility test objects rebuild to the committed ones; then
+# Steps: check formatting, clippy (-D warnings) and rustdoc (-D warnings); set up bpffs;
+# rebuild the BPF objects from source with clang (installed with apt if missing) and check
+# they parse to the same programs and maps as the committed ones, and that the compatibility
+# test objects rebuild to the committed ones; then
 # `cargo test` for the whole workspace (unit, parser, syscall and end-to-end kernel tests);
-# then check that no test left a cgroup or a pin behind.
+# then check that no test left a cgroup or a pin behind; then run the test binaries again inside
+# Debian's kernels under QEMU (tests/kernels.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -93,5 +95,19 @@ if [ -n "$left" ]; then
   say "tests left kernel state behind:"
   printf '  %s\n' $left >&2
   exit 1
+fi
+# 4. The same test binaries on the kernels users run (Debian's 6.1, 6.12 and newest, booted
+# under QEMU; tests/kernels.sh). RAWBPF_KERNELS picks others, e.g. "5.10 6.1 6.12 newest";
+# RAWBPF_KERNELS=none skips the matrix on a workstation, never in CI.
+kernels=${RAWBPF_KERNELS:-6.1 6.12 newest}
+if [ "$kernels" = none ]; then
+  if [ -n "${CI:-}" ]; then
+    say "CI must run the kernel matrix: unset RAWBPF_KERNELS"
+    exit 1
+  fi
+  say "RAWBPF_KERNELS=none: the multi-kernel matrix was not run"
+else
+  # shellcheck disable=SC2086 # a list of kernel names
+  tests/kernels.sh $kernels
 fi
 say "all tests passed"
