@@ -24,7 +24,10 @@ pub fn load(obj: &Object, warnings: &mut Vec<String>) -> Result<Option<OwnedFd>>
     if first.errno == libc::EPERM {
         // Without privileges nothing else will work either: say so now (exit 4).
         let err = bpf_err("load BTF")(first);
-        if matches!(err, crate::Error::Privileges { .. }) {
+        if matches!(
+            err,
+            crate::Error::Privileges { .. } | crate::Error::Memlock { .. }
+        ) {
             return Err(err);
         }
     }

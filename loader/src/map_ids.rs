@@ -122,8 +122,8 @@ impl Collected {
     }
 
     /// Adds the programs attached to the SOCKMAP/SOCKHASH `map` (named `name`), every
-    /// sockmap attach type. An older kernel cannot be asked (EINVAL, e.g. 5.10): a warning says so,
-    /// rather than a list that looks empty.
+    /// sockmap attach type. An older kernel (5.10) cannot be asked (EINVAL): a warning says
+    /// so, rather than a list that looks empty.
     fn add_sockmap(&mut self, map: &OwnedFd, name: &str) -> Result<()> {
         let target = format!("map {name}");
         for at in SOCKMAP_ATTACH_TYPES {

@@ -99,7 +99,9 @@ pub fn load(program: &Program, insns: &[u8], params: LoadParams<'_>) -> Result<L
         ) {
             Ok(fd) => return Ok(Loaded { fd, log: None }),
             Err(e) => {
-                if let err @ Error::Privileges { .. } = bpf_err(what())(e.source) {
+                if let err @ (Error::Privileges { .. } | Error::Memlock { .. }) =
+                    bpf_err(what())(e.source)
+                {
                     return Err(err);
                 }
             }

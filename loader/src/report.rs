@@ -114,7 +114,7 @@ pub struct MapIdsReport {
     pub pin_root: String,
     pub programs: Vec<AttachedProgram>,
     pub maps: Vec<MapEntry>,
-    /// What could not be asked on this kernel (e.g. a socket map's programs before 6.0).
+    /// What could not be asked on this kernel (e.g. a socket map's programs on 5.10).
     pub warnings: Vec<String>,
 }
 
