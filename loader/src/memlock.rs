@@ -22,9 +22,10 @@ pub fn retry<T, E>(
 }
 
 /// Raises the soft and hard limit to infinity (CAP_SYS_RESOURCE), else the soft limit to
-/// the hard one. True when the limit changed, only on the first call of the process.
+/// the hard one. True when the limit changed, only on the first call of the process and
+/// only on a kernel that charges memlock (elsewhere an EPERM has another cause).
 fn raise() -> bool {
-    if TRIED.swap(true, Ordering::SeqCst) {
+    if TRIED.swap(true, Ordering::SeqCst) || !kernel_charges_memlock() {
         return false;
     }
     let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_MEMLOCK) else {
@@ -38,10 +39,25 @@ fn raise() -> bool {
         || (hard > soft && setrlimit(Resource::RLIMIT_MEMLOCK, hard, hard).is_ok())
 }
 
-/// The memlock limit in KiB when it is finite and this process already tried to raise it:
-/// an EPERM then may be the kernel's memlock charge, not missing privileges.
+/// True when the running kernel charges BPF memory to RLIMIT_MEMLOCK: its BTF lacks
+/// `bpf_ktime_get_coarse_ns`, the helper that came with memory-cgroup accounting in 5.11
+/// (libbpf probes the same helper); without kernel BTF, a release before 5.11.
+fn kernel_charges_memlock() -> bool {
+    if let Ok(btf) = std::fs::read("/sys/kernel/btf/vmlinux") {
+        let name = b"\0bpf_ktime_get_coarse_ns\0";
+        return !btf.windows(name.len()).any(|w| w == name);
+    }
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
+    let mut nums = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|p| p.parse::<u32>().ok());
+    matches!((nums.next(), nums.next()), (Some(major), Some(minor)) if (major, minor) < (5, 11))
+}
+
+/// The memlock limit in KiB when it is finite, this process already tried to raise it, and
+/// the kernel charges memlock: an EPERM then may be that charge, not missing privileges.
 pub fn exhausted_limit_kib() -> Option<u64> {
-    if !TRIED.load(Ordering::SeqCst) {
+    if !TRIED.load(Ordering::SeqCst) || !kernel_charges_memlock() {
         return None;
     }
     let (soft, _) = getrlimit(Resource::RLIMIT_MEMLOCK).ok()?;
