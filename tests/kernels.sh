@@ -70,6 +70,7 @@ build_initramfs() {
   mkdir -p "$root"/{bin,dev,proc,sys,modules}
   cp "$busybox" "$root/bin/busybox"
   cp tests/vm/init "$root/init"
+  echo "$repo" >"$root/repo"
   echo "$repo/tests/vm/guest-run.sh" >"$root/guest-run"
   echo "$out/manifest" >"$root/manifest"
   # Merged-/usr kernels keep their modules under usr/lib; depmod and modprobe look in lib/.

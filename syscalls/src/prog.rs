@@ -59,7 +59,7 @@ impl std::error::Error for ProgLoadError {}
 
 impl ProgLoadError {
     /// The kernel ran out of log buffer (ENOSPC with a log): grow it and load again. Kernels
-    /// before 6.4 do not say how much they needed (`log_true_size` 0): double it then.
+    /// before 6.4 do not say how much they needed (`log_true_size` 0): grow it by a factor.
     pub fn is_log_truncated(&self) -> bool {
         self.source.errno == libc::ENOSPC && !self.log.is_empty()
     }
