@@ -47,11 +47,7 @@ fn kernel_charges_memlock() -> bool {
         let name = b"\0bpf_ktime_get_coarse_ns\0";
         return !btf.windows(name.len()).any(|w| w == name);
     }
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
-    let mut nums = release
-        .split(|c: char| !c.is_ascii_digit())
-        .filter_map(|p| p.parse::<u32>().ok());
-    matches!((nums.next(), nums.next()), (Some(major), Some(minor)) if (major, minor) < (5, 11))
+    crate::externs::kernel_version_code().is_ok_and(|v| v < ((5 << 16) | (11 << 8)))
 }
 
 /// The memlock limit in KiB when it is finite, this process already tried to raise it, and
