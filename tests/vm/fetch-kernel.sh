@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fetches and unpacks one Debian kernel for the multi-kernel harness: apt-get download of
 # linux-image-amd64's dependency through a private apt configuration (its own sources, lists
-# and cache: the machine's /etc/apt is never read or changed), then `dpkg -x` (the kernel is
+# and cache: the machine's sources are not used and /etc/apt is never changed), then `dpkg -x` (the kernel is
 # never installed). Prints the unpacked directory.
 #
 # Usage: tests/vm/fetch-kernel.sh SUITE   (bullseye, bookworm, trixie, sid)
