@@ -65,9 +65,10 @@ if [[ -z "${RAWBPF_BENCH_NS:-}" ]]; then
 	log "building rawbpf (release, and release with +crt-static) in $CARGO_TARGET_DIR"
 	build_log="$(mktemp)"
 	triple="$(rustc -vV | sed -n 's/^host: //p')"
-	if ! (cd "$ROOT" && cargo build --release -p rawbpf --bin rawbpf --example pingpong --example loadloop &&
+	if ! (cd "$ROOT" && cargo build --release -p rawbpf-cli --bin rawbpf &&
+		cargo build --release -p rawbpf --example pingpong --example loadloop &&
 		RUSTFLAGS='-C target-feature=+crt-static' \
-			cargo build --release -p rawbpf --bin rawbpf --target "$triple") >"$build_log" 2>&1; then
+			cargo build --release -p rawbpf-cli --bin rawbpf --target "$triple") >"$build_log" 2>&1; then
 		cat "$build_log" >&2
 		die "build failed"
 	fi

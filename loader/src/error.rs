@@ -363,12 +363,12 @@ pub(crate) fn bpf_err(what: impl Into<String>) -> impl FnOnce(sys::Error) -> Err
     move |source| {
         let what = what.into();
         let missing = if source.errno == libc::EPERM {
-            crate::privileges::missing_for(source.cmd)
+            crate::host::privileges::missing_for(source.cmd)
         } else {
             Vec::new()
         };
         let memlock = (source.errno == libc::EPERM)
-            .then(crate::memlock::exhausted_limit_kib)
+            .then(crate::host::memlock::exhausted_limit_kib)
             .flatten();
         if let (true, Some(limit_kib)) = (missing.is_empty(), memlock) {
             Error::Memlock {

@@ -9,7 +9,9 @@ use std::sync::Mutex;
 
 use rawbpf_syscalls as sys;
 
-use crate::{Error, LoadOptions, attach_type, cgroup::Cgroup, pin_root, report::MapStatus};
+use crate::{
+    Error, LoadOptions, attach::types, host::cgroup::Cgroup, host::pin_root, report::MapStatus,
+};
 
 /// Kernel tests count this process's fds: run them one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -39,7 +41,7 @@ impl Sandbox {
         );
         pin_root::mount_bpffs().expect("bpffs at /sys/fs/bpf");
         let name = format!("rawbpf-unit-{}-{tag}", std::process::id());
-        let cgroup = crate::cgroup::default_root()
+        let cgroup = crate::host::cgroup::default_root()
             .expect("a cgroup v2 hierarchy in /proc/self/mounts")
             .join(&name);
         std::fs::create_dir_all(&cgroup).expect("create child cgroup");
@@ -120,7 +122,7 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         if let Ok(cg) = Cgroup::open(&self.cgroup) {
-            for at in attach_type::CGROUP_ATTACH_TYPES {
+            for at in types::CGROUP_ATTACH_TYPES {
                 let Ok(q) = sys::prog_query(cg.fd(), at) else {
                     continue;
                 };
@@ -265,7 +267,7 @@ fn sk_msg_attaches_to_the_shared_pinned_map() {
     assert_eq!(a.attach_type, "sk_msg_verdict");
     let map_fd =
         sys::obj_get(&pin_root::c_path(&sb.pin_root.join("sock_ops_map")).unwrap()).unwrap();
-    let q = sys::prog_query(map_fd.as_fd(), attach_type::SK_MSG_VERDICT).unwrap();
+    let q = sys::prog_query(map_fd.as_fd(), types::SK_MSG_VERDICT).unwrap();
     assert_eq!(
         q.prog_ids.iter().map(|p| p.0).collect::<Vec<_>>(),
         vec![msg.programs[0].id]

@@ -15,65 +15,37 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
-pub mod attach;
-mod attach_btf;
-pub mod attach_type;
-mod btf;
-pub mod cgroup;
-mod compat;
-mod data;
-mod decode;
-mod detach;
-mod detach_map;
+mod attach;
+mod cmd;
 mod error;
-mod externs;
-mod inflate;
-mod inspect;
-pub mod kernel_btf;
-mod load;
-mod lock;
-mod log;
-mod map_access;
-mod map_btf;
-pub mod map_dump;
-mod map_ids;
-pub mod map_show;
-mod maps;
-mod memlock;
-pub mod pin_root;
-mod plan;
+mod host;
+mod map;
 mod prepare;
-mod privileges;
-mod prog_pins;
-mod prog_tag;
-mod program;
-mod records;
-mod relocate;
+mod prog;
 pub mod report;
-mod rodata_set;
-mod sha1;
-mod sha256;
-pub mod status;
 pub mod test_hook;
-mod unchanged;
-pub mod verifier;
 
 #[cfg(test)]
 mod kernel_tests;
 
-pub use attach::AttachMode;
-pub use data::internal_map_name;
-pub use decode::Shown;
-pub use detach::{DetachOptions, detach};
+pub use attach::apply::AttachMode;
+pub use cmd::detach::{DetachOptions, detach};
+pub use cmd::inspect::inspect;
+pub use cmd::load::{DEFAULT_PIN_ROOT, LoadOptions, load};
+pub use cmd::map_dump::{MapDumpOptions, MapDumpReport, map_dump};
+pub use cmd::map_ids::{MapIdsOptions, TARGET_CGROUP, map_ids};
+pub use cmd::map_show::{MapShowOptions, MapShowReport, ShownMap, map_show};
+pub use cmd::status::{StatusOptions, StatusReport, status};
 pub use error::{Error, ExitCode, Mismatch, OtherProgram, Result};
-pub use inspect::inspect;
-pub use load::{DEFAULT_PIN_ROOT, LoadOptions, load};
-pub use log::tail as log_tail;
-pub use map_access::MapSelector;
-pub use map_dump::{MapDumpOptions, MapDumpReport, map_dump};
-pub use map_ids::{MapIdsOptions, TARGET_CGROUP, map_ids};
-pub use map_show::{MapShowOptions, MapShowReport, map_show};
-pub use prepare::CompatOptions;
-pub use privileges::privileged;
+pub use host::cgroup::{
+    default_root as default_cgroup_root,
+    default_root_or_standard as default_cgroup_root_or_standard,
+};
+pub use host::privileges::privileged;
+pub use map::access::MapSelector;
+pub use map::decode::Shown;
+pub use map::global_data::internal_map_name;
+pub use prepare::object::CompatOptions;
+pub use prog::log::tail as log_tail;
+pub use prog::verifier;
 pub use report::{DetachReport, InspectReport, LoadReport, MapIdsReport};
-pub use status::{StatusOptions, StatusReport, status};

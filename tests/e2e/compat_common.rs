@@ -11,7 +11,7 @@ use crate::harness::TestEnv;
 
 /// Path of a test object of `tests/objects/`.
 pub fn object(name: &str) -> String {
-    format!("{}/../tests/objects/{name}", env!("CARGO_MANIFEST_DIR"))
+    format!("{}/../../tests/objects/{name}", env!("CARGO_MANIFEST_DIR"))
 }
 
 /// `rawbpf --json load <object> --no-attach --pin-progs <extra>`: programs stay loaded

@@ -34,7 +34,10 @@ fn missing_object_is_reported() {
     let Some(env) = TestEnv::new("errors_missing") else {
         return;
     };
-    let missing = concat!(env!("CARGO_MANIFEST_DIR"), "/../bpf-prog/does_not_exist.o");
+    let missing = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../bpf-prog/does_not_exist.o"
+    );
     let out = env.run_expect(&["load", missing], &[1, 5]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -11,7 +11,7 @@ use crate::harness::kernel::{self, ATTACH_SOCK_OPS, F_ALLOW_MULTI, PROG_TYPE_SOC
 use crate::harness::report::id;
 use crate::harness::{MAP_NAME, SOCKOPS_O, TestEnv};
 
-const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../bpf-prog/bpf_skmsg.o");
+const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
 /// `BPF_SK_SKB_STREAM_PARSER`, `BPF_SK_SKB_STREAM_VERDICT`, `BPF_SK_MSG_VERDICT`,
 /// `BPF_SK_SKB_VERDICT`.
 const SOCKMAP_ATTACH_TYPES: [u32; 4] = [4, 5, 7, 38];

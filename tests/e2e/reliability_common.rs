@@ -14,7 +14,7 @@ use crate::harness::{MAP_NAME, TestEnv};
 /// The compatibility fixtures (`tests/corpus/compat/`).
 pub fn compat(name: &str) -> String {
     format!(
-        "{}/../tests/corpus/compat/{name}",
+        "{}/../../tests/corpus/compat/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
 }

@@ -16,7 +16,7 @@ use crate::reliability_common::{assert_no_panic, stderr};
 const LIMIT_KIB: u32 = 256 * 1024;
 
 fn corpus() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/corpus/hostile");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/hostile");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .flatten()

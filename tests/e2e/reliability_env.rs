@@ -49,7 +49,7 @@ fn object_file_problems_are_exit_5() {
     // A big-endian object: inspect reads it, load refuses it.
     let be = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/../elf/tests/fixtures/multi_prog.be.o"
+        "/../../elf/tests/fixtures/multi_prog.be.o"
     );
     run(&["inspect", be], &[0]);
     let out = run_env(&env, &["load", be], &[5]);

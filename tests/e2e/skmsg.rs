@@ -26,7 +26,7 @@ use crate::harness::kernel;
 use crate::harness::report::id;
 use crate::harness::{SOCKOPS_O, TestEnv};
 
-const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../bpf-prog/bpf_skmsg.o");
+const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
 /// `BPF_SK_MSG_VERDICT`.
 const ATTACH_SK_MSG: u32 = 7;
 /// The environment variable that turns [`skmsg_child_entry`] into the traffic child.

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use crate::harness::{SOCKOPS_O, TestEnv};
 
-const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../bpf-prog/bpf_skmsg.o");
+const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
 /// Bytes the client sends; the server echoes them back.
 const SIZE: usize = 300_000;
 

@@ -19,14 +19,14 @@ pub use pin_root::TestPinRoot;
 pub use report::LoadReport;
 
 /// The test objects built from `bpf-prog/`.
-pub const SOCKOPS_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../bpf-prog/bpf_sockops.o");
+pub const SOCKOPS_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_sockops.o");
 pub const SOCKOPS_NOPIN_O: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../bpf-prog/bpf_sockops_nopin.o"
+    "/../../bpf-prog/bpf_sockops_nopin.o"
 );
 pub const SOCKOPS_INVALID_O: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../bpf-prog/bpf_sockops_invalid.o"
+    "/../../bpf-prog/bpf_sockops_invalid.o"
 );
 
 /// The pinned map of the sockops objects.

@@ -1,0 +1,197 @@
+//! `rawbpf load`.
+
+use std::path::PathBuf;
+
+use rawbpf::report::{LoadReport, MapStatus, ProgramStatus};
+use rawbpf::{AttachMode, LoadOptions};
+
+use super::Global;
+use super::output::{columns, print_json};
+
+/// `--attach-mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// BPF_F_ALLOW_MULTI: coexist with other programs; reloads swap atomically (BPF_F_REPLACE).
+    Multi,
+    /// BPF_F_ALLOW_OVERRIDE: a child cgroup's program overrides this one.
+    Override,
+    /// Flags 0: the only program of its type on this cgroup and below; reattach replaces it.
+    Single,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  rawbpf load bpf-prog/bpf_sockops.o                      # pin maps, attach to the root cgroup v2
+  rawbpf load bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/app
+  rawbpf load bpf-prog/bpf_sockops.o --mount-bpffs        # mount bpffs at /sys/fs/bpf first
+  rawbpf load bpf-prog/bpf_sockops.o --no-attach --no-pin # does the verifier accept it?
+
+A map with pinning = LIBBPF_PIN_BY_NAME lives at <pin-root>/<map name>: an existing pin is
+compared field by field (and by key/value layout when both have BTF) and reused; when it
+differs the load fails with exit 7 and changes nothing (--replace-incompatible replaces it,
+losing its contents). Otherwise the map is created and pinned once every program has loaded.
+Loading again replaces the program rawbpf attached before, without a moment where none is
+attached; loading what is already attached (same instructions, maps and data) does nothing
+and says `unchanged` (--force reloads anyway). Concurrent loads on one pin root are serialised (a lock on the pin root).")]
+pub struct Args {
+    /// The BPF object file (clang -target bpf).
+    pub object: PathBuf,
+    /// cgroup v2 directory to attach cgroup programs to.
+    ///
+    /// Default: the cgroup2 mount in /proc/self/mounts (/sys/fs/cgroup on v2-only hosts,
+    /// /sys/fs/cgroup/unified on hybrid ones).
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
+    /// bpffs directory for map pins and attach records.
+    #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
+    pub pin_root: PathBuf,
+    /// Ignore `pinning`: create every map fresh and pin nothing.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// Mount bpffs at /sys/fs/bpf if it is not mounted.
+    #[arg(long)]
+    pub mount_bpffs: bool,
+    /// How to attach to the cgroup.
+    #[arg(long, value_enum, default_value_t = Mode::Multi)]
+    pub attach_mode: Mode,
+    /// Load only; attach nothing (programs are unloaded when rawbpf exits).
+    #[arg(long)]
+    pub no_attach: bool,
+    /// Replace a pinned map whose type, sizes, flags or key/value layout differ from the
+    /// object's: unpin it and pin a new, empty map. LOSES THAT MAP'S CONTENTS (by default
+    /// such a pin is an error, exit 7, and nothing is changed).
+    #[arg(long)]
+    pub replace_incompatible: bool,
+    /// Load and attach even when the attached programs already are this object's (same
+    /// instructions, maps and data); without it such a load does nothing.
+    #[arg(long)]
+    pub force: bool,
+    /// Load only this program (repeat for several); the others are left out.
+    #[arg(long = "program", value_name = "NAME")]
+    pub programs: Vec<String>,
+    /// Program type of one program, overriding what its section name says (a kernel name
+    /// such as sched_cls or socket_filter, or a SEC() name such as sk_skb/stream_verdict).
+    #[arg(long = "prog-type", value_name = "NAME=TYPE", value_parser = parse_pair)]
+    pub prog_types: Vec<(String, String)>,
+    /// Rewrite a `const volatile` global in .rodata before loading (type-checked).
+    #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_pair)]
+    pub sets: Vec<(String, String)>,
+    /// Pin every loaded program at <pin-root>/progs/<name> (it then outlives rawbpf).
+    #[arg(long)]
+    pub pin_progs: bool,
+}
+
+/// `NAME=VALUE` for `--set` and `--prog-type`.
+fn parse_pair(arg: &str) -> Result<(String, String), String> {
+    match arg.split_once('=') {
+        Some((n, v)) if !n.is_empty() && !v.is_empty() => Ok((n.to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got {arg:?}")),
+    }
+}
+
+impl Args {
+    pub fn options(&self, verbose: bool) -> rawbpf::Result<LoadOptions> {
+        Ok(LoadOptions {
+            object: self.object.clone(),
+            // --no-attach needs no cgroup: a host without a cgroup2 mount can still load.
+            cgroup: match (&self.cgroup, self.no_attach) {
+                (None, true) => rawbpf::default_cgroup_root_or_standard(),
+                (given, _) => super::cgroup_or_default(given.as_deref())?,
+            },
+            pin_root: self.pin_root.clone(),
+            pin: !self.no_pin,
+            mount_bpffs: self.mount_bpffs,
+            attach: !self.no_attach,
+            attach_mode: match self.attach_mode {
+                Mode::Multi => AttachMode::Multi,
+                Mode::Override => AttachMode::Override,
+                Mode::Single => AttachMode::Single,
+            },
+            verbose,
+            replace_incompatible: self.replace_incompatible,
+            force: self.force,
+            compat: rawbpf::CompatOptions {
+                programs: self.programs.clone(),
+                prog_types: self.prog_types.clone(),
+                sets: self.sets.clone(),
+                pin_progs: self.pin_progs,
+            },
+        })
+    }
+}
+
+pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
+    let report = rawbpf::load(&args.options(g.verbose)?)?;
+    if g.json {
+        print_json(&report);
+    } else {
+        print_human(&report, g);
+    }
+    Ok(())
+}
+
+fn print_human(r: &LoadReport, g: Global) {
+    for w in &r.warnings {
+        eprintln!("rawbpf: warning: {w}");
+    }
+    let mut rows = Vec::new();
+    for p in &r.programs {
+        let what = match (&p.attach, &p.not_attached) {
+            (Some(a), _) if p.status == ProgramStatus::Unchanged => format!(
+                "unchanged, nothing to do (attached to {}, {}; --force reloads)",
+                a.target, a.attach_type
+            ),
+            (Some(a), _) => {
+                let mut detail = vec![a.attach_type.clone()];
+                if let Some(m) = &a.mode {
+                    detail.push(m.clone());
+                }
+                if let Some(id) = a.replaced_id {
+                    detail.push(format!("replaced {id}"));
+                }
+                format!("attached to {} ({})", a.target, detail.join(", "))
+            }
+            (None, Some(why)) => format!("not attached: {why}"),
+            (None, None) if p.pin_path.is_some() => "not attached (--no-attach)".to_string(),
+            (None, None) => "not attached (--no-attach; unloaded when rawbpf exits)".to_string(),
+        };
+        let what = match &p.pin_path {
+            Some(path) => format!("{what}; pinned at {path}"),
+            None => what,
+        };
+        rows.push(vec![
+            format!("program {}", p.name),
+            format!("id {}", p.id),
+            p.prog_type.clone(),
+            what,
+        ]);
+    }
+    for m in &r.maps {
+        let what = match (m.status, &m.pin_path) {
+            (MapStatus::Reused, Some(p)) => format!("reused pinned map {p}"),
+            (MapStatus::Reused, None) => "reused (the attached program's, same bytes)".to_string(),
+            (MapStatus::CreatedPinned, Some(p)) => format!("created, pinned at {p}"),
+            (MapStatus::Recreated, Some(p)) => {
+                format!("replaced the incompatible pin at {p} (old contents lost)")
+            }
+            _ => "created, not pinned".to_string(),
+        };
+        rows.push(vec![
+            format!("map {}", m.name),
+            format!("id {}", m.id),
+            m.map_type.clone(),
+            what,
+        ]);
+    }
+    for line in columns(&rows) {
+        println!("{line}");
+    }
+    if g.verbose {
+        for p in &r.programs {
+            if let Some(log) = &p.verifier_log {
+                println!("\nverifier log of {}:\n{}", p.name, log.trim_end());
+            }
+        }
+    }
+}

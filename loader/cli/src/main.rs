@@ -1,0 +1,188 @@
+//! The `rawbpf` command line: see `docs/cli.md` for the contract (commands, exit codes,
+//! JSON) and `rawbpf --help` for the workflow. Argument parsing (clap derive), dispatch, and
+//! the error/exit-code policy of the binary; the work itself is the `rawbpf` library's.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+mod detach;
+mod generate;
+mod inspect;
+mod load;
+mod map;
+mod map_ids;
+mod output;
+mod reference;
+mod status;
+mod style;
+mod verifier;
+
+use clap::{Parser, Subcommand};
+
+const AFTER_HELP: &str = "\
+Workflow:
+  # bpffs must be mounted (once per boot):
+  mount -t bpf bpf /sys/fs/bpf          # or add --mount-bpffs to `load`
+
+  # Load, pin sock_ops_map at /sys/fs/bpf/rawbpf/sock_ops_map, attach to the cgroup v2 root:
+  rawbpf load bpf-prog/bpf_sockops.o
+
+  # Reload after a rebuild: the pinned map is reused (same map ID, entries kept) and the
+  # new program replaces the old one atomically:
+  rawbpf load bpf-prog/bpf_sockops.o
+
+  # What is attached, and which maps it uses:
+  rawbpf map-ids
+  rawbpf status
+
+  # The sockets in the pinned sockhash, keys decoded with BTF:
+  rawbpf map dump sock_ops_map
+
+  # Detach what rawbpf attached and remove the pins:
+  rawbpf detach --unpin
+
+Exit codes: 0 ok, 1 other error, 2 usage, 3 nothing to detach, 4 environment (bpffs,
+cgroup v2, privileges), 5 invalid object, 6 verifier rejected, 7 pinned map conflict.";
+
+/// Pure-Rust eBPF loader: pinned maps that survive reloads, cgroup attach, no libbpf.
+#[derive(Debug, Parser)]
+#[command(name = "rawbpf", version, about, after_help = AFTER_HELP)]
+pub struct Cli {
+    /// More output: the full verifier log (also on success), warnings in detail.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print one JSON document on stdout (errors as {"error": ..., "exit_code": N}).
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what an object file contains: programs, maps, global data, BTF (no privileges).
+    Inspect(inspect::Args),
+    /// Load an object: create or reuse pinned maps, load programs, attach them.
+    Load(load::Args),
+    /// Detach programs rawbpf attached to a cgroup; optionally remove the map pins.
+    Detach(detach::Args),
+    /// List programs attached to a cgroup and the maps they use, with kernel IDs.
+    MapIds(map_ids::Args),
+    /// Inspect loaded maps: `map dump` (entries, decoded with BTF), `map show` (list).
+    Map(map::Args),
+    /// One screen: bpffs, the pin root, what is attached to the cgroup, maps and entries.
+    Status(status::Args),
+    /// Print shell completions (bash, zsh, fish) generated from the argument definitions.
+    Completions(generate::CompletionsArgs),
+    /// Print the man page (roff) generated from the argument definitions.
+    Man(generate::ManArgs),
+    /// Print docs/cli-reference.md (every command's --help as markdown).
+    #[command(hide = true)]
+    HelpMarkdown,
+}
+
+/// Global flags every command sees.
+#[derive(Debug, Clone, Copy)]
+pub struct Global {
+    pub verbose: bool,
+    pub json: bool,
+}
+
+/// The `--cgroup` given, or the host's cgroup2 mount (`rawbpf::default_cgroup_root`).
+pub(crate) fn cgroup_or_default(
+    given: Option<&std::path::Path>,
+) -> rawbpf::Result<std::path::PathBuf> {
+    given.map_or_else(rawbpf::default_cgroup_root, |p| Ok(p.to_path_buf()))
+}
+
+/// Parses the command line, runs the command, prints the result or the error, and returns
+/// the documented exit code.
+fn main() -> std::process::ExitCode {
+    // `rawbpf ... | head` ends quietly instead of panicking on EPIPE.
+    rawbpf_syscalls::reset_sigpipe();
+    let cli = Cli::parse();
+    let g = Global {
+        verbose: cli.verbose > 0,
+        json: cli.json,
+    };
+    let (context, result) = match &cli.command {
+        Command::Inspect(a) => (
+            format!("inspect {}", a.object.display()),
+            inspect::run(a, g),
+        ),
+        Command::Load(a) => (format!("load {}", a.object.display()), load::run(a, g)),
+        Command::Detach(a) => ("detach".to_string(), detach::run(a, g)),
+        Command::MapIds(a) => ("map-ids".to_string(), map_ids::run(a, g)),
+        Command::Map(a) => (map::context(a), map::run(a, g)),
+        Command::Status(a) => ("status".to_string(), status::run(a, g)),
+        Command::Completions(a) => ("completions".to_string(), generate::run_completions(a, g)),
+        Command::Man(a) => ("man".to_string(), generate::run_man(a, g)),
+        Command::HelpMarkdown => {
+            if g.json {
+                output::print_json(&serde_json::json!({ "markdown": reference::markdown() }));
+            } else {
+                print!("{}", reference::markdown());
+            }
+            ("help-markdown".to_string(), Ok(()))
+        }
+    };
+    let object = match &cli.command {
+        Command::Load(a) => Some(a.object.as_path()),
+        _ => None,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            output::print_error(&context, &e, g, object);
+            std::process::ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_anywhere() {
+        let c = Cli::try_parse_from(["rawbpf", "load", "x.o", "--json", "-v"]).unwrap();
+        assert!(c.json);
+        assert_eq!(c.verbose, 1);
+        let c = Cli::try_parse_from(["rawbpf", "--json", "map-ids"]).unwrap();
+        assert!(c.json);
+    }
+
+    #[test]
+    fn load_defaults() {
+        let c = Cli::try_parse_from(["rawbpf", "load", "x.o"]).unwrap();
+        let Command::Load(a) = c.command else {
+            panic!("not load")
+        };
+        let o = a.options(false).expect("options");
+        assert_eq!(o, rawbpf::LoadOptions::new("x.o"));
+    }
+
+    #[test]
+    fn attach_modes() {
+        for (arg, mode) in [
+            ("multi", rawbpf::AttachMode::Multi),
+            ("override", rawbpf::AttachMode::Override),
+            ("single", rawbpf::AttachMode::Single),
+        ] {
+            let c = Cli::try_parse_from(["rawbpf", "load", "x.o", "--attach-mode", arg]).unwrap();
+            let Command::Load(a) = c.command else {
+                panic!("not load")
+            };
+            assert_eq!(a.options(false).expect("options").attach_mode, mode);
+        }
+        assert!(Cli::try_parse_from(["rawbpf", "load", "x.o", "--attach-mode", "bogus"]).is_err());
+    }
+}

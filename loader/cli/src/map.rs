@@ -1,0 +1,264 @@
+//! `rawbpf map dump` and `rawbpf map show`.
+
+use std::path::PathBuf;
+
+use rawbpf::ShownMap;
+use rawbpf::{MapDumpOptions, MapDumpReport, MapSelector, MapShowOptions};
+
+use super::Global;
+use super::output::{columns, print_json};
+use super::style::Paint;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: MapCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum MapCommand {
+    /// Print every entry of a map, keys and values decoded with BTF (hex without BTF).
+    Dump(DumpArgs),
+    /// List the maps pinned under the pin root and those the cgroup's programs use.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+#[command(
+    group(clap::ArgGroup::new("map").required(true).args(["name", "id", "pinned"])),
+    after_help = "\
+Examples:
+  rawbpf map dump sock_ops_map                       # <pin-root>/sock_ops_map
+  rawbpf map dump --id 7 --json
+  rawbpf map dump --pinned /sys/fs/bpf/other/counters
+
+Keys and values are decoded with the map's BTF or, for maps without (a SOCKHASH), with the
+BTF of a program that uses the map. Struct fields are shown by name; fields named like
+IPv4/IPv6 addresses (sip4, dip4, *_ip, saddr, ...) as addresses. A SOCKHASH or SOCKMAP value
+read from user space is the socket's cookie. Without BTF, keys and values are hex bytes.")]
+pub struct DumpArgs {
+    /// Name of a map pinned under the pin root.
+    pub name: Option<String>,
+    /// Kernel ID of the map (as `map show` and `map-ids` print it).
+    #[arg(long, value_name = "ID")]
+    pub id: Option<u32>,
+    /// Path of a pinned map anywhere on bpffs.
+    #[arg(long, value_name = "PATH")]
+    pub pinned: Option<PathBuf>,
+    /// bpffs directory NAME is looked up in.
+    #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
+    pub pin_root: PathBuf,
+}
+
+impl DumpArgs {
+    pub fn selector(&self) -> MapSelector {
+        match (&self.name, self.id, &self.pinned) {
+            (_, Some(id), _) => MapSelector::Id(id),
+            (_, _, Some(p)) => MapSelector::Pinned(p.clone()),
+            (name, _, _) => MapSelector::Name {
+                pin_root: self.pin_root.clone(),
+                name: name.clone().unwrap_or_default(),
+            },
+        }
+    }
+}
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Columns: ID, NAME, TYPE, KEY and VALUE (sizes in bytes), MAX (max_entries), ENTRIES (counted;
+max_entries for array-like maps; - when the map's keys cannot be walked), PINNED.")]
+pub struct ShowArgs {
+    /// cgroup v2 directory whose attached programs' maps to list.
+    ///
+    /// Default: the cgroup2 mount in /proc/self/mounts (/sys/fs/cgroup on v2-only hosts,
+    /// /sys/fs/cgroup/unified on hybrid ones).
+    #[arg(long, value_name = "PATH")]
+    pub cgroup: Option<PathBuf>,
+    /// bpffs directory whose pinned maps to list.
+    #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
+    pub pin_root: PathBuf,
+}
+
+/// The context for error messages: `map dump sock_ops_map`, `map show`.
+pub fn context(args: &Args) -> String {
+    match &args.command {
+        MapCommand::Dump(d) => match d.selector() {
+            MapSelector::Id(id) => format!("map dump --id {id}"),
+            MapSelector::Pinned(p) => format!("map dump --pinned {}", p.display()),
+            MapSelector::Name { name, .. } => format!("map dump {name}"),
+        },
+        MapCommand::Show(_) => "map show".to_string(),
+    }
+}
+
+pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
+    match &args.command {
+        MapCommand::Dump(d) => {
+            let report = rawbpf::map_dump(&MapDumpOptions { map: d.selector() })?;
+            if g.json {
+                print_json(&report);
+            } else {
+                print_dump(&report, Paint::stdout());
+            }
+        }
+        MapCommand::Show(s) => {
+            let report = rawbpf::map_show(&MapShowOptions {
+                cgroup: super::cgroup_or_default(s.cgroup.as_deref())?,
+                pin_root: s.pin_root.clone(),
+            })?;
+            if g.json {
+                print_json(&report);
+            } else if report.maps.is_empty() {
+                println!(
+                    "no maps pinned under {} or used by programs attached to {}",
+                    report.pin_root, report.cgroup
+                );
+            } else {
+                for line in map_table(&report.maps, Paint::stdout()) {
+                    println!("{line}");
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The `map show` table (also used by `status`): a bold header row, then one map per line.
+pub fn map_table(maps: &[ShownMap], paint: Paint) -> Vec<String> {
+    let mut rows = vec![
+        [
+            "ID", "NAME", "TYPE", "KEY", "VALUE", "MAX", "ENTRIES", "PINNED",
+        ]
+        .map(String::from)
+        .to_vec(),
+    ];
+    for m in maps {
+        rows.push(vec![
+            m.id.to_string(),
+            m.name.clone(),
+            m.map_type.clone(),
+            m.key_size.to_string(),
+            m.value_size.to_string(),
+            m.max_entries.to_string(),
+            m.entries.map_or_else(|| "-".to_string(), |n| n.to_string()),
+            m.pinned.clone().unwrap_or_else(|| "-".to_string()),
+        ]);
+    }
+    let mut lines = columns(&rows);
+    if let Some(h) = lines.first_mut() {
+        *h = paint.bold(h);
+    }
+    lines
+}
+
+fn print_dump(r: &MapDumpReport, paint: Paint) {
+    let m = &r.map;
+    let mut head = format!(
+        "map {} {}  {}  key {}B  value {}B  max_entries {}",
+        m.id, m.name, m.map_type, m.key_size, m.value_size, m.max_entries
+    );
+    if let Some(p) = &m.pinned {
+        head.push_str(&format!("  pinned {p}"));
+    }
+    println!("{}", paint.bold(&head));
+    match &r.btf {
+        Some(src) => println!(
+            "{}",
+            paint.dim(&format!(
+                "btf from {src}: key {}, value {}",
+                r.key_type.as_deref().unwrap_or("hex"),
+                r.value_type.as_deref().unwrap_or("hex")
+            ))
+        ),
+        None => println!("{}", paint.dim("no BTF: keys and values in hex")),
+    }
+    for w in &r.warnings {
+        eprintln!("rawbpf: warning: {w}");
+    }
+    let value_head = if matches!(m.map_type.as_str(), "sockhash" | "sockmap") {
+        "COOKIE"
+    } else {
+        "VALUE"
+    };
+    let mut rows = vec![vec!["KEY".to_string(), value_head.to_string()]];
+    for e in &r.entries {
+        rows.push(vec![e.key_text.clone(), e.value_text.clone()]);
+    }
+    let mut lines = columns(&rows);
+    if let Some(h) = lines.first_mut() {
+        *h = paint.bold(h);
+    }
+    if r.entries.is_empty() {
+        lines.truncate(0);
+    }
+    for l in lines {
+        println!("{l}");
+    }
+    let n = r.entries.len();
+    println!("{n} entr{}", if n == 1 { "y" } else { "ies" });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Cli, Command};
+    use clap::Parser;
+
+    fn dump(args: &[&str]) -> Result<MapSelector, clap::Error> {
+        let mut v = vec!["rawbpf", "map", "dump"];
+        v.extend_from_slice(args);
+        let c = Cli::try_parse_from(v)?;
+        let Command::Map(Args {
+            command: MapCommand::Dump(d),
+        }) = c.command
+        else {
+            panic!("not map dump")
+        };
+        Ok(d.selector())
+    }
+
+    #[test]
+    fn dump_selectors() {
+        assert_eq!(
+            dump(&["m", "--pin-root", "/sys/fs/bpf/x"]).unwrap(),
+            MapSelector::Name {
+                pin_root: "/sys/fs/bpf/x".into(),
+                name: "m".into()
+            }
+        );
+        assert_eq!(dump(&["--id", "7"]).unwrap(), MapSelector::Id(7));
+        assert_eq!(
+            dump(&["--pinned", "/sys/fs/bpf/p"]).unwrap(),
+            MapSelector::Pinned("/sys/fs/bpf/p".into())
+        );
+        assert!(
+            dump(&[]).is_err(),
+            "one of NAME, --id, --pinned is required"
+        );
+        assert!(dump(&["m", "--id", "7"]).is_err(), "only one of them");
+    }
+
+    #[test]
+    fn table_aligns() {
+        let m = ShownMap {
+            id: 7,
+            name: "sock_ops_map".into(),
+            map_type: "sockhash".into(),
+            key_size: 16,
+            value_size: 8,
+            max_entries: 65535,
+            flags: 0,
+            entries: Some(6),
+            pinned: None,
+            used_by: vec![],
+        };
+        let off = map_table(&[m], Paint::plain());
+        assert_eq!(
+            off,
+            vec![
+                "ID  NAME          TYPE      KEY  VALUE  MAX    ENTRIES  PINNED",
+                "7   sock_ops_map  sockhash  16   8      65535  6        -",
+            ]
+        );
+    }
+}

@@ -1,0 +1,282 @@
+//! `BPF_PROG_ATTACH` to cgroups (with the three attach modes and the atomic replace of a
+//! previous program) and to sockmaps, the undo of each, and the explanation of EPERM.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use rawbpf_syscalls::{self as sys, AttachFlags};
+
+use crate::attach::types;
+use crate::error::{Error, Result, bpf_err};
+use crate::host::cgroup::Cgroup;
+
+/// How a program is attached to a cgroup (see `docs/cli.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AttachMode {
+    /// `BPF_F_ALLOW_MULTI`: coexists with other programs; reloads swap atomically.
+    #[default]
+    Multi,
+    /// `BPF_F_ALLOW_OVERRIDE`: a child cgroup's program overrides this one.
+    Override,
+    /// Flags 0: the only program of its type here and below.
+    Single,
+}
+
+impl AttachMode {
+    pub fn flags(self) -> AttachFlags {
+        match self {
+            AttachMode::Multi => AttachFlags::ALLOW_MULTI,
+            AttachMode::Override => AttachFlags::ALLOW_OVERRIDE,
+            AttachMode::Single => AttachFlags::NONE,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            AttachMode::Multi => "multi",
+            AttachMode::Override => "override",
+            AttachMode::Single => "single",
+        }
+    }
+
+    /// The mode a cgroup's `attach_flags` (from `BPF_PROG_QUERY`) stand for.
+    pub fn from_flags(flags: u32) -> AttachMode {
+        if flags & AttachFlags::ALLOW_MULTI.0 != 0 {
+            AttachMode::Multi
+        } else if flags & AttachFlags::ALLOW_OVERRIDE.0 != 0 {
+            AttachMode::Override
+        } else {
+            AttachMode::Single
+        }
+    }
+}
+
+/// A program that was attached before this one and got replaced.
+#[derive(Debug)]
+pub struct Replaced {
+    pub id: u32,
+    pub fd: OwnedFd,
+}
+
+/// Programs attached directly to `target` for `attach_type`; empty when the kernel does not
+/// know the attach type there (EINVAL).
+pub fn query(target: BorrowedFd<'_>, attach_type: u32) -> Result<sys::QueryResult> {
+    match sys::prog_query(target, attach_type) {
+        Ok(q) => Ok(q),
+        Err(e) if e.errno == libc::EINVAL => Ok(sys::QueryResult::default()),
+        Err(e) => Err(bpf_err(format!("query {}", types::name(attach_type)))(e)),
+    }
+}
+
+/// The program pinned by an attach record, if it is still attached to `cgroup`.
+pub fn recorded_if_attached(
+    record: Option<OwnedFd>,
+    cgroup: &Cgroup,
+    attach_type: u32,
+) -> Result<Option<Replaced>> {
+    let Some(fd) = record else { return Ok(None) };
+    if sys::obj_info_kind(fd.as_fd()) != sys::ObjKind::Prog {
+        return Ok(None);
+    }
+    let info = sys::prog_info(fd.as_fd()).map_err(bpf_err("info of recorded program"))?;
+    let q = query(cgroup.fd(), attach_type)?;
+    Ok(q.prog_ids
+        .contains(&info.id)
+        .then_some(Replaced { id: info.id.0, fd }))
+}
+
+/// Name of program `id`, for messages ("?" when it cannot be read).
+pub fn prog_name(id: u32) -> String {
+    sys::fd_by_id(sys::IdKind::Prog, id)
+        .ok()
+        .and_then(|fd| sys::prog_info(fd.as_fd()).ok())
+        .map_or_else(|| "?".to_string(), |i| i.name)
+}
+
+/// Attaches `prog` to the cgroup. With `previous` in multi mode, swaps it out atomically
+/// (`BPF_F_REPLACE`); in single/override mode the kernel replaces the one program in place,
+/// and that program (whoever attached it) is returned as replaced.
+pub fn attach_cgroup(
+    cgroup: &Cgroup,
+    prog: BorrowedFd<'_>,
+    program: &str,
+    attach_type: u32,
+    mode: AttachMode,
+    previous: Option<Replaced>,
+) -> Result<Option<Replaced>> {
+    let (flags, replace, replaced) = match (mode, previous) {
+        (AttachMode::Multi, Some(prev)) => (
+            AttachFlags(AttachFlags::ALLOW_MULTI.0 | AttachFlags::REPLACE.0),
+            true,
+            Some(prev),
+        ),
+        (AttachMode::Multi, None) => (mode.flags(), false, None),
+        (_, _) => {
+            let q = query(cgroup.fd(), attach_type)?;
+            let current = match q.prog_ids.first() {
+                Some(id) if q.attach_flags == mode.flags().0 => {
+                    sys::fd_by_id(sys::IdKind::Prog, id.0)
+                        .ok()
+                        .map(|fd| Replaced { id: id.0, fd })
+                }
+                _ => None,
+            };
+            (mode.flags(), false, current)
+        }
+    };
+    let replace_fd = if replace {
+        replaced.as_ref().map(|r| r.fd.as_fd())
+    } else {
+        None
+    };
+    match sys::prog_attach(cgroup.fd(), prog, attach_type, flags, replace_fd) {
+        Ok(()) => Ok(replaced),
+        Err(e) => Err(attach_error(cgroup, program, attach_type, mode, e)),
+    }
+}
+
+/// Undoes [`attach_cgroup`]: puts `replaced` back (atomically in multi mode) or detaches.
+/// Best effort: rollback has nowhere to report a second failure but its return value.
+pub fn undo_cgroup(
+    cgroup: &Cgroup,
+    prog: BorrowedFd<'_>,
+    attach_type: u32,
+    mode: AttachMode,
+    replaced: Option<&Replaced>,
+) -> std::result::Result<(), sys::Error> {
+    match (mode, replaced) {
+        (AttachMode::Multi, Some(old)) => sys::prog_attach(
+            cgroup.fd(),
+            old.fd.as_fd(),
+            attach_type,
+            AttachFlags(AttachFlags::ALLOW_MULTI.0 | AttachFlags::REPLACE.0),
+            Some(prog),
+        ),
+        (_, Some(old)) => {
+            sys::prog_attach(cgroup.fd(), old.fd.as_fd(), attach_type, mode.flags(), None)
+        }
+        (_, None) => sys::prog_detach(cgroup.fd(), Some(prog), attach_type),
+    }
+}
+
+/// Attaches an sk_msg / sk_skb program to a sockmap or sockhash. The kernel replaces the
+/// program attached there before, which is returned (when the kernel can be asked).
+pub fn attach_map(
+    map: BorrowedFd<'_>,
+    map_name: &str,
+    prog: BorrowedFd<'_>,
+    program: &str,
+    attach_type: u32,
+) -> Result<Option<Replaced>> {
+    let previous = sys::prog_query(map, attach_type)
+        .ok()
+        .and_then(|q| q.prog_ids.first().copied())
+        .and_then(|id| {
+            sys::fd_by_id(sys::IdKind::Prog, id.0)
+                .ok()
+                .map(|fd| Replaced { id: id.0, fd })
+        });
+    sys::prog_attach(map, prog, attach_type, AttachFlags::NONE, None).map_err(bpf_err(format!(
+        "program {program}: attach to map {map_name} ({})",
+        types::name(attach_type)
+    )))?;
+    Ok(previous)
+}
+
+/// Undoes [`attach_map`].
+pub fn undo_map(
+    map: BorrowedFd<'_>,
+    prog: BorrowedFd<'_>,
+    attach_type: u32,
+    replaced: Option<&Replaced>,
+) -> std::result::Result<(), sys::Error> {
+    match replaced {
+        Some(old) => sys::prog_attach(map, old.fd.as_fd(), attach_type, AttachFlags::NONE, None),
+        None => sys::prog_detach(map, Some(prog), attach_type),
+    }
+}
+
+/// Turns a failed cgroup attach into an error that says why, for EPERM.
+fn attach_error(
+    cgroup: &Cgroup,
+    program: &str,
+    attach_type: u32,
+    mode: AttachMode,
+    e: sys::Error,
+) -> Error {
+    let target = cgroup.path.display().to_string();
+    let what = format!(
+        "program {program}: attach to {target} ({})",
+        types::name(attach_type)
+    );
+    if e.errno != libc::EPERM || !crate::host::privileges::privileged() {
+        return bpf_err(what)(e);
+    }
+    match explain_eperm(cgroup, attach_type, mode) {
+        Some(reason) => Error::AttachRefused {
+            program: program.to_string(),
+            target,
+            attach_type: types::name(attach_type),
+            reason,
+        },
+        None => bpf_err(what)(e),
+    }
+}
+
+/// Why the kernel refused an attach with EPERM: a program attached here with other flags,
+/// or the nearest ancestor with a program of this type attached it in single mode.
+pub fn explain_eperm(cgroup: &Cgroup, attach_type: u32, mode: AttachMode) -> Option<String> {
+    let at_name = types::name(attach_type);
+    let here = query(cgroup.fd(), attach_type).ok()?;
+    if let Some(first) = here.prog_ids.first()
+        && here.attach_flags != mode.flags().0
+    {
+        let existing = AttachMode::from_flags(here.attach_flags);
+        let cg = cgroup.path.display();
+        return Some(match existing {
+            AttachMode::Single => format!(
+                "cgroup {cg} has program {} ({}) attached in single mode (flags 0) — the kernel \
+                 refuses other attaches of that type there and below; detach it with `rawbpf \
+                 detach --cgroup {cg} --prog-id {}`, or use --attach-mode single to replace it",
+                first.0,
+                prog_name(first.0),
+                first.0
+            ),
+            other => {
+                let ids: Vec<String> = here
+                    .prog_ids
+                    .iter()
+                    .map(|id| format!("{} ({})", id.0, prog_name(id.0)))
+                    .collect();
+                format!(
+                    "cgroup {cg} has {at_name} programs attached in {} mode ({}); the kernel \
+                     refuses a {} attach next to them: use --attach-mode {}, or detach them \
+                     with `rawbpf detach --cgroup {cg} --prog-id ID`",
+                    other.name(),
+                    ids.join(", "),
+                    mode.name(),
+                    other.name()
+                )
+            }
+        });
+    }
+    for parent in cgroup.parents() {
+        let Ok(q) = query(parent.fd(), attach_type) else {
+            continue;
+        };
+        if q.attach_flags & (AttachFlags::ALLOW_MULTI.0 | AttachFlags::ALLOW_OVERRIDE.0) != 0 {
+            return None;
+        }
+        if let Some(first) = q.prog_ids.first() {
+            let p = parent.path.display();
+            return Some(format!(
+                "cgroup {p} has program {} ({}) attached in single mode (flags 0) — the kernel \
+                 refuses other attaches of that type there and below; detach it with `rawbpf \
+                 detach --cgroup {p} --prog-id {}`",
+                first.0,
+                prog_name(first.0),
+                first.0
+            ));
+        }
+    }
+    None
+}

@@ -1,0 +1,77 @@
+//! Where `load` attaches each program of an object: to the cgroup (cgroup attach types),
+//! to the object's sockmap/sockhash (`sk_msg` / `sk_skb`), or nowhere (and why). Shared by
+//! `load`, the unchanged-reload check and `detach OBJ`, so that all three agree.
+
+use rawbpf_elf::{MapType, Object, ProgType, Program};
+
+use crate::attach::types;
+
+/// Where a program will be attached.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Plan {
+    /// `--no-attach`.
+    None,
+    /// Not attachable automatically; the reason.
+    NotAttached(String),
+    Cgroup {
+        attach_type: u32,
+    },
+    /// Attach to the sockmap/sockhash with this name.
+    Map {
+        attach_type: u32,
+        map: String,
+    },
+}
+
+/// The plan for program `p` of `obj`; [`Plan::None`] when `attach` is off (`--no-attach`).
+pub(crate) fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
+    if !attach {
+        return Plan::None;
+    }
+    let at = p.kind.expected_attach_type.map(|a| a.0);
+    let ty = p.kind.prog_type;
+    if let Some(at) = at.filter(|&at| types::is_cgroup(at)) {
+        return Plan::Cgroup { attach_type: at };
+    }
+    let sockmap_at = match at {
+        Some(at) if types::is_sockmap(at) => Some(at),
+        None if ty == ProgType::SK_MSG => Some(types::SK_MSG_VERDICT),
+        _ => None,
+    };
+    if let Some(at) = sockmap_at {
+        let map = p.relocations.iter().find_map(|r| match r {
+            rawbpf_elf::Relocation::MapFd { map, .. } => obj
+                .map(map)
+                .filter(|d| d.map_type == MapType::SOCKMAP || d.map_type == MapType::SOCKHASH)
+                .map(|d| d.name.clone()),
+            _ => None,
+        });
+        // A stream parser rarely refers to its map: with exactly one sockmap/sockhash in the
+        // object, that one is meant.
+        let map = map.or_else(|| {
+            let mut socks = obj
+                .maps
+                .iter()
+                .filter(|d| d.map_type == MapType::SOCKMAP || d.map_type == MapType::SOCKHASH);
+            match (socks.next(), socks.next()) {
+                (Some(only), None) => Some(only.name.clone()),
+                _ => None,
+            }
+        });
+        return match map {
+            Some(map) => Plan::Map {
+                attach_type: at,
+                map,
+            },
+            None => Plan::NotAttached(format!(
+                "{} program refers to no SOCKMAP/SOCKHASH map to attach to; loaded only (it is \
+                 unloaded when rawbpf exits)",
+                ty
+            )),
+        };
+    }
+    Plan::NotAttached(format!(
+        "type {ty} has no automatic attach; loaded only (it is unloaded when rawbpf exits, as \
+         nothing attaches or pins it)"
+    ))
+}

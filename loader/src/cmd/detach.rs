@@ -1,0 +1,292 @@
+//! `detach`: detaches what rawbpf recorded for a cgroup (or one program by ID), removes the
+//! records, and with `--unpin` removes map pins and the pin root when it is left empty.
+
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+
+use rawbpf_elf::{Object, Pinning};
+use rawbpf_syscalls as sys;
+
+use crate::attach::apply;
+use crate::attach::types::{self, CGROUP_ATTACH_TYPES};
+use crate::cmd::load::DEFAULT_PIN_ROOT;
+use crate::error::{Error, OtherProgram, Result, bpf_err, io_err};
+use crate::host::cgroup::Cgroup;
+use crate::report::{DetachReport, DetachedProgram};
+use crate::{attach::records, cmd::detach_map, cmd::inspect, host::lock, host::pin_root};
+
+/// What `detach` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DetachOptions {
+    /// Only this object's programs (and, with `unpin`, its maps).
+    pub object: Option<PathBuf>,
+    pub cgroup: PathBuf,
+    pub pin_root: PathBuf,
+    /// Remove map pins (of `object`, or all under the pin root) and the empty pin root.
+    pub unpin: bool,
+    /// Detach this program (by kernel ID) instead of the recorded ones.
+    pub prog_id: Option<u32>,
+}
+
+impl Default for DetachOptions {
+    fn default() -> Self {
+        DetachOptions {
+            object: None,
+            cgroup: crate::host::cgroup::default_root_or_standard(),
+            pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
+            unpin: false,
+            prog_id: None,
+        }
+    }
+}
+
+/// Every program attached directly to the cgroup, for hints.
+pub fn attached_programs(cgroup: &Cgroup) -> Vec<OtherProgram> {
+    let mut out = Vec::new();
+    for at in CGROUP_ATTACH_TYPES {
+        let Ok(q) = apply::query(cgroup.fd(), at) else {
+            continue;
+        };
+        for id in q.prog_ids {
+            out.push(OtherProgram {
+                id: id.0,
+                name: apply::prog_name(id.0),
+                attach_type: types::name(at),
+            });
+        }
+    }
+    out
+}
+
+/// The pin root, when it exists; it must then be on bpffs.
+fn existing_pin_root(pin_root: &Path) -> Result<Option<&Path>> {
+    if !pin_root.exists() {
+        return Ok(None);
+    }
+    pin_root::check(pin_root)?;
+    Ok(Some(pin_root))
+}
+
+/// Detaches per `opts`.
+pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
+    // Without privileges the kernel hides what is attached: "nothing attached" would be a
+    // guess, so say what is missing instead.
+    if !crate::host::privileges::privileged() {
+        return Err(Error::NotPrivileged {
+            what: "detach".to_string(),
+        });
+    }
+    let obj = opts
+        .object
+        .as_deref()
+        .map(inspect::read_object)
+        .transpose()?;
+    let cgroup = Cgroup::open(&opts.cgroup)?;
+    let pin_root = existing_pin_root(&opts.pin_root)?;
+    // Serialised with loads on the same pin root (see `lock`); released on return.
+    let _lock = match pin_root {
+        Some(root) => lock::acquire(root, false)?,
+        None => None,
+    };
+    // The pin root may have been removed while we waited for the lock.
+    let pin_root = pin_root.filter(|r| r.exists());
+
+    let mut detached = match opts.prog_id {
+        Some(id) => detach_by_id(&cgroup, pin_root, id)?,
+        None => detach_recorded(&cgroup, pin_root, obj.as_ref())?,
+    };
+    // OBJ's sk_msg / sk_skb programs, attached to its pinned sockmaps (no records).
+    if let (None, Some(obj), Some(root)) = (opts.prog_id, obj.as_ref(), pin_root) {
+        detached.extend(detach_map::detach_object(root, obj)?);
+    }
+    let unpinned = match (opts.unpin, pin_root) {
+        (true, Some(root)) => unpin(root, obj.as_ref())?,
+        _ => Vec::new(),
+    };
+    if detached.is_empty() && unpinned.is_empty() {
+        let others = attached_programs(&cgroup);
+        return Err(match opts.prog_id {
+            Some(id) => Error::ProgNotAttached {
+                id,
+                cgroup: opts.cgroup.clone(),
+                others,
+            },
+            None => Error::NothingAttached {
+                cgroup: opts.cgroup.clone(),
+                object: opts.object.clone(),
+                others,
+            },
+        });
+    }
+    Ok(DetachReport {
+        cgroup: opts.cgroup.display().to_string(),
+        detached,
+        unpinned,
+    })
+}
+
+/// Detaches the programs recorded for this cgroup (only `obj`'s, when given) and removes
+/// their records, stale ones and pending ones (of a run that died mid-attach) included.
+fn detach_recorded(
+    cgroup: &Cgroup,
+    pin_root: Option<&Path>,
+    obj: Option<&Object>,
+) -> Result<Vec<DetachedProgram>> {
+    let Some(root) = pin_root else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for rec in records::list(root, cgroup.inode)? {
+        if let Some(obj) = obj
+            && obj.program(&rec.program).is_none()
+        {
+            continue;
+        }
+        if let Some(fd) = records::open(&rec.path)?
+            && sys::obj_info_kind(fd.as_fd()) == sys::ObjKind::Prog
+        {
+            let info = sys::prog_info(fd.as_fd())
+                .map_err(bpf_err(format!("info of recorded program {}", rec.program)))?;
+            let q = apply::query(cgroup.fd(), rec.attach_type)?;
+            if q.prog_ids.contains(&info.id) {
+                sys::prog_detach(cgroup.fd(), Some(fd.as_fd()), rec.attach_type).map_err(
+                    bpf_err(format!(
+                        "program {} (id {}): detach from {} ({})",
+                        rec.program,
+                        info.id.0,
+                        cgroup.path.display(),
+                        types::name(rec.attach_type)
+                    )),
+                )?;
+                out.push(DetachedProgram {
+                    id: info.id.0,
+                    name: info.name.clone(),
+                    attach_type: types::name(rec.attach_type),
+                });
+            }
+        }
+        remove_file_if_present(&rec.path)?;
+    }
+    Ok(out)
+}
+
+/// Detaches program `id` from every cgroup attach type it is attached with here, and
+/// removes rawbpf's records of it.
+fn detach_by_id(cgroup: &Cgroup, pin_root: Option<&Path>, id: u32) -> Result<Vec<DetachedProgram>> {
+    let fd = match sys::fd_by_id(sys::IdKind::Prog, id) {
+        Ok(fd) => fd,
+        Err(e) if e.is_enoent() => return Ok(Vec::new()),
+        Err(e) => return Err(bpf_err(format!("open program {id}"))(e)),
+    };
+    let info = sys::prog_info(fd.as_fd()).map_err(bpf_err(format!("info of program {id}")))?;
+    let mut out = Vec::new();
+    for at in CGROUP_ATTACH_TYPES {
+        let q = apply::query(cgroup.fd(), at)?;
+        if !q.prog_ids.contains(&info.id) {
+            continue;
+        }
+        sys::prog_detach(cgroup.fd(), Some(fd.as_fd()), at).map_err(bpf_err(format!(
+            "program {id}: detach from {} ({})",
+            cgroup.path.display(),
+            types::name(at)
+        )))?;
+        out.push(DetachedProgram {
+            id,
+            name: info.name.clone(),
+            attach_type: types::name(at),
+        });
+    }
+    if let Some(root) = pin_root {
+        for rec in records::list(root, cgroup.inode)? {
+            let same = records::open(&rec.path)?
+                .and_then(|f| sys::prog_info(f.as_fd()).ok())
+                .is_some_and(|i| i.id == info.id);
+            if same {
+                remove_file_if_present(&rec.path)?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn remove_file_if_present(path: &Path) -> Result<()> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_err("remove", path)(e)),
+    }
+}
+
+/// True when `path` pins a map.
+fn is_map_pin(path: &Path) -> Result<bool> {
+    let c = pin_root::c_path(path)?;
+    match sys::obj_get(&c) {
+        Ok(fd) => Ok(sys::obj_info_kind(fd.as_fd()) == sys::ObjKind::Map),
+        Err(e) if e.is_enoent() => Ok(false),
+        Err(e) if e.errno == libc::EPERM => Err(bpf_err(format!("open pin {}", path.display()))(e)),
+        // Not a BPF object (a plain file or directory someone left there): not ours.
+        Err(_) => Ok(false),
+    }
+}
+
+/// Removes map pins of `obj` (by name), or every map pin directly under the pin root; then
+/// `attached-progs` and the pin root itself when empty.
+fn unpin(root: &Path, obj: Option<&Object>) -> Result<Vec<String>> {
+    let candidates: Vec<PathBuf> = match obj {
+        Some(obj) => obj
+            .maps
+            .iter()
+            .filter(|m| {
+                m.pinning == Pinning::ByName && pin_root::validate_pin_name(&m.name).is_ok()
+            })
+            .map(|m| root.join(&m.name))
+            .collect(),
+        None => {
+            let mut v = Vec::new();
+            for entry in std::fs::read_dir(root).map_err(io_err("read directory", root))? {
+                let entry = entry.map_err(io_err("read directory", root))?;
+                if entry
+                    .file_type()
+                    .map_err(io_err("stat", &entry.path()))?
+                    .is_file()
+                {
+                    v.push(entry.path());
+                }
+            }
+            v.sort();
+            v
+        }
+    };
+    let mut out = Vec::new();
+    for path in candidates {
+        if is_map_pin(&path)? {
+            remove_file_if_present(&path)?;
+            out.push(path.display().to_string());
+        }
+    }
+    remove_stale_temp_records(&records::dir(root));
+    pin_root::remove_dir_if_empty(&records::dir(root));
+    pin_root::remove_dir_if_empty(root);
+    Ok(out)
+}
+
+/// Removes `tmp-<pid>-*` records left by an older rawbpf that died between pin and rename
+/// (its pid no longer exists), so that the directory can become empty.
+fn remove_stale_temp_records(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix("tmp-")
+            .and_then(|r| r.split_once('-'))
+            .map(|(p, _)| p)
+        else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}

@@ -1,0 +1,595 @@
+//! Reloads that cost nothing they need not (`docs/performance.md`, "Reloads").
+//!
+//! Before `load` creates anything (no BTF, no map, no program: no new kernel ID), it looks
+//! at what this object attached last time — the program an attach record names and the
+//! cgroup still runs, or the program attached to the pinned sockmap — and asks:
+//!
+//! * is every program of the object attached as this load would attach it, with the same
+//!   instructions (its tag, computed here the kernel's way: `crate::prog::tag`), the same
+//!   maps (the pinned maps this load would reuse, and internal data maps whose bytes equal
+//!   the object's sections), each map reference at the same place (the translated
+//!   instructions name every map by id), the same type, name and license class? Then the
+//!   load is **unchanged**: nothing is created, loaded or attached, and the report says so.
+//! * otherwise, which frozen `.rodata` maps of those programs hold exactly the bytes of the
+//!   object's sections? The load uses them instead of creating new ones, so a reload of a
+//!   changed object creates the program and only the maps it cannot reuse.
+//!
+//! Anything unexpected along the way (a record that is not a program, a query the kernel
+//! refuses, a map that vanished) means "load": the full load path then reports real errors.
+//! The first load of an object costs no bpf(2) call here: a missing record file or pin is
+//! seen with `stat`.
+
+use std::collections::{HashMap, HashSet};
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rawbpf_elf::{DataKind, DataSection, MapType, Object, Program, Relocation};
+use rawbpf_syscalls as sys;
+
+use crate::attach::apply::{self, AttachMode, Replaced};
+use crate::attach::plan::Plan;
+use crate::attach::types;
+use crate::cmd::load::LoadOptions;
+use crate::error::Result;
+use crate::host::cgroup::Cgroup;
+use crate::map::global_data::{self, BPF_F_RDONLY_PROG};
+use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
+use crate::{attach::records, host::pin_root, map::create, prog::relocate, prog::tag};
+
+/// `BPF_LD | BPF_IMM | BPF_DW`.
+const LD_IMM64: u8 = 0x18;
+/// `BPF_PSEUDO_MAP_FD`, `BPF_PSEUDO_MAP_VALUE`.
+const PSEUDO_MAP_FD: u8 = 1;
+const PSEUDO_MAP_VALUE: u8 = 2;
+
+/// What the check found.
+#[derive(Debug)]
+pub(crate) enum Outcome {
+    /// Every program is attached as this load would attach it: nothing to do.
+    Unchanged(Box<LoadReport>),
+    /// Load; with internal maps that may be used instead of new ones.
+    Load(Reusable),
+}
+
+/// What the check opened that the load can use instead of opening it again.
+///
+/// * Frozen `.rodata` maps of the previously attached programs whose bytes equal a section
+///   of the object, by section name. Frozen and read-only for programs, they can never
+///   differ from a map this load would create, so sharing one with the old program is safe.
+/// * The pinned maps found compatible with the object, by map name, and the programs the
+///   attach records name that the cgroup runs, by program index (the pin root lock keeps
+///   pins and records as they are until the load is done).
+#[derive(Debug, Default)]
+pub(crate) struct Reusable {
+    rodata: HashMap<String, (sys::MapFd, sys::MapInfo)>,
+    pinned: HashMap<String, (sys::MapFd, sys::MapInfo)>,
+    attached: HashMap<usize, Replaced>,
+}
+
+impl Reusable {
+    /// Takes the reusable map of data section `section`, if there is one.
+    pub(crate) fn take(&mut self, section: &str) -> Option<(sys::MapFd, sys::MapInfo)> {
+        self.rodata.remove(section)
+    }
+
+    /// Takes the compatible pinned map of object map `map`, if the check opened it.
+    pub(crate) fn take_pinned(&mut self, map: &str) -> Option<(sys::MapFd, sys::MapInfo)> {
+        self.pinned.remove(map)
+    }
+
+    /// Takes the attached programs found through final attach records (with no pending
+    /// record beside them), by program index: what `records::recover` would find.
+    pub(crate) fn take_attached(&mut self) -> HashMap<usize, Replaced> {
+        std::mem::take(&mut self.attached)
+    }
+}
+
+/// The object's pinned maps as the check found them.
+#[derive(Debug, Default)]
+struct Pins {
+    /// Compatible pins, by map name, with their paths.
+    found: HashMap<String, (sys::MapFd, sys::MapInfo, PathBuf)>,
+    /// Every map with a pin path has a compatible pin there.
+    all: bool,
+}
+
+impl Pins {
+    fn ids(&self) -> HashSet<u32> {
+        self.found.values().map(|(_, info, _)| info.id.0).collect()
+    }
+}
+
+/// The program this object attached last time at one program's place.
+#[derive(Debug)]
+struct Previous {
+    fd: OwnedFd,
+    info: sys::ProgInfo,
+    /// Its translated instructions (`xlated_prog_insns`), read with `info`.
+    xlated: Vec<u8>,
+}
+
+/// An internal map of a previous program that matches a section of the object in shape.
+#[derive(Debug)]
+struct Internal {
+    section: String,
+    kind: DataKind,
+    fd: sys::MapFd,
+    info: sys::MapInfo,
+    /// Its value equals the section's bytes.
+    equal: bool,
+    frozen: bool,
+}
+
+/// Compares the object with what it attached last time; see the module documentation.
+/// `plans` and `pin_paths` are `load`'s, per program and per object map.
+pub(crate) fn check(
+    opts: &LoadOptions,
+    obj: &Object,
+    plans: &[Plan],
+    pin_paths: &[Option<PathBuf>],
+    cgroup: Option<&Cgroup>,
+) -> Result<Outcome> {
+    let mut reusable = Reusable::default();
+    // `--pin-progs` pins the new programs: a load that skipped them would not do that.
+    if !opts.attach || opts.compat.pin_progs || obj.programs.is_empty() {
+        return Ok(Outcome::Load(reusable));
+    }
+
+    let mut previous: Vec<Option<Previous>> = Vec::with_capacity(obj.programs.len());
+    for (p, plan) in obj.programs.iter().zip(plans) {
+        previous.push(match plan {
+            Plan::Cgroup { attach_type } => match cgroup {
+                Some(cg) => in_cgroup(opts, cg, *attach_type, p)?,
+                None => None,
+            },
+            Plan::Map { attach_type, map } => {
+                let pin = obj
+                    .maps
+                    .iter()
+                    .position(|d| &d.name == map)
+                    .and_then(|i| pin_paths.get(i).cloned().flatten());
+                on_map(pin.as_deref(), *attach_type, p)
+            }
+            Plan::None | Plan::NotAttached(_) => None,
+        });
+    }
+    if previous.iter().all(Option::is_none) {
+        return Ok(Outcome::Load(reusable));
+    }
+
+    // The pinned maps this load would reuse, opened once: for the comparison and, when
+    // the object changed, for the load itself.
+    let pins = open_pins(obj, pin_paths);
+    // The previous programs' internal maps, for reuse and for the comparison (the pinned
+    // maps among their maps are known already).
+    let obj_name = global_data::object_name(&opts.object);
+    let pinned_ids = pins.ids();
+    let mut internals: Vec<Vec<Internal>> = Vec::with_capacity(previous.len());
+    for prev in &previous {
+        internals.push(match prev {
+            Some(prev) if !obj.data.is_empty() => internal_maps(prev, obj, &obj_name, &pinned_ids),
+            _ => Vec::new(),
+        });
+    }
+
+    let report = if !opts.force && same_instructions(obj, &previous) {
+        unchanged(opts, obj, plans, &pins, &previous, &internals)
+    } else {
+        None
+    };
+    if let Some(report) = report {
+        return Ok(Outcome::Unchanged(Box::new(report)));
+    }
+    for m in internals.into_iter().flatten() {
+        if m.kind == DataKind::Rodata && m.equal && m.frozen {
+            reusable.rodata.entry(m.section).or_insert((m.fd, m.info));
+        }
+    }
+    for (i, (prev, plan)) in previous.into_iter().zip(plans).enumerate() {
+        if let (Some(prev), Plan::Cgroup { .. }) = (prev, plan) {
+            let replaced = Replaced {
+                id: prev.info.id.0,
+                fd: prev.fd,
+            };
+            reusable.attached.insert(i, replaced);
+        }
+    }
+    reusable.pinned = pins
+        .found
+        .into_iter()
+        .map(|(name, (fd, info, _))| (name, (fd, info)))
+        .collect();
+    Ok(Outcome::Load(reusable))
+}
+
+/// Opens the object's pinned maps and keeps those compatible with it. A missing pin is seen
+/// with `stat` (no bpf(2) call); anything else amiss is left to the load to report.
+fn open_pins(obj: &Object, pin_paths: &[Option<PathBuf>]) -> Pins {
+    let obj_btf = obj.btf_for_kernel.as_ref().or(obj.btf.as_ref());
+    let mut pins = Pins {
+        found: HashMap::new(),
+        all: true,
+    };
+    for (def, pin) in obj.maps.iter().zip(pin_paths) {
+        let Some(path) = pin else { continue };
+        if !path.exists() {
+            pins.all = false;
+            continue;
+        }
+        match create::open_pinned(def, path, obj_btf) {
+            Ok(create::Pinned::Compatible(fd, info)) => {
+                pins.found
+                    .insert(def.name.clone(), (fd, info, path.clone()));
+            }
+            _ => pins.all = false,
+        }
+    }
+    pins
+}
+
+/// The program an attach record names, when the cgroup runs it in the requested mode. A
+/// pending record (a crashed run) means "load": the load path recovers it.
+fn in_cgroup(
+    opts: &LoadOptions,
+    cg: &Cgroup,
+    attach_type: u32,
+    p: &Program,
+) -> Result<Option<Previous>> {
+    let record = records::path(&opts.pin_root, cg.inode, attach_type, &p.name);
+    let pending = records::pending_path(&opts.pin_root, cg.inode, attach_type, &p.name);
+    if !record.exists() || pending.exists() {
+        return Ok(None);
+    }
+    let Some(fd) = records::open(&record)? else {
+        return Ok(None);
+    };
+    if sys::obj_info_kind(fd.as_fd()) != sys::ObjKind::Prog {
+        return Ok(None);
+    }
+    let Ok((info, xlated)) = sys::prog_info_and_xlated(fd.as_fd(), xlated_capacity(p)) else {
+        return Ok(None);
+    };
+    let q = apply::query(cg.fd(), attach_type)?;
+    if !q.prog_ids.contains(&info.id) || AttachMode::from_flags(q.attach_flags) != opts.attach_mode
+    {
+        return Ok(None);
+    }
+    Ok(Some(Previous { fd, info, xlated }))
+}
+
+/// Room for the translated instructions of the program `p` was loaded as, so that one
+/// `BPF_OBJ_GET_INFO_BY_FD` brings them with the info: the verifier's rewrites (context
+/// accesses, inlined helpers) add a few instructions; a larger program costs a second call.
+fn xlated_capacity(p: &Program) -> usize {
+    (p.insns.len().saturating_mul(2) + 64).saturating_mul(8)
+}
+
+/// The program attached to the pinned sockmap/sockhash (`BPF_PROG_QUERY` on a map works
+/// since Linux 5.19), when it has this program's name.
+fn on_map(pin: Option<&Path>, attach_type: u32, p: &Program) -> Option<Previous> {
+    let pin = pin.filter(|p| p.exists())?;
+    let map = sys::obj_get(&pin_root::c_path(pin).ok()?).ok()?;
+    let q = sys::prog_query(map.as_fd(), attach_type).ok()?;
+    let [id] = q.prog_ids[..] else {
+        return None;
+    };
+    let fd = sys::fd_by_id(sys::IdKind::Prog, id.0).ok()?;
+    let (info, xlated) = sys::prog_info_and_xlated(fd.as_fd(), xlated_capacity(p)).ok()?;
+    (info.name == sys::ObjName::new(&p.name).as_str()).then_some(Previous { fd, info, xlated })
+}
+
+/// The maps of `prev` that have the name, type and shape of one of the object's internal
+/// maps, with whether their bytes equal the section's. `skip` are the IDs of maps known to
+/// be pinned object maps (never internal: a pin name has no `.`), not opened again.
+fn internal_maps(
+    prev: &Previous,
+    obj: &Object,
+    obj_name: &str,
+    skip: &HashSet<u32>,
+) -> Vec<Internal> {
+    let by_name: HashMap<String, &DataSection> = obj
+        .data
+        .iter()
+        .filter(|s| s.size() > 0)
+        .map(|s| (global_data::internal_map_name(obj_name, &s.name), s))
+        .collect();
+    let mut out = Vec::new();
+    for id in prev.info.map_ids.iter().filter(|id| !skip.contains(&id.0)) {
+        let Ok(fd) = sys::fd_by_id(sys::IdKind::Map, id.0) else {
+            continue;
+        };
+        let Ok((fd, info)) = sys::MapFd::open(fd) else {
+            continue;
+        };
+        let Some(section) = by_name.get(&info.name) else {
+            continue;
+        };
+        let flags = if section.kind == DataKind::Rodata {
+            BPF_F_RDONLY_PROG
+        } else {
+            0
+        };
+        let shape = info.map_type == MapType::ARRAY.0
+            && info.key_size == 4
+            && info.value_size == section.size()
+            && info.max_entries == 1
+            && info.map_flags == flags;
+        if !shape {
+            continue;
+        }
+        let mut value = vec![0u8; section.bytes.len()];
+        let equal = matches!(
+            sys::map_lookup_elem(&fd, &0u32.to_ne_bytes(), &mut value),
+            Ok(true)
+        ) && value == section.bytes;
+        let frozen = is_frozen(&fd);
+        out.push(Internal {
+            section: section.name.clone(),
+            kind: section.kind,
+            fd,
+            info,
+            equal,
+            frozen,
+        });
+    }
+    out
+}
+
+/// `frozen: 1` in the map's `/proc/self/fdinfo` entry (`BPF_MAP_FREEZE` was called).
+fn is_frozen(fd: &sys::MapFd) -> bool {
+    use std::os::fd::AsRawFd;
+    std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))
+        .ok()
+        .is_some_and(|s| {
+            s.lines().any(|l| {
+                l.split_once(':')
+                    .is_some_and(|(k, v)| k == "frozen" && v.trim() == "1")
+            })
+        })
+}
+
+/// Placeholder fds for relocating without maps: object map `i` is `MAP_BASE + i`, data
+/// section `j` is `SECTION_BASE + j`. The tag ignores them; [`map_refs`] maps them back.
+const MAP_BASE: i32 = 1 << 20;
+const SECTION_BASE: i32 = 2 << 20;
+
+fn placeholder_fds(obj: &Object) -> relocate::Fds {
+    let mut fds = relocate::Fds::default();
+    for (i, m) in obj.maps.iter().enumerate() {
+        fds.maps.insert(m.name.clone(), MAP_BASE + i as i32);
+    }
+    for (j, s) in obj.data.iter().enumerate() {
+        fds.sections.insert(s.name.clone(), SECTION_BASE + j as i32);
+    }
+    fds
+}
+
+/// True when every program has a previous one with its tag.
+fn same_instructions(obj: &Object, previous: &[Option<Previous>]) -> bool {
+    let fds = placeholder_fds(obj);
+    obj.programs.iter().zip(previous).all(|(p, prev)| {
+        let Some(prev) = prev else { return false };
+        relocate::relocate(p, &fds).is_ok_and(|insns| tag::matches(&insns, &prev.info.tag))
+    })
+}
+
+/// The map references of encoded instructions in order: (`src_reg`, `imm`, second `imm`)
+/// of every `ld_imm64` with `BPF_PSEUDO_MAP_FD` / `BPF_PSEUDO_MAP_VALUE`. For the offset of
+/// a `BPF_PSEUDO_MAP_FD` the kernel's dump reports 0 whatever was passed.
+fn map_refs(insns: &[u8]) -> Vec<(u8, i32, i32)> {
+    let words: Vec<&[u8]> = insns.chunks_exact(8).collect();
+    let imm = |w: &[u8]| i32::from_le_bytes([w[4], w[5], w[6], w[7]]);
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i + 1 < words.len() {
+        let (w, next) = (words[i], words[i + 1]);
+        let src = w[1] >> 4;
+        if w[0] == LD_IMM64 {
+            if src == PSEUDO_MAP_FD {
+                out.push((src, imm(w), 0));
+            } else if src == PSEUDO_MAP_VALUE {
+                out.push((src, imm(w), imm(next)));
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Whether a license string is one the kernel calls GPL-compatible
+/// (`license_is_gpl_compatible`).
+fn gpl_compatible(license: &str) -> bool {
+    matches!(
+        license,
+        "GPL"
+            | "GPL v2"
+            | "GPL and additional rights"
+            | "Dual BSD/GPL"
+            | "Dual MIT/GPL"
+            | "Dual MPL/GPL"
+    )
+}
+
+/// The full comparison, once every tag matched: the report of an unchanged load, or `None`.
+fn unchanged(
+    opts: &LoadOptions,
+    obj: &Object,
+    plans: &[Plan],
+    pins: &Pins,
+    previous: &[Option<Previous>],
+    internals: &[Vec<Internal>],
+) -> Option<LoadReport> {
+    // The object maps this load would use: pinned ones reused, nothing to create.
+    let referenced: HashSet<&str> = obj
+        .programs
+        .iter()
+        .flat_map(|p| &p.relocations)
+        .filter_map(|r| match r {
+            Relocation::MapFd { map, .. } => Some(map.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !pins.all {
+        return None;
+    }
+    let pinned: HashMap<&str, (&sys::MapInfo, &PathBuf)> = pins
+        .found
+        .iter()
+        .map(|(name, (_, info, path))| (name.as_str(), (info, path)))
+        .collect();
+    if obj.maps.iter().any(|def| {
+        !pinned.contains_key(def.name.as_str()) && referenced.contains(def.name.as_str())
+    }) {
+        return None;
+    }
+
+    let fds = placeholder_fds(obj);
+    let license_gpl = gpl_compatible(&obj.license);
+    let mut programs = Vec::new();
+    let mut used_internal: Vec<(&Internal, &str)> = Vec::new();
+    for (i, p) in obj.programs.iter().enumerate() {
+        let (Some(prev), Some(plan)) = (&previous[i], plans.get(i)) else {
+            return None;
+        };
+        let info = &prev.info;
+        if info.prog_type != p.kind.prog_type.0
+            || info.name != sys::ObjName::new(&p.name).as_str()
+            || info.gpl_compatible != license_gpl
+        {
+            return None;
+        }
+        // Placeholder -> the map id this load would use.
+        let mut ids: HashMap<i32, u32> = HashMap::new();
+        for (j, def) in obj.maps.iter().enumerate() {
+            if let Some((mi, _)) = pinned.get(def.name.as_str()) {
+                ids.insert(MAP_BASE + j as i32, mi.id.0);
+            }
+        }
+        for (j, s) in obj.data.iter().enumerate() {
+            if let Some(m) = internals[i].iter().find(|m| m.section == s.name && m.equal) {
+                ids.insert(SECTION_BASE + j as i32, m.info.id.0);
+            }
+        }
+        let Ok(insns) = relocate::relocate(p, &fds) else {
+            return None;
+        };
+        let mut want = Vec::new();
+        for (src, fd, off) in map_refs(&insns) {
+            let &id = ids.get(&fd)?;
+            want.push((
+                src,
+                id as i32,
+                if src == PSEUDO_MAP_VALUE { off } else { 0 },
+            ));
+        }
+        let want_set: HashSet<u32> = want.iter().map(|&(_, id, _)| id as u32).collect();
+        let have_set: HashSet<u32> = info.map_ids.iter().map(|m| m.0).collect();
+        if want_set != have_set {
+            return None;
+        }
+        if prev.xlated.is_empty() || map_refs(&prev.xlated) != want {
+            return None;
+        }
+        for m in &internals[i] {
+            if want_set.contains(&m.info.id.0) {
+                used_internal.push((m, p.name.as_str()));
+            }
+        }
+        let attach = match plan {
+            Plan::Cgroup { attach_type } => AttachReport {
+                target: opts.cgroup.display().to_string(),
+                attach_type: types::name(*attach_type),
+                mode: Some(opts.attach_mode.name().to_string()),
+                replaced_id: None,
+            },
+            Plan::Map { attach_type, map } => AttachReport {
+                target: format!("map {map}"),
+                attach_type: types::name(*attach_type),
+                mode: None,
+                replaced_id: None,
+            },
+            Plan::None | Plan::NotAttached(_) => return None,
+        };
+        programs.push(LoadedProgram {
+            name: p.name.clone(),
+            section: p.section.clone(),
+            prog_type: p.kind.prog_type.to_string(),
+            id: info.id.0,
+            tag: info.tag.iter().map(|b| format!("{b:02x}")).collect(),
+            status: ProgramStatus::Unchanged,
+            attach: Some(attach),
+            not_attached: None,
+            verifier_log: None,
+            pin_path: None,
+        });
+    }
+
+    let mut maps_out = Vec::new();
+    for def in &obj.maps {
+        if let Some((info, path)) = pinned.get(def.name.as_str()) {
+            maps_out.push(loaded_map(&def.name, info, Some(path)));
+        }
+    }
+    let mut seen = HashSet::new();
+    for (m, _) in used_internal {
+        if seen.insert(m.info.id.0) {
+            maps_out.push(loaded_map(&m.info.name, &m.info, None));
+        }
+    }
+    Some(LoadReport {
+        object: opts.object.display().to_string(),
+        pin_root: opts.pin_root.display().to_string(),
+        programs,
+        maps: maps_out,
+        warnings: Vec::new(),
+    })
+}
+
+fn loaded_map(name: &str, info: &sys::MapInfo, pin: Option<&PathBuf>) -> LoadedMap {
+    LoadedMap {
+        name: name.to_string(),
+        map_type: MapType(info.map_type).to_string(),
+        id: info.id.0,
+        key_size: info.key_size,
+        value_size: info.value_size,
+        max_entries: info.max_entries,
+        status: MapStatus::Reused,
+        pin_path: pin.map(|p| p.display().to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn insn(code: u8, regs: u8, imm: i32) -> [u8; 8] {
+        let i = imm.to_le_bytes();
+        [code, regs, 0, 0, i[0], i[1], i[2], i[3]]
+    }
+
+    #[test]
+    fn map_refs_in_order() {
+        let insns = [
+            insn(LD_IMM64, 0x11, 7),
+            insn(0, 0, 0),
+            insn(0xb7, 0x01, 5),
+            insn(LD_IMM64, 0x21, 9),
+            insn(0, 0, 12),
+            insn(LD_IMM64, 0x01, 3),
+            insn(0, 0, 4),
+            insn(0x95, 0, 0),
+        ]
+        .concat();
+        assert_eq!(map_refs(&insns), vec![(1, 7, 0), (2, 9, 12)]);
+    }
+
+    #[test]
+    fn licenses() {
+        assert!(gpl_compatible("GPL"));
+        assert!(gpl_compatible("Dual BSD/GPL"));
+        assert!(!gpl_compatible("MIT"));
+        assert!(!gpl_compatible("gpl"));
+    }
+}

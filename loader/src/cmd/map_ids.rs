@@ -1,0 +1,208 @@
+//! `map-ids`: the programs attached to a cgroup (every cgroup attach type) and to the
+//! SOCKMAP/SOCKHASH maps pinned under the pin root (every sockmap attach type), the maps
+//! they use, and the maps pinned under the pin root — by kernel ID, from `BPF_PROG_QUERY`
+//! and `BPF_OBJ_GET_INFO_BY_FD`.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+use std::os::fd::{AsFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use rawbpf_elf::{MapType, ProgType};
+use rawbpf_syscalls as sys;
+
+use crate::attach::apply;
+use crate::attach::types::{self, CGROUP_ATTACH_TYPES, SOCKMAP_ATTACH_TYPES};
+use crate::cmd::load::DEFAULT_PIN_ROOT;
+use crate::error::{Result, bpf_err, io_err};
+use crate::host::cgroup::Cgroup;
+use crate::host::pin_root;
+use crate::report::{AttachedProgram, MapEntry, MapIdsReport};
+
+/// The `target` of a program attached to the cgroup (a map's is `map NAME`).
+pub const TARGET_CGROUP: &str = "cgroup";
+
+/// What `map-ids` looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapIdsOptions {
+    pub cgroup: PathBuf,
+    pub pin_root: PathBuf,
+}
+
+impl Default for MapIdsOptions {
+    fn default() -> Self {
+        MapIdsOptions {
+            cgroup: crate::host::cgroup::default_root_or_standard(),
+            pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
+        }
+    }
+}
+
+fn entry(info: &sys::MapInfo) -> MapEntry {
+    MapEntry {
+        id: info.id.0,
+        name: info.name.clone(),
+        map_type: MapType(info.map_type).to_string(),
+        key_size: info.key_size,
+        value_size: info.value_size,
+        max_entries: info.max_entries,
+        flags: info.map_flags,
+        pinned: None,
+        used_by: Vec::new(),
+    }
+}
+
+/// The programs and maps found so far.
+#[derive(Default)]
+struct Collected {
+    programs: Vec<AttachedProgram>,
+    maps: BTreeMap<u32, MapEntry>,
+    warnings: Vec<String>,
+}
+
+impl Collected {
+    /// Adds program `id`, attached to `target` as `attach_type` with `attach_flags`, and
+    /// the maps it uses. A program that went away since the query is skipped.
+    fn add_program(
+        &mut self,
+        id: u32,
+        target: &str,
+        attach_type: u32,
+        attach_flags: u32,
+    ) -> Result<()> {
+        let fd = match sys::fd_by_id(sys::IdKind::Prog, id) {
+            Ok(fd) => fd,
+            Err(e) if e.is_enoent() => return Ok(()),
+            Err(e) => return Err(bpf_err(format!("open program {id}"))(e)),
+        };
+        let info = sys::prog_info(fd.as_fd()).map_err(bpf_err(format!("info of program {id}")))?;
+        for map_id in &info.map_ids {
+            if let Entry::Vacant(v) = self.maps.entry(map_id.0) {
+                let Ok(mfd) = sys::fd_by_id(sys::IdKind::Map, map_id.0) else {
+                    continue;
+                };
+                let minfo = sys::map_info(mfd.as_fd())
+                    .map_err(bpf_err(format!("info of map {}", map_id.0)))?;
+                v.insert(entry(&minfo));
+            }
+            if let Some(m) = self.maps.get_mut(&map_id.0)
+                && !m.used_by.contains(&id)
+            {
+                m.used_by.push(id);
+            }
+        }
+        self.programs.push(AttachedProgram {
+            id,
+            name: info.name.clone(),
+            prog_type: ProgType(info.prog_type).to_string(),
+            tag: info.tag.iter().map(|b| format!("{b:02x}")).collect(),
+            attach_type: types::name(attach_type),
+            attach_flags,
+            map_ids: info.map_ids.iter().map(|m| m.0).collect(),
+            target: target.to_string(),
+        });
+        Ok(())
+    }
+
+    /// Adds the programs attached to the cgroup, every cgroup attach type.
+    fn add_cgroup(&mut self, cgroup: &Cgroup) -> Result<()> {
+        for at in CGROUP_ATTACH_TYPES {
+            let q = apply::query(cgroup.fd(), at)?;
+            for (n, id) in q.prog_ids.iter().enumerate() {
+                let flags = q
+                    .prog_attach_flags
+                    .get(n)
+                    .copied()
+                    .filter(|&f| f != 0)
+                    .unwrap_or(q.attach_flags);
+                self.add_program(id.0, TARGET_CGROUP, at, flags)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds the programs attached to the SOCKMAP/SOCKHASH `map` (named `name`), every
+    /// sockmap attach type. An older kernel (5.10) cannot be asked (EINVAL): a warning says
+    /// so, rather than a list that looks empty.
+    fn add_sockmap(&mut self, map: &OwnedFd, name: &str) -> Result<()> {
+        let target = format!("map {name}");
+        for at in SOCKMAP_ATTACH_TYPES {
+            let q = match sys::prog_query(map.as_fd(), at) {
+                Ok(q) => q,
+                Err(e) if e.errno == libc::EINVAL => {
+                    self.warnings.push(format!(
+                        "map {name}: this kernel cannot list the programs attached to a \
+                         socket map (BPF_PROG_QUERY on a map is newer than this kernel); sk_msg and sk_skb \
+                         programs attached to it are not shown"
+                    ));
+                    return Ok(());
+                }
+                Err(e) => {
+                    return Err(bpf_err(format!("map {name}: query {}", types::name(at)))(e));
+                }
+            };
+            for id in &q.prog_ids {
+                // A map has no attach modes: its flags are always 0.
+                self.add_program(id.0, &target, at, 0)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Paths of the regular files directly under `dir`, sorted.
+fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for e in std::fs::read_dir(dir).map_err(io_err("read directory", dir))? {
+        let e = e.map_err(io_err("read directory", dir))?;
+        if e.file_type().map_err(io_err("stat", &e.path()))?.is_file() {
+            paths.push(e.path());
+        }
+    }
+    paths.sort();
+    Ok(paths)
+}
+
+/// Lists programs and maps per `opts`.
+pub fn map_ids(opts: &MapIdsOptions) -> Result<MapIdsReport> {
+    let cgroup = Cgroup::open(&opts.cgroup)?;
+    let mut found = Collected::default();
+    found.add_cgroup(&cgroup)?;
+
+    // Maps pinned directly under the pin root, and the programs attached to the socket
+    // maps among them.
+    if opts.pin_root.exists() {
+        pin_root::check(&opts.pin_root)?;
+        // One entry per map (a map may be pinned at several paths).
+        let mut sockmaps: Vec<(u32, OwnedFd, String)> = Vec::new();
+        for path in files_under(&opts.pin_root)? {
+            let Ok(fd) = sys::obj_get(&pin_root::c_path(&path)?) else {
+                continue;
+            };
+            if sys::obj_info_kind(fd.as_fd()) != sys::ObjKind::Map {
+                continue;
+            }
+            let info = sys::map_info(fd.as_fd())
+                .map_err(bpf_err(format!("info of map pinned at {}", path.display())))?;
+            let m = found.maps.entry(info.id.0).or_insert_with(|| entry(&info));
+            m.pinned.get_or_insert_with(|| path.display().to_string());
+            let t = MapType(info.map_type);
+            if (t == MapType::SOCKMAP || t == MapType::SOCKHASH)
+                && !sockmaps.iter().any(|(id, ..)| *id == info.id.0)
+            {
+                sockmaps.push((info.id.0, fd, info.name));
+            }
+        }
+        for (_, fd, name) in &sockmaps {
+            found.add_sockmap(fd, name)?;
+        }
+    }
+
+    Ok(MapIdsReport {
+        cgroup: opts.cgroup.display().to_string(),
+        pin_root: opts.pin_root.display().to_string(),
+        programs: found.programs,
+        maps: found.maps.into_values().collect(),
+        warnings: found.warnings,
+    })
+}

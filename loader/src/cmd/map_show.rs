@@ -1,0 +1,89 @@
+//! `map show`: the maps pinned under the pin root and the maps used by programs attached to
+//! the cgroup (the set `map-ids` lists), each with its entry count.
+
+use std::path::PathBuf;
+
+use rawbpf_syscalls as sys;
+use serde::Serialize;
+
+use crate::cmd::map_ids::{MapIdsOptions, map_ids};
+use crate::error::Result;
+use crate::map::access;
+use crate::report::{AttachedProgram, MapEntry};
+
+/// What `map show` looks at (as `map-ids`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct MapShowOptions {
+    pub cgroup: PathBuf,
+    pub pin_root: PathBuf,
+}
+
+/// Result of `map show`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MapShowReport {
+    pub cgroup: String,
+    pub pin_root: String,
+    pub maps: Vec<ShownMap>,
+}
+
+/// One map with its entry count.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct ShownMap {
+    pub id: u32,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub map_type: String,
+    pub key_size: u32,
+    pub value_size: u32,
+    pub max_entries: u32,
+    pub flags: u32,
+    /// Entries now: `max_entries` for array-like maps, counted for the others; `null` when
+    /// the map's keys cannot be walked (queues, ring buffers, ...) or it is gone.
+    pub entries: Option<u32>,
+    pub pinned: Option<String>,
+    /// IDs of the attached programs that use the map.
+    pub used_by: Vec<u32>,
+}
+
+/// The entry count of map `id` (`None` when it is gone or cannot be walked).
+fn entry_count(id: u32) -> Option<u32> {
+    let fd = sys::fd_by_id(sys::IdKind::Map, id).ok()?;
+    let (map, info) = sys::MapFd::open(fd).ok()?;
+    access::count(&map, &info)
+}
+
+fn shown(m: MapEntry) -> ShownMap {
+    ShownMap {
+        entries: entry_count(m.id),
+        id: m.id,
+        name: m.name,
+        map_type: m.map_type,
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries: m.max_entries,
+        flags: m.flags,
+        pinned: m.pinned,
+        used_by: m.used_by,
+    }
+}
+
+/// The maps and the programs of the cgroup (the latter for `status`).
+pub(crate) fn maps_and_programs(
+    opts: &MapShowOptions,
+) -> Result<(MapShowReport, Vec<AttachedProgram>)> {
+    let ids = map_ids(&MapIdsOptions {
+        cgroup: opts.cgroup.clone(),
+        pin_root: opts.pin_root.clone(),
+    })?;
+    let report = MapShowReport {
+        cgroup: ids.cgroup,
+        pin_root: ids.pin_root,
+        maps: ids.maps.into_iter().map(shown).collect(),
+    };
+    Ok((report, ids.programs))
+}
+
+/// Lists the maps per `opts`.
+pub fn map_show(opts: &MapShowOptions) -> Result<MapShowReport> {
+    Ok(maps_and_programs(opts)?.0)
+}

@@ -1,0 +1,12 @@
+//! One module per command (`load`, `detach`, `inspect`, `map-ids`, `map show`, `map dump`,
+//! `status`): each puts the stages together and returns its report. Nothing else imports `cmd`
+//! except the crate root, which re-exports the entry points.
+
+pub mod detach;
+pub mod detach_map;
+pub mod inspect;
+pub mod load;
+pub mod map_dump;
+pub mod map_ids;
+pub mod map_show;
+pub mod status;

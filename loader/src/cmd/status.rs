@@ -1,0 +1,147 @@
+//! `status`: one screen of what rawbpf sees — the bpffs mounts, the pin root, what is
+//! attached to the cgroup, and the maps with their IDs and entry counts.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::cmd::map_show::{MapShowOptions, ShownMap, maps_and_programs};
+use crate::error::Result;
+use crate::host::pin_root::{self, ATTACHED_DIR};
+use crate::report::AttachedProgram;
+
+/// What `status` looks at.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct StatusOptions {
+    pub cgroup: PathBuf,
+    pub pin_root: PathBuf,
+}
+
+/// Result of `status`.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct StatusReport {
+    pub bpffs: BpffsStatus,
+    pub pin_root: PinRootStatus,
+    pub cgroup: CgroupStatus,
+    /// As in `map show`.
+    pub maps: Vec<ShownMap>,
+}
+
+/// The BPF filesystems mounted (from `/proc/self/mounts`).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct BpffsStatus {
+    pub mounted: bool,
+    pub mounts: Vec<String>,
+}
+
+/// The pin root.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct PinRootStatus {
+    pub path: String,
+    pub exists: bool,
+    /// Whether it (or, while it does not exist, its nearest existing parent) is on bpffs.
+    pub on_bpffs: bool,
+    /// Paths of the maps pinned directly under it.
+    pub map_pins: Vec<String>,
+    /// Number of attach records under `attached-progs/`.
+    pub attach_records: usize,
+}
+
+/// The cgroup and the programs attached directly to it.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct CgroupStatus {
+    pub path: String,
+    /// As in `map-ids`.
+    pub programs: Vec<AttachedProgram>,
+}
+
+/// Mount points of type `bpf` in a `/proc/self/mounts` text (octal escapes decoded).
+pub fn bpf_mounts(mounts: &str) -> Vec<String> {
+    mounts
+        .lines()
+        .filter_map(|l| {
+            let mut f = l.split_whitespace();
+            let (_, target, fstype) = (f.next()?, f.next()?, f.next()?);
+            (fstype == "bpf").then(|| unescape_mount(target))
+        })
+        .collect()
+}
+
+/// Decodes the `\040`-style escapes of `/proc/mounts`.
+fn unescape_mount(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let code = b
+            .get(i + 1..i + 4)
+            .filter(|d| b[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)))
+            .and_then(|d| u8::from_str_radix(std::str::from_utf8(d).ok()?, 8).ok());
+        match code {
+            Some(c) => {
+                out.push(c);
+                i += 4;
+            }
+            None => {
+                out.push(b[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn count_files(dir: &Path) -> usize {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+/// Collects the status per `opts`.
+pub fn status(opts: &StatusOptions) -> Result<StatusReport> {
+    let mounts = bpf_mounts(&std::fs::read_to_string("/proc/self/mounts").unwrap_or_default());
+    let (maps, programs) = maps_and_programs(&MapShowOptions {
+        cgroup: opts.cgroup.clone(),
+        pin_root: opts.pin_root.clone(),
+    })?;
+    let root = &opts.pin_root;
+    let mut map_pins: Vec<String> = maps.maps.iter().filter_map(|m| m.pinned.clone()).collect();
+    map_pins.sort();
+    Ok(StatusReport {
+        bpffs: BpffsStatus {
+            mounted: !mounts.is_empty(),
+            mounts,
+        },
+        pin_root: PinRootStatus {
+            path: root.display().to_string(),
+            exists: root.is_dir(),
+            on_bpffs: pin_root::is_on_bpffs(root).unwrap_or(false),
+            map_pins,
+            attach_records: count_files(&root.join(ATTACHED_DIR)),
+        },
+        cgroup: CgroupStatus {
+            path: opts.cgroup.display().to_string(),
+            programs,
+        },
+        maps: maps.maps,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_bpf_mounts() {
+        let text = "sysfs /sys sysfs rw 0 0\n\
+                    bpf /sys/fs/bpf bpf rw,relatime 0 0\n\
+                    none /tmp/my\\040bpf bpf rw 0 0\n";
+        assert_eq!(
+            super::bpf_mounts(text),
+            vec!["/sys/fs/bpf".to_string(), "/tmp/my bpf".to_string()]
+        );
+        assert!(super::bpf_mounts("").is_empty());
+    }
+}

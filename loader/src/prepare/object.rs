@@ -1,0 +1,250 @@
+//! Making a parsed object loadable on the running kernel, before any map or program is
+//! created: the choices of the command line (`--program`, `--prog-type`, `--set`), the map
+//! fix-ups that depend on the machine, CO-RE relocations and externs. Everything here
+//! rewrites the in-memory [`Object`]; nothing touches the kernel but reads of
+//! `/sys/kernel/btf/vmlinux`, `/proc/config.gz` and `/proc/kallsyms`, each only when the
+//! object needs it. See `docs/objects.md`.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use rawbpf_elf::btf::core::{self, CoreOutcome, CoreTarget};
+use rawbpf_elf::{Insn, MapDef, MapType, Object, section};
+use rawbpf_syscalls as sys;
+
+use crate::error::{Error, Result};
+use crate::{host::kernel_btf, prepare::attach_btf, prepare::externs, prepare::rodata_set};
+
+/// The object-shaping options of `load`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompatOptions {
+    /// Load only these programs (`--program NAME`, repeatable); all when empty.
+    pub programs: Vec<String>,
+    /// `--prog-type NAME=TYPE`: the program type of one program, overriding its section name
+    /// (also makes a function of an unknown section a program).
+    pub prog_types: Vec<(String, String)>,
+    /// `--set NAME=VALUE`: `.rodata` variables to rewrite.
+    pub sets: Vec<(String, String)>,
+    /// Pin every loaded program at `<pin-root>/progs/<name>` (`--pin-progs`).
+    pub pin_progs: bool,
+}
+
+/// What preparing did, for the report.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub warnings: Vec<String>,
+    /// Time spent reading and parsing the kernel BTF, when it was needed.
+    pub kernel_btf_time: Option<Duration>,
+    /// Every CO-RE relocation applied, by program.
+    pub core: Vec<(String, CoreOutcome)>,
+}
+
+fn unsupported(what: String) -> Error {
+    Error::Unsupported { what }
+}
+
+/// Applies the options, the machine-dependent fix-ups, CO-RE and externs to `obj`.
+pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
+    let mut out = Prepared::default();
+    override_types(obj, &opts.prog_types)?;
+    select_programs(obj, &opts.programs, &mut out.warnings)?;
+    rodata_set::apply(obj, &opts.sets)?;
+    fix_maps(obj)?;
+    for m in obj
+        .maps
+        .iter()
+        .filter(|m| m.map_type == MapType::PROG_ARRAY && !m.initial_values.is_empty())
+    {
+        if m.pinning == rawbpf_elf::Pinning::None {
+            out.warnings.push(format!(
+                "map {}: a prog array filled from `values` but not pinned: the kernel empties it \
+                 when rawbpf exits, so its tail calls work only while rawbpf runs (declare it \
+                 with pinning LIBBPF_PIN_BY_NAME)",
+                m.name
+            ));
+        }
+    }
+    externs::fill_kconfig(obj)?;
+    check_callbacks(obj)?;
+
+    let has_core = obj.programs.iter().any(|p| !p.core_relos.is_empty());
+    let attach_points = attach_btf::names(obj);
+    if has_core || externs::needs_kernel_btf(obj) || !attach_points.is_empty() {
+        let start = std::time::Instant::now();
+        let why = if has_core {
+            "CO-RE relocations"
+        } else if attach_points.is_empty() {
+            "__ksym externs"
+        } else {
+            "programs attaching to kernel functions (tp_btf, fentry, lsm, iter)"
+        };
+        let kbtf = kernel_btf::read(std::path::Path::new(kernel_btf::VMLINUX_BTF), why)?;
+        // Index only the names the object asks for: its CO-RE root types and its externs.
+        let mut names: HashSet<String> = obj.externs.iter().map(|e| e.name.clone()).collect();
+        names.extend(attach_points);
+        if let Some(local) = obj.btf.as_ref() {
+            for p in &obj.programs {
+                for r in &p.core_relos {
+                    if let Ok(n) = local.type_name(r.type_id) {
+                        names.insert(n.to_string());
+                    }
+                }
+            }
+        }
+        let names: HashSet<&str> = names.iter().map(String::as_str).collect();
+        let target = CoreTarget::for_names(&kbtf, &names);
+        out.kernel_btf_time = Some(start.elapsed());
+        if has_core {
+            let Some(local) = obj.btf.clone() else {
+                return Err(unsupported("CO-RE relocations without .BTF".into()));
+            };
+            for p in &mut obj.programs {
+                for o in
+                    core::apply_all(&local, &target, p).map_err(|e| unsupported(e.to_string()))?
+                {
+                    if o.poisoned {
+                        out.warnings.push(format!(
+                            "program {}: CO-RE relocation at instruction {} ({:?} {} {}) matches \
+                             nothing in the kernel; the instruction was poisoned (it must be \
+                             unreachable, e.g. guarded by bpf_core_field_exists())",
+                            p.name, o.insn, o.kind, o.type_name, o.access
+                        ));
+                    }
+                    out.core.push((p.name.clone(), o));
+                }
+                p.core_relos.clear();
+            }
+        }
+        externs::resolve_ksyms(obj, Some(&target))?;
+        attach_btf::resolve(obj, &target)?;
+    } else {
+        externs::resolve_ksyms(obj, None)?;
+    }
+    // Consumed: the loader's check for unapplied CO-RE relocations sees none left.
+    if let Some(ext) = obj.btf_ext.as_mut() {
+        ext.core_relos.clear();
+    }
+    Ok(out)
+}
+
+/// `--prog-type NAME=TYPE`.
+fn override_types(obj: &mut Object, overrides: &[(String, String)]) -> Result<()> {
+    for (name, ty) in overrides {
+        let kind = section::kind_for_type_name(ty).ok_or_else(|| {
+            unsupported(format!(
+                "--prog-type {name}={ty}: unknown program type (use a kernel name such as \
+                 sched_cls, socket_filter, sk_skb, or a SEC() name such as sk_skb/stream_verdict)"
+            ))
+        })?;
+        if let Some(p) = obj.programs.iter_mut().find(|p| &p.name == name) {
+            p.kind = kind;
+        } else if let Some(i) = obj.unclassified.iter().position(|p| &p.name == name) {
+            let mut p = obj.unclassified.remove(i);
+            p.kind = kind;
+            obj.programs.push(p);
+        } else {
+            return Err(unsupported(format!(
+                "--prog-type {name}={ty}: {}",
+                no_program(obj, name)
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn no_program(obj: &Object, name: &str) -> String {
+    let mut names: Vec<&str> = obj.programs.iter().map(|p| p.name.as_str()).collect();
+    names.extend(obj.unclassified.iter().map(|p| p.name.as_str()));
+    format!(
+        "the object has no program {name} (it has: {})",
+        names.join(", ")
+    )
+}
+
+/// `--program NAME`: keeps only the named programs. A prog array slot that names a program
+/// left out is dropped, with a warning.
+fn select_programs(obj: &mut Object, names: &[String], warnings: &mut Vec<String>) -> Result<()> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    for n in names {
+        if !obj.programs.iter().any(|p| &p.name == n) {
+            return Err(unsupported(format!(
+                "--program {n}: {}",
+                no_program(obj, n)
+            )));
+        }
+    }
+    let keep: HashSet<&String> = names.iter().collect();
+    obj.programs.retain(|p| keep.contains(&p.name));
+    for m in obj
+        .maps
+        .iter_mut()
+        .filter(|m| m.map_type == MapType::PROG_ARRAY)
+    {
+        m.initial_values.retain(|v| {
+            let kept = keep.contains(&v.symbol);
+            if !kept {
+                warnings.push(format!(
+                    "map {}: slot {} ({}) left empty: program not selected",
+                    m.name, v.index, v.symbol
+                ));
+            }
+            kept
+        });
+    }
+    Ok(())
+}
+
+/// Perf event arrays with `max_entries` 0 get one slot per possible CPU (libbpf's rule).
+fn fix_maps(obj: &mut Object) -> Result<()> {
+    fn fix(def: &mut MapDef, cpus: &mut Option<u32>) -> Result<()> {
+        if def.map_type == MapType::PERF_EVENT_ARRAY && def.max_entries == 0 {
+            let n = match *cpus {
+                Some(n) => n,
+                None => {
+                    let n = sys::possible_cpus()
+                        .ok()
+                        .and_then(|n| u32::try_from(n).ok())
+                        .ok_or_else(|| {
+                            unsupported(format!(
+                                "map {}: cannot read the number of possible CPUs",
+                                def.name
+                            ))
+                        })?;
+                    *cpus = Some(n);
+                    n
+                }
+            };
+            def.max_entries = n;
+        }
+        if let Some(inner) = def.inner.as_deref_mut() {
+            fix(inner, cpus)?;
+        }
+        Ok(())
+    }
+    let mut cpus = None;
+    for m in &mut obj.maps {
+        fix(m, &mut cpus)?;
+    }
+    Ok(())
+}
+
+/// A callback (`ld_imm64` with `BPF_PSEUDO_FUNC`) needs func_info, which needs BTF: say so
+/// instead of letting the verifier answer "missing btf func_info".
+fn check_callbacks(obj: &Object) -> Result<()> {
+    for p in &obj.programs {
+        let callback = p
+            .insns
+            .iter()
+            .any(|i| i.is_ld_imm64() && i.src_reg == Insn::PSEUDO_FUNC);
+        if callback && p.func_info.is_empty() {
+            return Err(unsupported(format!(
+                "program {}: passes a function as a callback, which the kernel accepts only with \
+                 BTF func_info; rebuild the object with clang -g",
+                p.name
+            )));
+        }
+    }
+    Ok(())
+}
