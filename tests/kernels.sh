@@ -46,10 +46,11 @@ fi
 busybox=$(command -v busybox)
 file -L "$busybox" | grep -q 'statically linked' || busybox=/bin/busybox
 
-# The test binaries, built once on this machine; the guest runs them from the same paths.
+# The test binaries, built once on this machine (with the crash-test hook, as tests/run.sh
+# builds them); the guest runs them from the same paths.
 out=$repo/target/vm
 mkdir -p "$out"
-cargo test --locked --workspace --no-run --message-format=json 2>/dev/null |
+cargo test --locked --workspace --features rawbpf-cli/test-hook --no-run --message-format=json 2>/dev/null |
   python3 -c '
 import json, os, sys
 for line in sys.stdin:

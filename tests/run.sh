@@ -40,9 +40,13 @@ if ! command -v strace >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq strace >/dev/null
 fi
 
+# The crash tests pause the binary at a step of `load`: only a build with the crash-test
+# hook (a cargo feature, never in a release) can do that.
+hook=(--features rawbpf-cli/test-hook)
+
 # 0. The style the project enforces: formatting, clippy with warnings as errors, rustdoc.
 cargo fmt --all --check
-cargo clippy --locked --workspace --all-targets -- -D warnings
+cargo clippy --locked --workspace --all-targets "${hook[@]}" -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --workspace --quiet
 
 cargo build --locked --workspace
@@ -87,7 +91,7 @@ done
 tests/objects/build.sh --check
 
 # 2. Every Rust test, kernel tests included (they fail, never skip, when bpf(2) is unusable).
-cargo test --locked --workspace
+cargo test --locked --workspace "${hook[@]}"
 
 # 3. Nothing left behind.
 left=$(find "$cgroot" /sys/fs/bpf -maxdepth 1 -name 'rawbpf-*test*' 2>/dev/null || true)

@@ -9,6 +9,7 @@ use std::sync::Mutex;
 
 use rawbpf_syscalls as sys;
 
+use crate::test_hook::Step;
 use crate::{
     Error, LoadOptions, attach::types, host::cgroup::Cgroup, host::pin_root, report::MapStatus,
 };
@@ -275,7 +276,7 @@ fn sk_msg_attaches_to_the_shared_pinned_map() {
 }
 
 /// Runs `load` with a failure injected at `step`.
-fn load_failing_at(opts: &LoadOptions, step: &'static str) -> Error {
+fn load_failing_at(opts: &LoadOptions, step: Step) -> Error {
     crate::test_hook::FAIL_AT.with(|f| f.set(Some(step)));
     let r = crate::load(opts);
     crate::test_hook::FAIL_AT.with(|f| f.set(None));
@@ -300,25 +301,29 @@ fn failures_after_attach_roll_everything_back() {
 
     // First load fails after pinning: nothing attached, no pin, no pin root left behind.
     let fds = open_fds();
-    load_failing_at(&opts, "after_pin");
+    load_failing_at(&opts, Step::AfterPin);
     assert!(sb.attached(3).is_empty());
     assert!(!sb.pin_root.exists(), "pin root left behind");
     assert_eq!(settled_fds(fds), fds);
 
     let good = crate::load(&opts).unwrap();
     let (prog, map) = (good.programs[0].id, good.maps[0].id);
-    for step in ["after_attach", "after_pin", "after_records"] {
+    for step in [Step::AfterAttach, Step::AfterPin, Step::AfterRecords] {
         load_failing_at(&opts, step);
         assert_eq!(
             sb.attached(3),
             vec![prog],
-            "{step}: previous program not restored"
+            "{step:?}: previous program not restored"
         );
-        assert_eq!(recorded_id(&sb), Some(prog), "{step}: record not restored");
+        assert_eq!(
+            recorded_id(&sb),
+            Some(prog),
+            "{step:?}: record not restored"
+        );
         assert_eq!(
             sb.pinned_map("sock_ops_map"),
             Some(map),
-            "{step}: pinned map (from the kernel)"
+            "{step:?}: pinned map (from the kernel)"
         );
     }
     let again = crate::load(&opts).unwrap();
@@ -345,10 +350,14 @@ fn failed_replace_incompatible_puts_the_old_pin_back() {
         replace_incompatible: true,
         ..sb.opts("bpf_sockops.o")
     };
-    for step in ["after_pin", "after_attach", "after_records"] {
+    for step in [Step::AfterPin, Step::AfterAttach, Step::AfterRecords] {
         load_failing_at(&opts, step);
-        assert_eq!(pinned_id(), old_id, "{step}: the old pin was not put back");
-        assert!(sb.attached(3).is_empty(), "{step}");
+        assert_eq!(
+            pinned_id(),
+            old_id,
+            "{step:?}: the old pin was not put back"
+        );
+        assert!(sb.attached(3).is_empty(), "{step:?}");
     }
     let r = crate::load(&opts).unwrap();
     assert_eq!(r.maps[0].status, MapStatus::Recreated);
@@ -368,7 +377,7 @@ fn failed_loads_leave_no_directories_and_keep_program_pins() {
         object: Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/objects/iproute2_sockmesh.o"),
         ..sb.opts("bpf_sockops.o")
     };
-    load_failing_at(&mesh, "after_pin");
+    load_failing_at(&mesh, Step::AfterPin);
     assert!(
         !sb.pin_root.exists(),
         "directories left behind by a failed load"
@@ -383,7 +392,7 @@ fn failed_loads_leave_no_directories_and_keep_program_pins() {
         },
         ..sb.opts("bpf_sockops.o")
     };
-    load_failing_at(&opts, "after_pin");
+    load_failing_at(&opts, Step::AfterPin);
     assert!(!sb.pin_root.exists(), "progs/ left behind by a failed load");
     let good = crate::load(&opts).unwrap();
     let pin = PathBuf::from(good.programs[0].pin_path.as_ref().unwrap());
@@ -392,12 +401,12 @@ fn failed_loads_leave_no_directories_and_keep_program_pins() {
         sys::prog_info(fd.as_fd()).unwrap().id.0
     };
     assert_eq!(pinned_id(), good.programs[0].id);
-    for step in ["after_pin", "after_records"] {
+    for step in [Step::AfterPin, Step::AfterRecords] {
         load_failing_at(&opts, step);
         assert_eq!(
             pinned_id(),
             good.programs[0].id,
-            "{step}: program pin not restored"
+            "{step:?}: program pin not restored"
         );
     }
 }

@@ -1,16 +1,11 @@
-//! The crash-test hook: `RAWBPF_TEST_PAUSE_AT=<step>` makes `rawbpf load` announce the step
-//! on stderr and pause there, so a test can SIGKILL it at exactly that point (see
-//! `docs/guarantees.md`, "Crashes"). Compiled into every build because the end-to-end tests
-//! drive the real binary, and inert unless the variable is set: then it costs one
-//! environment lookup per step. It is a test hook, not an interface; never set it in
-//! production.
+//! The crash-test hook: with the `test-hook` feature, `RAWBPF_TEST_PAUSE_AT=<step>` makes
+//! `rawbpf load` announce the step on stderr and pause there, so a test can SIGKILL it at
+//! exactly that point (see `docs/guarantees.md`, "Crashes"). Without the feature (every
+//! release build) [`reached`] is empty and the variable means nothing. `tests/run.sh`
+//! builds the tests with the feature.
 //!
 //! In unit tests, `FAIL_AT` injects an error at a step instead (to exercise rollback).
 
-use std::time::Duration;
-
-#[cfg(test)]
-use crate::error::Error;
 use crate::error::Result;
 
 /// The environment variable of the hook.
@@ -19,41 +14,78 @@ pub const PAUSE_ENV: &str = "RAWBPF_TEST_PAUSE_AT";
 /// What the hook prints on stderr before pausing: `<PAUSED_MARKER> <step>`.
 pub const PAUSED_MARKER: &str = "rawbpf: test hook: paused at";
 
-/// How long a paused run waits to be killed before it goes on.
-const PAUSE: Duration = Duration::from_secs(120);
+/// The steps of `load`, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Step {
+    /// The pin root is locked.
+    Locked,
+    /// The object's BTF is loaded.
+    BtfLoaded,
+    /// Maps are reused or created (none pinned yet).
+    MapsReady,
+    /// Every program is loaded.
+    ProgramsLoaded,
+    /// New maps are pinned.
+    AfterPin,
+    /// A program's pending attach record is pinned.
+    RecordPending,
+    /// It is attached.
+    AfterAttach,
+    /// Every attach record is final.
+    AfterRecords,
+}
 
-/// The steps of `load`, in order: the pin root is locked; the BTF is loaded; maps are
-/// reused or created (none pinned yet); programs are loaded; new maps are pinned; a
-/// program's pending attach record is pinned; it is attached; every attach record is final.
-pub const LOAD_STEPS: [&str; 8] = [
-    "locked",
-    "btf_loaded",
-    "maps_ready",
-    "programs_loaded",
-    "after_pin",
-    "record_pending",
-    "after_attach",
-    "after_records",
-];
+impl Step {
+    /// Every step, in the order `load` reaches them.
+    pub const ALL: [Step; 8] = [
+        Step::Locked,
+        Step::BtfLoaded,
+        Step::MapsReady,
+        Step::ProgramsLoaded,
+        Step::AfterPin,
+        Step::RecordPending,
+        Step::AfterAttach,
+        Step::AfterRecords,
+    ];
+
+    /// The value of [`PAUSE_ENV`] that names this step.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Locked => "locked",
+            Step::BtfLoaded => "btf_loaded",
+            Step::MapsReady => "maps_ready",
+            Step::ProgramsLoaded => "programs_loaded",
+            Step::AfterPin => "after_pin",
+            Step::RecordPending => "record_pending",
+            Step::AfterAttach => "after_attach",
+            Step::AfterRecords => "after_records",
+        }
+    }
+}
 
 #[cfg(test)]
 thread_local! {
-    /// Unit tests only: the step at which [`step`] returns an error, to exercise rollback.
-    pub(crate) static FAIL_AT: std::cell::Cell<Option<&'static str>> =
-        const { std::cell::Cell::new(None) };
+    /// Unit tests only: the step at which [`reached`] returns an error, to exercise rollback.
+    pub(crate) static FAIL_AT: std::cell::Cell<Option<Step>> = const { std::cell::Cell::new(None) };
 }
 
-/// Marks that `load` reached `name`: pauses there when [`PAUSE_ENV`] names it.
-pub fn step(name: &'static str) -> Result<()> {
+/// Marks that `load` reached `step`: with the `test-hook` feature, pauses there when
+/// [`PAUSE_ENV`] names it.
+#[allow(clippy::unnecessary_wraps)] // Err only in unit tests.
+pub fn reached(step: Step) -> Result<()> {
     #[cfg(test)]
-    if FAIL_AT.with(std::cell::Cell::get) == Some(name) {
-        return Err(Error::Unsupported {
-            what: format!("injected failure at {name}"),
+    if FAIL_AT.with(std::cell::Cell::get) == Some(step) {
+        return Err(crate::error::Error::Unsupported {
+            what: format!("injected failure at {}", step.name()),
         });
     }
-    if std::env::var_os(PAUSE_ENV).is_some_and(|v| v == name) {
-        eprintln!("{PAUSED_MARKER} {name}");
-        std::thread::sleep(PAUSE);
+    #[cfg(feature = "test-hook")]
+    if std::env::var_os(PAUSE_ENV).is_some_and(|v| v == step.name()) {
+        eprintln!("{PAUSED_MARKER} {}", step.name());
+        // Long enough for any test to kill it; then the load goes on.
+        std::thread::sleep(std::time::Duration::from_secs(120));
     }
+    #[cfg(not(any(test, feature = "test-hook")))]
+    let _ = step;
     Ok(())
 }

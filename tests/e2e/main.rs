@@ -10,6 +10,18 @@
 
 mod harness;
 
+/// The crash tests pause the real binary at a step of `load`, which only a build with the
+/// crash-test hook can do: without it they would not run, so this fails instead.
+#[cfg(not(feature = "test-hook"))]
+#[test]
+fn crash_tests_need_the_test_hook_feature() {
+    assert!(
+        std::env::var_os("RAWBPF_SKIP_KERNEL_TESTS").is_some(),
+        "the crash tests (reliability_crash) need `--features rawbpf-cli/test-hook`; \
+         tests/run.sh turns it on"
+    );
+}
+
 mod cgroup_default;
 mod climb;
 mod detach;
@@ -23,11 +35,14 @@ mod sockets;
 mod reliability_common;
 mod reliability_conflict;
 mod reliability_corpus;
+#[cfg(feature = "test-hook")]
 mod reliability_crash;
 mod reliability_env;
 mod reliability_leak;
 mod reliability_race;
 mod reliability_reload;
+#[cfg(feature = "test-hook")]
+mod seeded;
 
 mod json_schema;
 mod map_dump;

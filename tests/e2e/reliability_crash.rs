@@ -1,5 +1,5 @@
 //! Guarantee 4 (`docs/guarantees.md`): crashes. `rawbpf load` is SIGKILLed at seeded random
-//! steps (every step of `rawbpf::test_hook::LOAD_STEPS` at least once), from a fresh or an
+//! steps (every step of `rawbpf::test_hook::Step::ALL` at least once), from a fresh or an
 //! already loaded state, through the test hook `RAWBPF_TEST_PAUSE_AT`. After each kill: at
 //! most one program is attached and it is pinned by an attach record; a map pin, if any,
 //! names a complete, compatible map. The next plain `rawbpf load` then succeeds and leaves
@@ -12,22 +12,23 @@ use std::process::Stdio;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use rawbpf::test_hook::{LOAD_STEPS, PAUSE_ENV, PAUSED_MARKER};
+use rawbpf::test_hook::{PAUSE_ENV, PAUSED_MARKER, Step};
 
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS, MAP_TYPE_SOCKHASH};
 use crate::harness::{LoadReport, MAP_NAME, SOCKOPS_O, TestEnv, cli};
-use crate::reliability_common::{Rng, assert_no_panic, command, names_in, run_env, seed};
+use crate::reliability_common::{assert_no_panic, command, names_in, run_env};
+use crate::seeded::{Rng, seed};
 
 /// At least 50 kills, a multiple of the number of steps.
 const RUNS: usize = 56;
 
 /// Runs `rawbpf load --force` (so that every step is reached even when the object is
 /// already attached) paused at `step` and SIGKILLs it there. Returns the stderr it wrote.
-fn kill_at(env: &TestEnv, step: &str) -> String {
+fn kill_at(env: &TestEnv, step: Step) -> String {
     let args = env.args(&["load", SOCKOPS_O, "--force"]);
     let mut child = command()
         .args(&args)
-        .env(PAUSE_ENV, step)
+        .env(PAUSE_ENV, step.name())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -39,10 +40,10 @@ fn kill_at(env: &TestEnv, step: &str) -> String {
         let n = reader.read_line(&mut line).unwrap_or(0);
         if n == 0 {
             let status = child.wait().unwrap();
-            panic!("rawbpf exited ({status}) before pausing at {step}; stderr:\n{seen}");
+            panic!("rawbpf exited ({status}) before pausing at {step:?}; stderr:\n{seen}");
         }
         seen.push_str(&line);
-        if line.trim_end() == format!("{PAUSED_MARKER} {step}") {
+        if line.trim_end() == format!("{PAUSED_MARKER} {}", step.name()) {
             break;
         }
     }
@@ -51,7 +52,7 @@ fn kill_at(env: &TestEnv, step: &str) -> String {
     assert_eq!(
         std::os::unix::process::ExitStatusExt::signal(&status),
         Some(9),
-        "paused at {step}"
+        "paused at {step:?}"
     );
     seen
 }
@@ -102,19 +103,19 @@ fn sigkill_at_every_step_then_plain_load_recovers() {
         return;
     };
     let mut rng = Rng::new(seed(0x5eed_cafe));
-    let mut hits = vec![0usize; LOAD_STEPS.len()];
+    let mut hits = vec![0usize; Step::ALL.len()];
     for run in 0..RUNS {
         // Every step once in the first round, then random ones.
-        let s = if run < LOAD_STEPS.len() {
+        let s = if run < Step::ALL.len() {
             run
         } else {
-            rng.below(LOAD_STEPS.len())
+            rng.below(Step::ALL.len())
         };
-        let step = LOAD_STEPS[s];
+        let step = Step::ALL[s];
         if rng.below(3) == 0 {
             run_env(&env, &["detach", "--unpin"], &[0, 3]);
         }
-        let ctx = format!("run {run}, killed at {step}");
+        let ctx = format!("run {run}, killed at {step:?}");
         kill_at(&env, step);
         hits[s] += 1;
 
@@ -154,6 +155,6 @@ fn sigkill_at_every_step_then_plain_load_recovers() {
     assert!(hits.iter().all(|&h| h > 0), "steps hit: {hits:?}");
     println!(
         "kills per step: {:?}",
-        LOAD_STEPS.iter().zip(&hits).collect::<Vec<_>>()
+        Step::ALL.iter().zip(&hits).collect::<Vec<_>>()
     );
 }

@@ -26,10 +26,10 @@ use std::path::{Path, PathBuf};
 use rawbpf_elf::{DataKind, DataSection, MapType, Object, Program, Relocation};
 use rawbpf_syscalls as sys;
 
+use super::LoadOptions;
 use crate::attach::apply::{self, AttachMode, Replaced};
 use crate::attach::plan::Plan;
 use crate::attach::types;
-use crate::cmd::load::LoadOptions;
 use crate::error::Result;
 use crate::host::cgroup::Cgroup;
 use crate::map::global_data::{self, BPF_F_RDONLY_PROG};

@@ -1,0 +1,105 @@
+//! The attach step of `load`: each program attached as planned, cgroup attachments bracketed
+//! by their pending and final attach records, every stage in the undo log.
+
+use std::os::fd::AsFd;
+
+use rawbpf_elf::Program;
+
+use super::LoadOptions;
+use super::state::{AttachTarget, Attachment, Stage, State, Undo, ensure_dir_tracked, set_stage};
+use crate::attach::apply;
+use crate::attach::plan::Plan;
+use crate::attach::records;
+use crate::error::Result;
+use crate::test_hook::{self, Step};
+
+/// Attaches program `i` as planned. A cgroup attachment: the previous program is found
+/// through the records (a crashed run's pending record included), the new program is
+/// pinned as the pending record, attached (replacing the previous one), and the pending
+/// record is renamed over the final one. Each stage is in the undo log.
+pub(super) fn attach_one(
+    opts: &LoadOptions,
+    st: &mut State,
+    i: usize,
+    p: &Program,
+    plan: &Plan,
+) -> Result<()> {
+    match plan {
+        Plan::None | Plan::NotAttached(_) => Ok(()),
+        Plan::Cgroup { attach_type } => {
+            let Some(cg) = st.cgroup.as_ref() else {
+                return Ok(());
+            };
+            let inode = cg.inode;
+            let record = records::path(&opts.pin_root, inode, *attach_type, &p.name);
+            let pending = records::pending_path(&opts.pin_root, inode, *attach_type, &p.name);
+            ensure_dir_tracked(st, &records::dir(&opts.pin_root))?;
+            let Some(cg) = st.cgroup.as_ref() else {
+                return Ok(());
+            };
+            let previous = match st.previous.remove(&i) {
+                Some(found) => Some(found),
+                None => records::recover(&record, &pending, cg, *attach_type)?,
+            };
+
+            records::pin(st.progs[i].fd.as_fd(), &pending)?;
+            let att = st.attachments.len();
+            st.attachments.push(Attachment {
+                prog: i,
+                target: AttachTarget::Cgroup(opts.attach_mode),
+                attach_type: *attach_type,
+                replaced: None,
+            });
+            st.undo.push(Undo::Cgroup {
+                att,
+                pending: pending.clone(),
+                record: record.clone(),
+                stage: Stage::Pending,
+            });
+            test_hook::reached(Step::RecordPending)?;
+
+            let Some(cg) = st.cgroup.as_ref() else {
+                return Ok(());
+            };
+            let replaced = apply::attach_cgroup(
+                cg,
+                st.progs[i].fd.as_fd(),
+                &p.name,
+                *attach_type,
+                opts.attach_mode,
+                previous,
+            )?;
+            st.attachments[att].replaced = replaced;
+            set_stage(st, Stage::Attached);
+            test_hook::reached(Step::AfterAttach)?;
+
+            records::commit(&pending, &record)?;
+            set_stage(st, Stage::Committed);
+            Ok(())
+        }
+        Plan::Map { attach_type, map } => {
+            let Some(m) = st
+                .maps
+                .iter()
+                .position(|h| h.def.as_ref().is_some_and(|d| &d.name == map))
+            else {
+                return Ok(());
+            };
+            let replaced = apply::attach_map(
+                st.maps[m].fd.as_fd(),
+                map,
+                st.progs[i].fd.as_fd(),
+                &p.name,
+                *attach_type,
+            )?;
+            st.attachments.push(Attachment {
+                prog: i,
+                target: AttachTarget::Map(m),
+                attach_type: *attach_type,
+                replaced,
+            });
+            st.undo.push(Undo::MapAttach(st.attachments.len() - 1));
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! The first step of `load`, before any bpf(2) call: where each map pins, bpffs (mounted on
+//! `--mount-bpffs`), the pin root checked, the cgroup opened, and the pin root locked so that
+//! the pins and records read afterwards stay true until the load is done.
+
+use std::path::PathBuf;
+
+use rawbpf_elf::Object;
+
+use super::LoadOptions;
+use super::state::{State, Undo};
+use crate::attach::plan::Plan;
+use crate::error::Result;
+use crate::host::cgroup::Cgroup;
+use crate::host::{lock, pin_root};
+use crate::map::create;
+
+/// Checks the environment and locks the pin root; returns each object map's pin path.
+pub(super) fn enter(
+    opts: &LoadOptions,
+    obj: &Object,
+    plans: &[Plan],
+    st: &mut State,
+) -> Result<Vec<Option<PathBuf>>> {
+    let any_cgroup = plans.iter().any(|p| matches!(p, Plan::Cgroup { .. }));
+    let mut pin_paths = Vec::with_capacity(obj.maps.len());
+    let mut object_bytes = None;
+    for def in &obj.maps {
+        // iproute2 maps (PIN_GLOBAL_NS / PIN_OBJECT_NS) pin under <pin-root>/tc/.
+        if opts.pin
+            && matches!(
+                def.pinning,
+                rawbpf_elf::Pinning::GlobalNs | rawbpf_elf::Pinning::ObjectNs
+            )
+        {
+            pin_root::validate_pin_name(&def.name)?;
+            if object_bytes.is_none() {
+                object_bytes = Some(
+                    std::fs::read(&opts.object)
+                        .map_err(crate::error::io_err("read", &opts.object))?,
+                );
+            }
+            let bytes = object_bytes.as_deref().unwrap_or_default();
+            pin_paths.push(crate::attach::prog_pins::iproute2_pin_path(
+                &opts.pin_root,
+                bytes,
+                def,
+            ));
+            continue;
+        }
+        pin_paths.push(create::pin_path(&opts.pin_root, def, opts.pin)?);
+    }
+    if opts.mount_bpffs {
+        pin_root::mount_bpffs()?;
+    }
+    let shared = any_cgroup || pin_paths.iter().any(Option::is_some) || opts.compat.pin_progs;
+    if shared {
+        pin_root::check(&opts.pin_root)?;
+    }
+    if any_cgroup {
+        st.cgroup = Some(Cgroup::open(&opts.cgroup)?);
+    }
+    // One rawbpf at a time on this pin root: the pins and records read below stay true
+    // until this load is done.
+    if shared && let Some((held, created)) = lock::acquire(&opts.pin_root, true)? {
+        if created {
+            st.undo.push(Undo::Dir(opts.pin_root.clone()));
+        }
+        st.lock = Some(held);
+    }
+    Ok(pin_paths)
+}

@@ -1,0 +1,53 @@
+//! What `load` is asked to do: [`LoadOptions`], with the CLI's defaults.
+
+use std::path::PathBuf;
+
+use crate::attach::apply::AttachMode;
+
+/// Default `--pin-root`.
+pub const DEFAULT_PIN_ROOT: &str = "/sys/fs/bpf/rawbpf";
+
+/// What `load` does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadOptions {
+    pub object: PathBuf,
+    pub cgroup: PathBuf,
+    pub pin_root: PathBuf,
+    /// Pin maps with `pinning = LIBBPF_PIN_BY_NAME` (off: `--no-pin`).
+    pub pin: bool,
+    /// Mount bpffs at /sys/fs/bpf when it is not mounted (`--mount-bpffs`).
+    pub mount_bpffs: bool,
+    /// Attach programs (off: `--no-attach`).
+    pub attach: bool,
+    pub attach_mode: AttachMode,
+    /// Ask for the verifier log on success too and put it in the report.
+    pub verbose: bool,
+    /// Replace a pinned map that differs from the object's definition (its contents are
+    /// lost) instead of failing (`--replace-incompatible`).
+    pub replace_incompatible: bool,
+    /// Load and attach even when the attached programs are already this object's
+    /// (`--force`); otherwise such a load is `unchanged` and does nothing.
+    pub force: bool,
+    /// Program selection, type overrides, `.rodata` values, program pins (see
+    /// [`crate::CompatOptions`]).
+    pub compat: crate::CompatOptions,
+}
+
+impl LoadOptions {
+    /// Defaults of the CLI for `object`.
+    pub fn new(object: impl Into<PathBuf>) -> LoadOptions {
+        LoadOptions {
+            object: object.into(),
+            cgroup: crate::host::cgroup::default_root_or_standard(),
+            pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
+            pin: true,
+            mount_bpffs: false,
+            attach: true,
+            attach_mode: AttachMode::Multi,
+            verbose: false,
+            replace_incompatible: false,
+            force: false,
+            compat: crate::CompatOptions::default(),
+        }
+    }
+}
