@@ -104,6 +104,17 @@ pub enum Error {
     #[error("unsupported object: {what}")]
     Unsupported { what: String },
 
+    /// The kernel refused (EINVAL) a map or program of a type it does not have.
+    #[error(
+        "{what}: this kernel ({release}) has no {kind} (not in its enum {kernel_enum}); it needs a newer kernel"
+    )]
+    KernelLacks {
+        what: String,
+        kind: String,
+        kernel_enum: &'static str,
+        release: String,
+    },
+
     #[error("map {map:?}: invalid name: {reason}")]
     InvalidMapName { map: String, reason: String },
 
@@ -284,6 +295,7 @@ impl Error {
             | Error::OpenCgroup { .. }
             | Error::Privileges { .. }
             | Error::Memlock { .. }
+            | Error::KernelLacks { .. }
             | Error::NoPermission { .. }
             | Error::NotPrivileged { .. }
             | Error::LoadRefused { .. }

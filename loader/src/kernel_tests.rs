@@ -410,3 +410,40 @@ fn failed_loads_leave_no_directories_and_keep_program_pins() {
         );
     }
 }
+
+#[test]
+fn a_map_type_the_kernel_lacks_is_named_not_einval() {
+    let Some(_sb) = Sandbox::new("lacks") else {
+        return;
+    };
+    let _serial = SERIAL.lock();
+    let def = rawbpf_elf::MapDef {
+        name: "future_map".into(),
+        // No kernel has map type 9999: the kernel says EINVAL, its BTF says why.
+        map_type: rawbpf_elf::MapType(9999),
+        key_size: 4,
+        value_size: 4,
+        max_entries: 1,
+        map_flags: 0,
+        pinning: rawbpf_elf::Pinning::None,
+        numa_node: None,
+        map_extra: 0,
+        btf_key_type_id: None,
+        btf_value_type_id: None,
+        inner: None,
+        initial_values: vec![],
+        source: rawbpf_elf::MapSource::BtfMaps,
+    };
+    let err = crate::map::create::create(&def, None).unwrap_err();
+    assert!(
+        matches!(
+            &err,
+            Error::KernelLacks {
+                kernel_enum: "bpf_map_type",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.exit_code(), crate::ExitCode::Environment);
+}

@@ -27,7 +27,7 @@ pub fn kernel_version_code() -> Result<u32> {
 }
 
 /// The running kernel's release (`uname -r`), from `/proc/sys/kernel/osrelease`.
-fn kernel_release() -> Result<String> {
+pub fn kernel_release() -> Result<String> {
     std::fs::read_to_string("/proc/sys/kernel/osrelease")
         .map(|s| s.trim().to_string())
         .map_err(|e| unsupported(format!("/proc/sys/kernel/osrelease: {e}")))

@@ -10,7 +10,7 @@ use rawbpf_elf::{MapDef, Pinning};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Mismatch, Result, bpf_err};
-use crate::{host::memlock, host::pin_root, map::compat};
+use crate::{host::kernel_types, host::memlock, host::pin_root, map::compat};
 
 /// errno 524, the kernel-internal `ENOTSUPP` bpf(2) leaks (e.g. SOCKHASH with BTF).
 pub const ENOTSUPP: i32 = 524;
@@ -237,6 +237,10 @@ pub fn create(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<sys::MapFd> {
         def.btf_value_type_id.unwrap_or(0),
         &what,
     )
+    .map_err(|e| {
+        let kind = format!("{} maps", def.map_type);
+        kernel_types::explain_einval(e, "bpf_map_type", def.map_type.0, kind)
+    })
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use rawbpf_elf::btf::{FuncInfo, LineInfo};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Result, bpf_err};
-use crate::{host::memlock, prog::log};
+use crate::{host::kernel_types, host::memlock, prog::log};
 
 /// `BPF_LOG_LEVEL1`.
 const LOG_LEVEL1: u32 = 1;
@@ -142,6 +142,9 @@ pub fn load(program: &Program, insns: &[u8], params: LoadParams<'_>) -> Result<L
                         });
                     }
                 }
+                if let Some(err) = lacking_in_kernel(program, &e.source, &text) {
+                    return Err(err);
+                }
                 return Err(failure(
                     &program.name,
                     e.source,
@@ -151,6 +154,48 @@ pub fn load(program: &Program, insns: &[u8], params: LoadParams<'_>) -> Result<L
             }
         }
     }
+}
+
+/// An EINVAL that the kernel's BTF explains, as [`Error::KernelLacks`]: a program type it
+/// does not list (refused before the verifier said anything), or helper functions it does
+/// not have (older verifiers fail on them in ways that do not name the helper, e.g. a
+/// `bpf_loop` callback miscounted as "number of funcs in func_info doesn't match").
+fn lacking_in_kernel(program: &Program, source: &sys::Error, log: &str) -> Option<Error> {
+    if source.errno != libc::EINVAL {
+        return None;
+    }
+    let err = || Error::Bpf {
+        what: format!("program {}", program.name),
+        source: source.clone(),
+    };
+    if log.trim().is_empty() {
+        let kind = format!("{} programs", program.kind.prog_type);
+        let prog_type = program.kind.prog_type.0;
+        if let e @ Error::KernelLacks { .. } =
+            kernel_types::explain_einval(err(), "bpf_prog_type", prog_type, kind)
+        {
+            return Some(e);
+        }
+    }
+    let mut helpers: Vec<u32> = program
+        .insns
+        .iter()
+        .filter(|i| i.code == rawbpf_elf::Insn::CALL && i.src_reg == 0)
+        .filter_map(|i| u32::try_from(i.imm).ok())
+        .collect();
+    helpers.sort_unstable();
+    helpers.dedup();
+    let missing = kernel_types::enum_lacks("bpf_func_id", &helpers)?;
+    let first = *missing.first()?;
+    let ids: Vec<String> = missing.iter().map(u32::to_string).collect();
+    let plural = if ids.len() == 1 { "" } else { "s" };
+    let kind = format!("helper function{plural} {}", ids.join(", "));
+    Some(kernel_types::explain_einval(
+        err(),
+        "bpf_func_id",
+        first,
+        kind,
+    ))
 }
 
 /// What a failed `BPF_PROG_LOAD` means, from its errno and verifier log (`missing`: the
