@@ -4,6 +4,7 @@
 
 use crate::compat_common::object;
 use crate::harness::TestEnv;
+use crate::harness::features;
 use crate::harness::kernel::kernel_config;
 
 /// What a test object must do.
@@ -16,6 +17,9 @@ enum Expect {
     KernelMayRefuse,
     /// Loads where the kernel's configuration is readable; refused with exit 5 elsewhere.
     NeedsKernelConfig,
+    /// Loads where the kernel has the `bpf_loop` helper (5.17+); refused with exit 4, the
+    /// helper named, elsewhere.
+    NeedsBpfLoop,
 }
 
 use Expect::*;
@@ -24,7 +28,7 @@ const OBJECTS: &[(&str, Expect)] = &[
     ("iproute2_sockmesh.o", Loads),
     ("legacy_samples.o", Loads),
     ("ringbuf_events.o", Loads),
-    ("tailcall_mim.o", Loads),
+    ("tailcall_mim.o", NeedsBpfLoop),
     ("core_vmlinux.o", Loads),
     ("externs_kernel.o", NeedsKernelConfig),
     ("rodata_knobs.o", Loads),
@@ -60,6 +64,11 @@ fn every_test_object_loads_or_is_refused_with_a_reason() {
                 loaded += 1;
             }
             NeedsKernelConfig => assert_eq!(code, 5, "{name}: {err}"),
+            NeedsBpfLoop if features::bpf_loop() => {
+                assert_eq!(code, 0, "{name}: {err}");
+                loaded += 1;
+            }
+            NeedsBpfLoop => assert_eq!(code, 4, "{name}: {err}"),
             KernelMayRefuse if code == 0 => loaded += 1,
             KernelMayRefuse => {
                 // EPERM with no verifier log (this kernel's answer to the trampoline

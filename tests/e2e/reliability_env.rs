@@ -139,3 +139,29 @@ fn detach_with_nothing_attached_is_exit_3() {
     let out = run_env(&env, &["detach"], &[3]);
     one_line(&out, &["nothing"]);
 }
+
+/// On kernels that charge BPF memory to RLIMIT_MEMLOCK (before 5.11) `rawbpf` raises the
+/// limit itself, as libbpf does; on newer kernels the limit does not matter. Either way a
+/// load under a zero limit (util-linux `prlimit`) works, pins its map and attaches.
+#[test]
+fn memlock_limit_is_raised_by_rawbpf() {
+    let Some(env) = TestEnv::new("rel_memlock") else {
+        return;
+    };
+    let mut args = vec![
+        "--memlock=0:0".to_string(),
+        crate::harness::cli::RAWBPF.to_string(),
+    ];
+    args.extend(env.args(&["load", SOCKOPS_O]));
+    let out = std::process::Command::new("prlimit")
+        .args(&args)
+        .output()
+        .unwrap_or_else(|e| panic!("prlimit (util-linux): {e}"));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let map = env.pinned_map_id();
+    let prog = kernel::the_sockops_prog(env.cgroup_path());
+    assert!(
+        kernel::prog_map_ids(prog).contains(&map),
+        "{map} not used by {prog}"
+    );
+}

@@ -82,6 +82,7 @@ fn kernel_unavailable() -> Option<String> {
     if !nix::unistd::geteuid().is_root() {
         return Some("not running as root".into());
     }
+    raise_memlock();
     if let Err(e) = rawbpf_syscalls::next_id(IdKind::Map, 0) {
         return Some(format!("bpf(2) does not work here: {e}"));
     }
@@ -105,6 +106,16 @@ fn kernel_unavailable() -> Option<String> {
         .map(|e| format!("mount -t bpf bpf {BPFFS}: {e}")),
         Err(e) => Some(format!("{BPFFS}: {e}")),
     }
+}
+
+/// Kernels before 5.11 charge every BPF map and program to the RLIMIT_MEMLOCK of the
+/// creating process, counted per user: the maps the tests create themselves, next to each
+/// other's, need more than the default 64 KiB, as any BPF tool there does. The `rawbpf`
+/// processes the tests start inherit this; `memlock_limit_is_raised_by_rawbpf` runs one
+/// under a zero limit to test rawbpf's own raise.
+fn raise_memlock() {
+    let inf = libc::RLIM_INFINITY;
+    let _ = nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_MEMLOCK, inf, inf);
 }
 
 fn cstring(path: &Path) -> CString {
@@ -186,6 +197,20 @@ pub fn pinned_map_id(path: &Path) -> Option<u32> {
         Ok(fd) => Some(
             rawbpf_syscalls::map_info(fd.as_fd())
                 .unwrap_or_else(|e| panic!("map_info of pin {}: {e}", path.display()))
+                .id
+                .0,
+        ),
+        Err(e) if e.is_enoent() => None,
+        Err(e) => panic!("obj_get {}: {e}", path.display()),
+    }
+}
+
+/// The ID of the program pinned at `path`; `None` when nothing is pinned there.
+pub fn pinned_prog_id(path: &Path) -> Option<u32> {
+    match rawbpf_syscalls::obj_get(&cstring(path)) {
+        Ok(fd) => Some(
+            rawbpf_syscalls::prog_info(fd.as_fd())
+                .unwrap_or_else(|e| panic!("prog_info of pin {}: {e}", path.display()))
                 .id
                 .0,
         ),

@@ -5,6 +5,7 @@
 pub mod cgroup;
 pub mod cli;
 pub mod conn;
+pub mod features;
 pub mod kernel;
 pub mod pin_root;
 pub mod report;

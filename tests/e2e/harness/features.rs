@@ -1,0 +1,70 @@
+//! What the running kernel has, read from its own BTF (`/sys/kernel/btf/vmlinux`) with the
+//! rawbpf-elf parser, never from a version number: a test of a feature newer than the
+//! kernel asserts rawbpf's documented behaviour without it instead.
+
+use std::sync::OnceLock;
+
+use rawbpf_elf::btf::{Btf, BtfType};
+
+/// The kernel's BTF, parsed once per test process.
+pub fn vmlinux() -> &'static Btf {
+    static BTF: OnceLock<Btf> = OnceLock::new();
+    BTF.get_or_init(|| {
+        let bytes = std::fs::read("/sys/kernel/btf/vmlinux")
+            .unwrap_or_else(|e| panic!("/sys/kernel/btf/vmlinux: {e} (the kernel needs BTF)"));
+        Btf::parse(&bytes).unwrap_or_else(|e| panic!("/sys/kernel/btf/vmlinux: {e}"))
+    })
+}
+
+/// True when the kernel's `enum <name>` has the enumerator `value` (e.g. `bpf_func_id`,
+/// `BPF_FUNC_loop`).
+pub fn enum_has(name: &str, value: &str) -> bool {
+    let btf = vmlinux();
+    btf.types().iter().any(|t| match t {
+        BtfType::Enum(e) if btf.string(e.name_off).ok() == Some(name) => e
+            .values
+            .iter()
+            .any(|v| btf.string(v.name_off).ok() == Some(value)),
+        _ => false,
+    })
+}
+
+/// True when the kernel's `struct <name>` has a member `member` (top level).
+pub fn struct_has(name: &str, member: &str) -> bool {
+    let btf = vmlinux();
+    btf.types().iter().any(|t| match t {
+        BtfType::Struct(s) if btf.string(s.name_off).ok() == Some(name) => s
+            .members
+            .iter()
+            .any(|m| btf.string(m.name_off).ok() == Some(member)),
+        _ => false,
+    })
+}
+
+/// True when the kernel has a function `name` (a `FUNC` in its BTF).
+pub fn has_function(name: &str) -> bool {
+    let btf = vmlinux();
+    btf.types()
+        .iter()
+        .any(|t| matches!(t, BtfType::Func(f) if btf.string(f.name_off).ok() == Some(name)))
+}
+
+/// `BPF_PROG_QUERY` with a SOCKMAP/SOCKHASH as target (5.19+, `sock_map_bpf_prog_query`).
+pub fn sockmap_prog_query() -> bool {
+    has_function("sock_map_bpf_prog_query")
+}
+
+/// Bloom filter maps (5.16+).
+pub fn bloom_filter_maps() -> bool {
+    enum_has("bpf_map_type", "BPF_MAP_TYPE_BLOOM_FILTER")
+}
+
+/// The `bpf_loop` helper (5.17+), with its callback subprogram.
+pub fn bpf_loop() -> bool {
+    enum_has("bpf_func_id", "BPF_FUNC_loop")
+}
+
+/// `bpf_prog_info.attach_btf_id` (5.16+): older kernels do not report the attach point.
+pub fn prog_info_attach_btf_id() -> bool {
+    struct_has("bpf_prog_info", "attach_btf_id")
+}
