@@ -85,3 +85,28 @@ fn detach_unpin_with_program_attached() {
     );
     env.run_expect(&["detach"], &[3]);
 }
+
+/// The sk_msg program's map record (what finds it on kernels before 5.19) goes with
+/// `detach --unpin`: the pin root is left empty, and the program it pinned is released.
+#[test]
+fn unpin_removes_the_socket_map_records() {
+    let Some(env) = TestEnv::new("detach_maprec") else {
+        return;
+    };
+    env.load(SOCKOPS_O, &[]);
+    let skmsg_o = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
+    let v = env.json(&["load", skmsg_o]);
+    let skmsg = crate::harness::report::id(&v["programs"][0]["id"]);
+    let map_id = env.pinned_map_id();
+    let record = env
+        .pins
+        .join(&format!("attached-progs/map{map_id}-7-bpf_redir"));
+    assert_eq!(kernel::pinned_prog_id(&record), Some(skmsg), "{v}");
+
+    env.run_expect(&["detach", "--unpin"], &[0]);
+    assert!(
+        env.pins.contents().is_empty(),
+        "left in the pin root: {:?}",
+        env.pins.contents()
+    );
+}

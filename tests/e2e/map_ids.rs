@@ -7,6 +7,7 @@ use std::os::fd::AsFd;
 
 use serde_json::Value;
 
+use crate::harness::features;
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS, F_ALLOW_MULTI, PROG_TYPE_SOCK_OPS};
 use crate::harness::report::id;
 use crate::harness::{MAP_NAME, SOCKOPS_O, TestEnv};
@@ -157,24 +158,41 @@ fn map_ids_lists_programs_attached_to_the_pinned_sockhash() {
         return;
     };
     env.load(SOCKOPS_O, &[]);
-    env.load(SKMSG_O, &[]);
+    let loaded = env.json(&["load", SKMSG_O]);
     let pinned_id = env.pinned_map_id();
     let pin = env.pins.join(MAP_NAME);
 
     // What the kernel says is attached: one sockops program on the cgroup, one sk_msg
     // program on the sockhash, nothing else on the sockhash.
     let sockops = kernel::the_sockops_prog(env.cgroup_path());
-    let on_map = map_query(&pin, ATTACH_SK_MSG);
-    assert_eq!(on_map.len(), 1, "sk_msg programs on {MAP_NAME}: {on_map:?}");
-    let skmsg = on_map[0];
-    for at in SOCKMAP_ATTACH_TYPES
-        .into_iter()
-        .filter(|&a| a != ATTACH_SK_MSG)
-    {
-        assert_eq!(map_query(&pin, at), Vec::<u32>::new(), "attach type {at}");
-    }
+    let skmsg = if features::sockmap_prog_query() {
+        let on_map = map_query(&pin, ATTACH_SK_MSG);
+        assert_eq!(on_map.len(), 1, "sk_msg programs on {MAP_NAME}: {on_map:?}");
+        for at in SOCKMAP_ATTACH_TYPES
+            .into_iter()
+            .filter(|&a| a != ATTACH_SK_MSG)
+        {
+            assert_eq!(map_query(&pin, at), Vec::<u32>::new(), "attach type {at}");
+        }
+        on_map[0]
+    } else {
+        // Before 5.19 the kernel cannot be asked: the program is the one the load
+        // attached.
+        id(&loaded["programs"][0]["id"])
+    };
+    // rawbpf's map record pins it, on every kernel.
+    let record = env.pins.join(&format!(
+        "attached-progs/map{pinned_id}-{ATTACH_SK_MSG}-bpf_redir"
+    ));
+    assert_eq!(kernel::pinned_prog_id(&record), Some(skmsg), "{loaded}");
 
     let v = env.json(&["map-ids"]);
+    // Without the kernel's answer, map-ids says the map's list is rawbpf's records only.
+    let warned = v["warnings"].as_array().is_some_and(|w| {
+        w.iter()
+            .any(|w| w.as_str().is_some_and(|s| s.contains(MAP_NAME)))
+    });
+    assert_eq!(warned, !features::sockmap_prog_query(), "{v}");
     let progs = v["programs"]
         .as_array()
         .unwrap_or_else(|| panic!("no programs: {v}"));

@@ -159,22 +159,28 @@ pub fn undo_cgroup(
 }
 
 /// Attaches an sk_msg / sk_skb program to a sockmap or sockhash. The kernel replaces the
-/// program attached there before, which is returned (when the kernel can be asked).
+/// program attached there before, which is returned: as the kernel reports it, or, on a
+/// kernel that cannot be asked (before 5.19), the program of rawbpf's map record
+/// (`recorded`).
 pub fn attach_map(
     map: BorrowedFd<'_>,
     map_name: &str,
     prog: BorrowedFd<'_>,
     program: &str,
     attach_type: u32,
+    recorded: Option<OwnedFd>,
 ) -> Result<Option<Replaced>> {
-    let previous = sys::prog_query(map, attach_type)
-        .ok()
-        .and_then(|q| q.prog_ids.first().copied())
-        .and_then(|id| {
+    let previous = match sys::prog_query(map, attach_type) {
+        Ok(q) => q.prog_ids.first().and_then(|id| {
             sys::fd_by_id(sys::IdKind::Prog, id.0)
                 .ok()
                 .map(|fd| Replaced { id: id.0, fd })
-        });
+        }),
+        Err(_) => recorded.and_then(|fd| {
+            let id = sys::prog_info(fd.as_fd()).ok()?.id.0;
+            Some(Replaced { id, fd })
+        }),
+    };
     sys::prog_attach(map, prog, attach_type, AttachFlags::NONE, None).map_err(bpf_err(format!(
         "program {program}: attach to map {map_name} ({})",
         types::name(attach_type)

@@ -1,8 +1,10 @@
 //! Where loaded programs go: the attach plan, cgroup and sockmap attach with their undo, the
-//! attach records that make a reload find its own programs, and `--pin-progs`.
+//! attach records (cgroup and socket-map) that make a reload find its own programs, and
+//! `--pin-progs`.
 //! May import `host`, `map`, `prog` and `error`.
 
 pub mod apply;
+pub mod map_records;
 pub mod plan;
 pub mod prog_pins;
 pub mod records;

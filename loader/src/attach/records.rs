@@ -51,7 +51,7 @@ pub fn pending_path(
 }
 
 /// A program name as a bpffs file name: `%` → `%25`, `.` → `%2E`, `/` → `%2F`.
-fn escape(name: &str) -> String {
+pub fn escape(name: &str) -> String {
     name.replace('%', "%25")
         .replace('.', "%2E")
         .replace('/', "%2F")

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use rawbpf_elf::{Object, Pinning};
 use rawbpf_syscalls as sys;
 
-use crate::attach::apply;
 use crate::attach::types::{self, CGROUP_ATTACH_TYPES};
+use crate::attach::{apply, map_records};
 use crate::cmd::load::DEFAULT_PIN_ROOT;
 use crate::error::{Error, OtherProgram, Result, bpf_err, io_err};
 use crate::host::cgroup::Cgroup;
@@ -218,14 +218,18 @@ fn remove_file_if_present(path: &Path) -> Result<()> {
 }
 
 /// True when `path` pins a map.
-fn is_map_pin(path: &Path) -> Result<bool> {
+/// The ID of the map pinned at `path`; `None` when nothing, or no map, is pinned there.
+fn pinned_map_id(path: &Path) -> Result<Option<u32>> {
     let c = pin_root::c_path(path)?;
     match sys::obj_get(&c) {
-        Ok(fd) => Ok(sys::obj_info_kind(fd.as_fd()) == sys::ObjKind::Map),
-        Err(e) if e.is_enoent() => Ok(false),
+        Ok(fd) if sys::obj_info_kind(fd.as_fd()) == sys::ObjKind::Map => {
+            Ok(sys::map_info(fd.as_fd()).ok().map(|info| info.id.0))
+        }
+        Ok(_) => Ok(None),
+        Err(e) if e.is_enoent() => Ok(None),
         Err(e) if e.errno == libc::EPERM => Err(bpf_err(format!("open pin {}", path.display()))(e)),
         // Not a BPF object (a plain file or directory someone left there): not ours.
-        Err(_) => Ok(false),
+        Err(_) => Ok(None),
     }
 }
 
@@ -258,10 +262,18 @@ fn unpin(root: &Path, obj: Option<&Object>) -> Result<Vec<String>> {
         }
     };
     let mut out = Vec::new();
+    let mut unpinned = Vec::new();
     for path in candidates {
-        if is_map_pin(&path)? {
+        if let Some(id) = pinned_map_id(&path)? {
             remove_file_if_present(&path)?;
             out.push(path.display().to_string());
+            unpinned.push(id);
+        }
+    }
+    // The socket-map records of the maps unpinned: their programs go with the maps.
+    for r in map_records::list(root, None) {
+        if unpinned.contains(&r.map_id) {
+            remove_file_if_present(&r.path)?;
         }
     }
     remove_stale_temp_records(&records::dir(root));

@@ -1,13 +1,14 @@
 //! `detach OBJ` for programs attached to a map: an `sk_msg` / `sk_skb` program of OBJ is
 //! detached from the object's pinned SOCKMAP/SOCKHASH it was attached to by `load`.
 //!
-//! `load` writes no attach record for map attachments (a map holds one program per attach
-//! type, and `load` replaces it in place), so the program is found by asking the map:
-//! `BPF_PROG_QUERY` with the map fd as target (Linux 5.19 and later), then detached with
-//! `BPF_PROG_DETACH` (target = map fd, `attach_bpf_fd` = the program, the attach type) if
-//! it carries the object's program name. Sockets already in the map keep the program they
-//! picked up when they were added (the kernel copies a map's programs into a socket only
-//! then); see `docs/performance.md`, "The fast path".
+//! The program is found by asking the map: `BPF_PROG_QUERY` with the map fd as target
+//! (Linux 5.19 and later), then detached with `BPF_PROG_DETACH` (target = map fd,
+//! `attach_bpf_fd` = the program, the attach type) if it carries the object's program name.
+//! A kernel that cannot be asked (EINVAL) is given the programs of rawbpf's map records
+//! (`attach::map_records`) instead: the one that is attached detaches, the others are
+//! refused with ENOENT. The records go either way. Sockets already in the map keep the
+//! program they picked up when they were added (the kernel copies a map's programs into a
+//! socket only then); see `docs/performance.md`, "The fast path".
 
 use std::os::fd::AsFd;
 use std::path::Path;
@@ -16,9 +17,19 @@ use rawbpf_elf::Object;
 use rawbpf_syscalls as sys;
 
 use crate::attach::plan::{Plan, plan};
+use crate::attach::{map_records, records};
 use crate::error::{Result, bpf_err};
 use crate::report::DetachedProgram;
 use crate::{attach::types, host::pin_root, map::create};
+
+/// The programs the existing files of `paths` pin.
+fn opened(paths: &[std::path::PathBuf]) -> Result<Vec<std::os::fd::OwnedFd>> {
+    let mut out = Vec::new();
+    for path in paths {
+        out.extend(records::open(path)?);
+    }
+    Ok(out)
+}
 
 /// Detaches every map-attached program of `obj` from its map pinned under `pin_root`.
 /// Programs whose map is not pinned there, or not attached, are skipped.
@@ -43,33 +54,51 @@ pub(crate) fn detach_object(pin_root: &Path, obj: &Object) -> Result<Vec<Detache
                 ));
             }
         };
-        // EINVAL: a kernel before 5.19 cannot be asked; nothing to find then.
-        let Ok(q) = sys::prog_query(map_fd.as_fd(), attach_type) else {
-            continue;
+        let map_id = sys::map_info(map_fd.as_fd())
+            .map_err(bpf_err(format!("map {map}: info")))?
+            .id
+            .0;
+        let recorded = [
+            map_records::path(pin_root, map_id, attach_type, &p.name),
+            map_records::pending_path(pin_root, map_id, attach_type, &p.name),
+        ];
+        let candidates = match sys::prog_query(map_fd.as_fd(), attach_type) {
+            Ok(q) => q
+                .prog_ids
+                .iter()
+                .filter_map(|id| sys::fd_by_id(sys::IdKind::Prog, id.0).ok())
+                .collect(),
+            // Before 5.19: the recorded programs, whichever of them is attached.
+            Err(e) if e.errno == libc::EINVAL => opened(&recorded)?,
+            Err(e) => return Err(bpf_err(format!("map {map}: query"))(e)),
         };
         let want = sys::ObjName::new(&p.name);
-        for id in q.prog_ids {
-            let Ok(prog) = sys::fd_by_id(sys::IdKind::Prog, id.0) else {
-                continue;
-            };
+        for prog in candidates {
             let info = sys::prog_info(prog.as_fd())
-                .map_err(bpf_err(format!("info of program {}", id.0)))?;
+                .map_err(bpf_err(format!("program {}: info", p.name)))?;
             if info.name != want.as_str() {
                 continue;
             }
-            sys::prog_detach(map_fd.as_fd(), Some(prog.as_fd()), attach_type).map_err(bpf_err(
-                format!(
-                    "program {} (id {}): detach from map {map} ({})",
-                    p.name,
-                    id.0,
-                    types::name(attach_type)
-                ),
-            ))?;
-            out.push(DetachedProgram {
-                id: id.0,
-                name: info.name.clone(),
-                attach_type: types::name(attach_type),
-            });
+            match sys::prog_detach(map_fd.as_fd(), Some(prog.as_fd()), attach_type) {
+                Ok(()) => out.push(DetachedProgram {
+                    id: info.id.0,
+                    name: info.name.clone(),
+                    attach_type: types::name(attach_type),
+                }),
+                // Not the program attached there (a stale or pending record).
+                Err(e) if e.errno == libc::ENOENT => {}
+                Err(e) => {
+                    return Err(bpf_err(format!(
+                        "program {} (id {}): detach from map {map} ({})",
+                        p.name,
+                        info.id.0,
+                        types::name(attach_type)
+                    ))(e));
+                }
+            }
+        }
+        for path in &recorded {
+            records::remove(path)?;
         }
     }
     Ok(out)

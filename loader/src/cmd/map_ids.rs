@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use rawbpf_elf::{MapType, ProgType};
 use rawbpf_syscalls as sys;
 
-use crate::attach::apply;
 use crate::attach::types::{self, CGROUP_ATTACH_TYPES, SOCKMAP_ATTACH_TYPES};
+use crate::attach::{apply, map_records, records};
 use crate::cmd::load::DEFAULT_PIN_ROOT;
 use crate::error::{Result, bpf_err, io_err};
 use crate::host::cgroup::Cgroup;
@@ -121,21 +121,28 @@ impl Collected {
         Ok(())
     }
 
-    /// Adds the programs attached to the SOCKMAP/SOCKHASH `map` (named `name`), every
-    /// sockmap attach type. An older kernel (5.10) cannot be asked (EINVAL): a warning says
-    /// so, rather than a list that looks empty.
-    fn add_sockmap(&mut self, map: &OwnedFd, name: &str) -> Result<()> {
+    /// Adds the programs attached to the SOCKMAP/SOCKHASH `map` (named `name`, ID `map_id`),
+    /// every sockmap attach type. A kernel before 5.19 cannot be asked (EINVAL): then the
+    /// programs of rawbpf's map records under `pin_root` are listed, and a warning says
+    /// that other programs attached there cannot be seen.
+    fn add_sockmap(
+        &mut self,
+        pin_root: &Path,
+        map_id: u32,
+        map: &OwnedFd,
+        name: &str,
+    ) -> Result<()> {
         let target = format!("map {name}");
         for at in SOCKMAP_ATTACH_TYPES {
             let q = match sys::prog_query(map.as_fd(), at) {
                 Ok(q) => q,
                 Err(e) if e.errno == libc::EINVAL => {
                     self.warnings.push(format!(
-                        "map {name}: this kernel cannot list the programs attached to a \
-                         socket map (BPF_PROG_QUERY on a map is newer than this kernel); sk_msg and sk_skb \
-                         programs attached to it are not shown"
+                        "map {name}: this kernel cannot list the programs attached to a socket \
+                         map (BPF_PROG_QUERY on a map is newer than this kernel); shown are the \
+                         programs rawbpf recorded attaching to it, not ones other tools attached"
                     ));
-                    return Ok(());
+                    return self.add_recorded(pin_root, map_id, &target);
                 }
                 Err(e) => {
                     return Err(bpf_err(format!("map {name}: query {}", types::name(at)))(e));
@@ -145,6 +152,24 @@ impl Collected {
                 // A map has no attach modes: its flags are always 0.
                 self.add_program(id.0, &target, at, 0)?;
             }
+        }
+        Ok(())
+    }
+
+    /// Adds the programs of the final map records of `map_id` (see [`Self::add_sockmap`]).
+    fn add_recorded(&mut self, pin_root: &Path, map_id: u32, target: &str) -> Result<()> {
+        for r in map_records::list(pin_root, Some(map_id)) {
+            if r.pending {
+                continue;
+            }
+            let Some(fd) = records::open(&r.path)? else {
+                continue;
+            };
+            let info = sys::prog_info(fd.as_fd()).map_err(bpf_err(format!(
+                "info of the program of {}",
+                r.path.display()
+            )))?;
+            self.add_program(info.id.0, target, r.attach_type, 0)?;
         }
         Ok(())
     }
@@ -193,8 +218,8 @@ pub fn map_ids(opts: &MapIdsOptions) -> Result<MapIdsReport> {
                 sockmaps.push((info.id.0, fd, info.name));
             }
         }
-        for (_, fd, name) in &sockmaps {
-            found.add_sockmap(fd, name)?;
+        for (id, fd, name) in &sockmaps {
+            found.add_sockmap(&opts.pin_root, *id, fd, name)?;
         }
     }
 

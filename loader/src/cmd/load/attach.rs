@@ -7,9 +7,9 @@ use rawbpf_elf::Program;
 
 use super::LoadOptions;
 use super::state::{AttachTarget, Attachment, Stage, State, Undo, ensure_dir_tracked, set_stage};
-use crate::attach::apply;
 use crate::attach::plan::Plan;
 use crate::attach::records;
+use crate::attach::{apply, map_records};
 use crate::error::Result;
 use crate::test_hook::{self, Step};
 
@@ -77,29 +77,67 @@ pub(super) fn attach_one(
             set_stage(st, Stage::Committed);
             Ok(())
         }
-        Plan::Map { attach_type, map } => {
-            let Some(m) = st
-                .maps
-                .iter()
-                .position(|h| h.def.as_ref().is_some_and(|d| &d.name == map))
-            else {
-                return Ok(());
-            };
-            let replaced = apply::attach_map(
-                st.maps[m].fd.as_fd(),
-                map,
-                st.progs[i].fd.as_fd(),
-                &p.name,
-                *attach_type,
-            )?;
-            st.attachments.push(Attachment {
-                prog: i,
-                target: AttachTarget::Map(m),
-                attach_type: *attach_type,
-                replaced,
-            });
-            st.undo.push(Undo::MapAttach(st.attachments.len() - 1));
-            Ok(())
-        }
+        Plan::Map { attach_type, map } => attach_to_map(opts, st, i, p, *attach_type, map),
     }
+}
+
+/// Attaches program `i` to the object's socket map `map`. Under a locked pin root the
+/// program is also recorded (`attach::map_records`): pinned as the pending record before the
+/// attach, renamed over the final one after it, the previous record put back on rollback.
+fn attach_to_map(
+    opts: &LoadOptions,
+    st: &mut State,
+    i: usize,
+    p: &Program,
+    attach_type: u32,
+    map: &str,
+) -> Result<()> {
+    let Some(m) = st
+        .maps
+        .iter()
+        .position(|h| h.def.as_ref().is_some_and(|d| d.name == map))
+    else {
+        return Ok(());
+    };
+    let map_id = st.maps[m].info.id.0;
+    let record = st.lock.is_some().then(|| {
+        (
+            map_records::path(&opts.pin_root, map_id, attach_type, &p.name),
+            map_records::pending_path(&opts.pin_root, map_id, attach_type, &p.name),
+        )
+    });
+    let mut recorded = None;
+    if let Some((record, pending)) = &record {
+        ensure_dir_tracked(st, &records::dir(&opts.pin_root))?;
+        recorded = records::open(record)?;
+        records::pin(st.progs[i].fd.as_fd(), pending)?;
+        st.undo.push(Undo::Pin {
+            path: pending.clone(),
+            restore: None,
+        });
+    }
+    let replaced = apply::attach_map(
+        st.maps[m].fd.as_fd(),
+        map,
+        st.progs[i].fd.as_fd(),
+        &p.name,
+        attach_type,
+        recorded.as_ref().and_then(|fd| fd.try_clone().ok()),
+    )?;
+    st.attachments.push(Attachment {
+        prog: i,
+        target: AttachTarget::Map(m),
+        attach_type,
+        replaced,
+    });
+    st.undo.push(Undo::MapAttach(st.attachments.len() - 1));
+    if let Some((record, pending)) = record {
+        records::commit(&pending, &record)?;
+        // The previous record's program goes back on rollback, as the attach does.
+        st.undo.push(Undo::Pin {
+            path: record,
+            restore: recorded,
+        });
+    }
+    Ok(())
 }

@@ -1,0 +1,107 @@
+//! Attach records of socket-map attachments: `load` pins each `sk_msg` / `sk_skb` program
+//! it attached to a SOCKMAP/SOCKHASH at
+//! `<pin root>/attached-progs/map<map id>-<attach type>-<program name>`.
+//!
+//! A kernel before 5.19 cannot say which programs a socket map has (`BPF_PROG_QUERY` with a
+//! map as target is EINVAL there), and `BPF_PROG_DETACH` from a map needs the program. The
+//! record is how `detach OBJ`, `map-ids` and the unchanged-reload check still find exactly
+//! the program rawbpf attached; on newer kernels the kernel is asked and the record kept in
+//! step. The record is pinned as `pending-map…` before the attach and renamed over the final
+//! name after it (as cgroup records are, see [`crate::attach::records`]), so whatever moment
+//! a run dies at, the attached program is named by one of the two.
+//!
+//! The `map` prefix keeps these apart from cgroup records, whose names start with the
+//! cgroup's inode number.
+
+use std::path::{Path, PathBuf};
+
+use crate::attach::records::{dir, escape};
+
+/// Prefix of a map record's name.
+const MAP: &str = "map";
+/// Prefix of a pending map record's name.
+const PENDING_MAP: &str = "pending-map";
+
+/// The record of `program` attached to the socket map with ID `map_id`.
+pub fn path(pin_root: &Path, map_id: u32, attach_type: u32, program: &str) -> PathBuf {
+    dir(pin_root).join(format!("{MAP}{map_id}-{attach_type}-{}", escape(program)))
+}
+
+/// The pending record of `program`: pinned before the attach, renamed over [`path`] after.
+pub fn pending_path(pin_root: &Path, map_id: u32, attach_type: u32, program: &str) -> PathBuf {
+    dir(pin_root).join(format!(
+        "{PENDING_MAP}{map_id}-{attach_type}-{}",
+        escape(program)
+    ))
+}
+
+/// A map record parsed back from its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MapRecord {
+    pub path: PathBuf,
+    pub map_id: u32,
+    pub attach_type: u32,
+    pub pending: bool,
+}
+
+/// `map<id>-<attach type>-<name>` or its pending form; `None` for any other name.
+fn parse(name: &str) -> Option<(u32, u32, bool)> {
+    let (rest, pending) = match name.strip_prefix(PENDING_MAP) {
+        Some(rest) => (rest, true),
+        None => (name.strip_prefix(MAP)?, false),
+    };
+    let (id, rest) = rest.split_once('-')?;
+    let (at, prog) = rest.split_once('-')?;
+    if prog.is_empty() {
+        return None;
+    }
+    Some((id.parse().ok()?, at.parse().ok()?, pending))
+}
+
+/// Every map record (final and pending) under `pin_root`, sorted by name; with `map_id`,
+/// only that map's. A missing directory means none.
+pub fn list(pin_root: &Path, map_id: Option<u32>) -> Vec<MapRecord> {
+    let Ok(entries) = std::fs::read_dir(dir(pin_root)) else {
+        return Vec::new();
+    };
+    let mut out: Vec<MapRecord> = entries
+        .flatten()
+        .filter_map(|e| {
+            let (id, attach_type, pending) = parse(&e.file_name().to_string_lossy())?;
+            (map_id.is_none_or(|want| want == id)).then(|| MapRecord {
+                path: e.path(),
+                map_id: id,
+                attach_type,
+                pending,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_stay_apart_from_cgroup_records() {
+        let root = Path::new("/sys/fs/bpf/x");
+        let p = path(root, 7, 60, "bpf.redir");
+        assert_eq!(p, root.join("attached-progs/map7-60-bpf%2Eredir"));
+        assert_eq!(parse("map7-60-bpf%2Eredir"), Some((7, 60, false)));
+        assert_eq!(parse("pending-map7-60-x"), Some((7, 60, true)));
+        let pending = pending_path(root, 7, 60, "x");
+        assert_eq!(pending, root.join("attached-progs/pending-map7-60-x"));
+        for other in [
+            "4026-3-prog",
+            "pending-4026-3-prog",
+            "map7-60-",
+            "mapx-1-p",
+            "tmp-1-x",
+        ] {
+            assert_eq!(parse(other), None, "{other}");
+        }
+        assert_eq!(crate::attach::records::parse_name("map7-60-x"), None);
+    }
+}
