@@ -1,7 +1,6 @@
 //! `map dump`: every entry of a loaded map, keys and values decoded with BTF when the map's
 //! types can be found (`map_btf`) and always as hex too.
 
-use rawbpf_elf::MapType;
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -9,6 +8,7 @@ use crate::error::Result;
 use crate::map::access::{self, MapSelector, OpenMap};
 use crate::map::btf::{self, MapBtf};
 use crate::map::decode::{self, Shown};
+use crate::report::MapSummary;
 
 /// Result of `map dump` (the JSON schema in `docs/cli.md`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -29,14 +29,8 @@ pub struct MapDumpReport {
 /// The dumped map.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DumpedMap {
-    pub id: u32,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub map_type: String,
-    pub key_size: u32,
-    pub value_size: u32,
-    pub max_entries: u32,
-    pub flags: u32,
+    #[serde(flatten)]
+    pub info: MapSummary,
     /// The pin it was opened by, `null` with `--id`.
     pub pinned: Option<String>,
 }
@@ -148,13 +142,7 @@ pub fn dump_open(m: &OpenMap) -> Result<MapDumpReport> {
         .collect();
     Ok(MapDumpReport {
         map: DumpedMap {
-            id: info.id.0,
-            name: info.name.clone(),
-            map_type: MapType(info.map_type).to_string(),
-            key_size: info.key_size,
-            value_size: info.value_size,
-            max_entries: info.max_entries,
-            flags: info.map_flags,
+            info: info.into(),
             pinned: m.pinned.as_ref().map(|p| p.display().to_string()),
         },
         btf: btf.as_ref().map(|b| b.source.to_string()),

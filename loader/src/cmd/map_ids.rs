@@ -40,13 +40,7 @@ impl Default for MapIdsOptions {
 
 fn entry(info: &sys::MapInfo) -> MapEntry {
     MapEntry {
-        id: info.id.0,
-        name: info.name.clone(),
-        map_type: MapType(info.map_type).to_string(),
-        key_size: info.key_size,
-        value_size: info.value_size,
-        max_entries: info.max_entries,
-        flags: info.map_flags,
+        info: info.into(),
         pinned: None,
         used_by: Vec::new(),
     }
