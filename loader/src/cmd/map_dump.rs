@@ -5,6 +5,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::error::Result;
+use crate::hex;
 use crate::map::access::{self, MapSelector, OpenMap};
 use crate::map::btf::{self, MapBtf};
 use crate::map::decode::{self, Shown};
@@ -69,7 +70,7 @@ fn render(btf: Option<&MapBtf>, type_id: Option<u32>, bytes: &[u8]) -> (Shown, S
             let text = s.to_text();
             (s, text)
         }
-        None => (Shown::Text(decode::hex(bytes)), decode::hex_spaced(bytes)),
+        None => (Shown::Text(hex::encode(bytes)), hex::spaced(bytes)),
     }
 }
 
@@ -96,7 +97,7 @@ fn render_percpu(
         let v = chunk.get(..value_size as usize).unwrap_or(chunk);
         let (j, t) = render(btf, type_id, v);
         values.push(j);
-        hexes.push(Json::String(decode::hex(v)));
+        hexes.push(Json::String(hex::encode(v)));
         texts.push(format!("cpu{cpu}: {t}"));
     }
     (Shown::List(values), Json::Array(hexes), texts.join("  "))
@@ -128,12 +129,12 @@ pub fn dump_open(m: &OpenMap) -> Result<MapDumpReport> {
                 render_percpu(btf.as_ref(), value_id, v, info.value_size)
             } else {
                 let (j, t) = render(btf.as_ref(), value_id, v);
-                (j, Json::String(decode::hex(v)), t)
+                (j, Json::String(hex::encode(v)), t)
             };
             DumpEntry {
                 key,
                 value,
-                key_hex: decode::hex(k),
+                key_hex: hex::encode(k),
                 value_hex,
                 key_text,
                 value_text,

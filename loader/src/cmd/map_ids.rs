@@ -89,7 +89,7 @@ impl Collected {
             id,
             name: info.name.clone(),
             prog_type: ProgType(info.prog_type).to_string(),
-            tag: info.tag.iter().map(|b| format!("{b:02x}")).collect(),
+            tag: crate::hex::encode(&info.tag),
             attach_type: types::name(attach_type),
             attach_flags,
             map_ids: info.map_ids.iter().map(|m| m.0).collect(),

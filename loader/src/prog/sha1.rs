@@ -73,7 +73,7 @@ mod tests {
     use super::digest;
 
     fn hex(d: [u8; 20]) -> String {
-        d.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&d)
     }
 
     #[test]

@@ -85,7 +85,7 @@ mod tests {
     use super::digest;
 
     fn hex(d: [u8; 32]) -> String {
-        d.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&d)
     }
 
     #[test]

@@ -738,7 +738,7 @@ fn set_stage(st: &mut State, to: Stage) {
 }
 
 fn tag_hex(tag: &[u8; 8]) -> String {
-    tag.iter().map(|b| format!("{b:02x}")).collect()
+    crate::hex::encode(tag)
 }
 
 fn report(
