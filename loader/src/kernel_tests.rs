@@ -104,14 +104,8 @@ impl Sandbox {
             key_size: 16,
             value_size,
             max_entries,
-            map_flags: 0,
             name: sys::ObjName::new("sock_ops_map"),
-            inner_map_fd: None,
-            numa_node: None,
-            btf_fd: None,
-            btf_key_type_id: 0,
-            btf_value_type_id: 0,
-            map_extra: 0,
+            ..Default::default()
         })
         .unwrap();
         let pin = self.pin_root.join("sock_ops_map");

@@ -18,6 +18,7 @@
 mod attach;
 mod cmd;
 mod error;
+pub mod hex;
 mod host;
 mod map;
 mod prepare;

@@ -1,6 +1,8 @@
 //! What each command returns. These structs ARE the JSON schema of `docs/cli.md`: the CLI
 //! prints them with `serde_json` under `--json` and formats them for humans otherwise.
 
+use rawbpf_elf::MapType;
+use rawbpf_syscalls as sys;
 use serde::Serialize;
 
 /// Result of `load`.
@@ -135,9 +137,11 @@ pub struct AttachedProgram {
     pub target: String,
 }
 
-/// A map used by an attached program or pinned under the pin root.
+/// A loaded map as the kernel describes it (`BPF_OBJ_GET_INFO_BY_FD`): the first fields of
+/// each map of `map-ids`, `map show` and `map dump`, embedded with `#[serde(flatten)]` so
+/// their JSON stays one flat object.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
-pub struct MapEntry {
+pub struct MapSummary {
     pub id: u32,
     pub name: String,
     #[serde(rename = "type")]
@@ -146,6 +150,27 @@ pub struct MapEntry {
     pub value_size: u32,
     pub max_entries: u32,
     pub flags: u32,
+}
+
+impl From<&sys::MapInfo> for MapSummary {
+    fn from(info: &sys::MapInfo) -> MapSummary {
+        MapSummary {
+            id: info.id.0,
+            name: info.name.clone(),
+            map_type: MapType(info.map_type).to_string(),
+            key_size: info.key_size,
+            value_size: info.value_size,
+            max_entries: info.max_entries,
+            flags: info.map_flags,
+        }
+    }
+}
+
+/// A map used by an attached program or pinned under the pin root.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct MapEntry {
+    #[serde(flatten)]
+    pub info: MapSummary,
     pub pinned: Option<String>,
     pub used_by: Vec<u32>,
 }

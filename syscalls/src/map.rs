@@ -16,8 +16,9 @@ use crate::{Cmd, Error, MapInfo, ObjName, Result};
 /// `BPF_F_NUMA_NODE`: `numa_node` is valid.
 pub const BPF_F_NUMA_NODE: u32 = 1 << 2;
 
-/// What `BPF_MAP_CREATE` needs.
-#[derive(Debug, Clone)]
+/// What `BPF_MAP_CREATE` needs. `Default` is all zero and no fds, so a caller names only
+/// the fields it sets (`..Default::default()`).
+#[derive(Debug, Clone, Default)]
 pub struct MapCreate<'a> {
     pub map_type: u32,
     pub key_size: u32,
@@ -370,14 +371,9 @@ mod tests {
             key_size: 4,
             value_size: 4,
             max_entries: 1,
-            map_flags: 0,
-            name: ObjName::default(),
             inner_map_fd: Some(fd),
-            numa_node: None,
             btf_fd: Some(fd),
-            btf_key_type_id: 0,
-            btf_value_type_id: 0,
-            map_extra: 0,
+            ..Default::default()
         };
         let a = map_create_attr(&spec);
         assert_eq!(a.inner_map_fd, 0);

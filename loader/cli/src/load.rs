@@ -77,7 +77,7 @@ pub struct Args {
     /// Rewrite a `const volatile` global in .rodata before loading (type-checked).
     #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_pair)]
     pub sets: Vec<(String, String)>,
-    /// Pin every loaded program at <pin-root>/progs/<name> (it then outlives rawbpf).
+    /// Pin every loaded program at `<pin-root>/progs/<name>` (it then outlives rawbpf).
     #[arg(long)]
     pub pin_progs: bool,
 }

@@ -132,7 +132,8 @@ pub fn map_table(maps: &[ShownMap], paint: Paint) -> Vec<String> {
         .map(String::from)
         .to_vec(),
     ];
-    for m in maps {
+    for shown in maps {
+        let m = &shown.info;
         rows.push(vec![
             m.id.to_string(),
             m.name.clone(),
@@ -140,8 +141,10 @@ pub fn map_table(maps: &[ShownMap], paint: Paint) -> Vec<String> {
             m.key_size.to_string(),
             m.value_size.to_string(),
             m.max_entries.to_string(),
-            m.entries.map_or_else(|| "-".to_string(), |n| n.to_string()),
-            m.pinned.clone().unwrap_or_else(|| "-".to_string()),
+            shown
+                .entries
+                .map_or_else(|| "-".to_string(), |n| n.to_string()),
+            shown.pinned.clone().unwrap_or_else(|| "-".to_string()),
         ]);
     }
     let mut lines = columns(&rows);
@@ -152,12 +155,12 @@ pub fn map_table(maps: &[ShownMap], paint: Paint) -> Vec<String> {
 }
 
 fn print_dump(r: &MapDumpReport, paint: Paint) {
-    let m = &r.map;
+    let m = &r.map.info;
     let mut head = format!(
         "map {} {}  {}  key {}B  value {}B  max_entries {}",
         m.id, m.name, m.map_type, m.key_size, m.value_size, m.max_entries
     );
-    if let Some(p) = &m.pinned {
+    if let Some(p) = &r.map.pinned {
         head.push_str(&format!("  pinned {p}"));
     }
     println!("{}", paint.bold(&head));
@@ -241,13 +244,15 @@ mod tests {
     #[test]
     fn table_aligns() {
         let m = ShownMap {
-            id: 7,
-            name: "sock_ops_map".into(),
-            map_type: "sockhash".into(),
-            key_size: 16,
-            value_size: 8,
-            max_entries: 65535,
-            flags: 0,
+            info: rawbpf::report::MapSummary {
+                id: 7,
+                name: "sock_ops_map".into(),
+                map_type: "sockhash".into(),
+                key_size: 16,
+                value_size: 8,
+                max_entries: 65535,
+                flags: 0,
+            },
             entries: Some(6),
             pinned: None,
             used_by: vec![],

@@ -41,9 +41,9 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
 fn map_row(indent: &str, m: &MapEntry) -> Vec<String> {
     vec![
         format!("{indent}map"),
-        m.id.to_string(),
-        m.name.clone(),
-        m.map_type.clone(),
+        m.info.id.to_string(),
+        m.info.name.clone(),
+        m.info.map_type.clone(),
         m.pinned
             .as_ref()
             .map_or_else(|| "not pinned".to_string(), |p| format!("pinned {p}")),
@@ -78,7 +78,7 @@ fn print_human(r: &MapIdsReport) {
             attached(p),
         ]);
         for id in &p.map_ids {
-            if let Some(m) = r.maps.iter().find(|m| m.id == *id) {
+            if let Some(m) = r.maps.iter().find(|m| m.info.id == *id) {
                 rows.push(map_row("  ", m));
             }
         }

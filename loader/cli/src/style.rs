@@ -1,7 +1,18 @@
-//! Minimal terminal colour: on only when the stream is a terminal and `NO_COLOR` is unset
-//! or empty (<https://no-color.org>).
+//! Terminal colour: the styles are `anstyle`'s, and whether a stream gets them is
+//! `anstream`'s choice, the one clap makes for `--help` (<https://no-color.org>,
+//! <https://bixense.com/clicolors/>): `NO_COLOR` non-empty turns colour off,
+//! `CLICOLOR_FORCE` non-empty turns it on, `CLICOLOR=0` turns it off, and otherwise colour
+//! needs a terminal whose `TERM` is set and not `dumb`.
 
-use std::io::IsTerminal;
+use anstream::{AutoStream, ColorChoice};
+use anstyle::{AnsiColor, Style};
+
+const BOLD: Style = Style::new().bold();
+const RED: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+const CYAN: Style = Style::new().fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)));
+const DIM: Style = Style::new().dimmed();
 
 /// Whether to colour one output stream.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -10,10 +21,9 @@ pub struct Paint {
 }
 
 impl Paint {
-    fn new(terminal: bool) -> Paint {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    fn new(choice: ColorChoice) -> Paint {
         Paint {
-            on: terminal && !no_color,
+            on: choice != ColorChoice::Never,
         }
     }
 
@@ -25,17 +35,17 @@ impl Paint {
 
     /// For text printed on stdout.
     pub fn stdout() -> Paint {
-        Paint::new(std::io::stdout().is_terminal())
+        Paint::new(AutoStream::choice(&std::io::stdout()))
     }
 
     /// For text printed on stderr.
     pub fn stderr() -> Paint {
-        Paint::new(std::io::stderr().is_terminal())
+        Paint::new(AutoStream::choice(&std::io::stderr()))
     }
 
-    fn wrap(self, code: &str, text: &str) -> String {
+    fn wrap(self, style: Style, text: &str) -> String {
         if self.on {
-            format!("\x1b[{code}m{text}\x1b[0m")
+            format!("{style}{text}{style:#}")
         } else {
             text.to_string()
         }
@@ -43,22 +53,22 @@ impl Paint {
 
     /// Headings.
     pub fn bold(self, text: &str) -> String {
-        self.wrap("1", text)
+        self.wrap(BOLD, text)
     }
 
     /// The verifier's verdict, errors.
     pub fn red(self, text: &str) -> String {
-        self.wrap("1;31", text)
+        self.wrap(RED, text)
     }
 
     /// Source lines.
     pub fn cyan(self, text: &str) -> String {
-        self.wrap("36", text)
+        self.wrap(CYAN, text)
     }
 
     /// Secondary detail.
     pub fn dim(self, text: &str) -> String {
-        self.wrap("2", text)
+        self.wrap(DIM, text)
     }
 }
 
@@ -71,6 +81,7 @@ mod tests {
         let p = Paint { on: false };
         assert_eq!(p.bold("x"), "x");
         let p = Paint { on: true };
-        assert_eq!(p.red("x"), "\x1b[1;31mx\x1b[0m");
+        assert_eq!(p.red("x"), "\x1b[1m\x1b[31mx\x1b[0m");
+        assert_eq!(p.dim("x"), "\x1b[2mx\x1b[0m");
     }
 }

@@ -50,10 +50,7 @@ pub fn iproute2_pin_path(pin_root: &Path, object: &[u8], def: &MapDef) -> Option
     match def.pinning {
         Pinning::GlobalNs => Some(pin_root.join("tc").join("globals").join(&def.name)),
         Pinning::ObjectNs => {
-            let hex: String = crate::prog::sha1::digest(object)
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect();
+            let hex = crate::hex::encode(&crate::prog::sha1::digest(object));
             Some(pin_root.join("tc").join(hex).join(&def.name))
         }
         _ => None,

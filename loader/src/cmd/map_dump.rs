@@ -1,14 +1,15 @@
 //! `map dump`: every entry of a loaded map, keys and values decoded with BTF when the map's
 //! types can be found (`map_btf`) and always as hex too.
 
-use rawbpf_elf::MapType;
 use serde::Serialize;
 use serde_json::Value as Json;
 
 use crate::error::Result;
+use crate::hex;
 use crate::map::access::{self, MapSelector, OpenMap};
 use crate::map::btf::{self, MapBtf};
 use crate::map::decode::{self, Shown};
+use crate::report::MapSummary;
 
 /// Result of `map dump` (the JSON schema in `docs/cli.md`).
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -29,14 +30,8 @@ pub struct MapDumpReport {
 /// The dumped map.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct DumpedMap {
-    pub id: u32,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub map_type: String,
-    pub key_size: u32,
-    pub value_size: u32,
-    pub max_entries: u32,
-    pub flags: u32,
+    #[serde(flatten)]
+    pub info: MapSummary,
     /// The pin it was opened by, `null` with `--id`.
     pub pinned: Option<String>,
 }
@@ -75,7 +70,7 @@ fn render(btf: Option<&MapBtf>, type_id: Option<u32>, bytes: &[u8]) -> (Shown, S
             let text = s.to_text();
             (s, text)
         }
-        None => (Shown::Text(decode::hex(bytes)), decode::hex_spaced(bytes)),
+        None => (Shown::Text(hex::encode(bytes)), hex::spaced(bytes)),
     }
 }
 
@@ -102,7 +97,7 @@ fn render_percpu(
         let v = chunk.get(..value_size as usize).unwrap_or(chunk);
         let (j, t) = render(btf, type_id, v);
         values.push(j);
-        hexes.push(Json::String(decode::hex(v)));
+        hexes.push(Json::String(hex::encode(v)));
         texts.push(format!("cpu{cpu}: {t}"));
     }
     (Shown::List(values), Json::Array(hexes), texts.join("  "))
@@ -134,12 +129,12 @@ pub fn dump_open(m: &OpenMap) -> Result<MapDumpReport> {
                 render_percpu(btf.as_ref(), value_id, v, info.value_size)
             } else {
                 let (j, t) = render(btf.as_ref(), value_id, v);
-                (j, Json::String(decode::hex(v)), t)
+                (j, Json::String(hex::encode(v)), t)
             };
             DumpEntry {
                 key,
                 value,
-                key_hex: decode::hex(k),
+                key_hex: hex::encode(k),
                 value_hex,
                 key_text,
                 value_text,
@@ -148,13 +143,7 @@ pub fn dump_open(m: &OpenMap) -> Result<MapDumpReport> {
         .collect();
     Ok(MapDumpReport {
         map: DumpedMap {
-            id: info.id.0,
-            name: info.name.clone(),
-            map_type: MapType(info.map_type).to_string(),
-            key_size: info.key_size,
-            value_size: info.value_size,
-            max_entries: info.max_entries,
-            flags: info.map_flags,
+            info: info.into(),
             pinned: m.pinned.as_ref().map(|p| p.display().to_string()),
         },
         btf: btf.as_ref().map(|b| b.source.to_string()),

@@ -40,13 +40,7 @@ impl Default for MapIdsOptions {
 
 fn entry(info: &sys::MapInfo) -> MapEntry {
     MapEntry {
-        id: info.id.0,
-        name: info.name.clone(),
-        map_type: MapType(info.map_type).to_string(),
-        key_size: info.key_size,
-        value_size: info.value_size,
-        max_entries: info.max_entries,
-        flags: info.map_flags,
+        info: info.into(),
         pinned: None,
         used_by: Vec::new(),
     }
@@ -95,7 +89,7 @@ impl Collected {
             id,
             name: info.name.clone(),
             prog_type: ProgType(info.prog_type).to_string(),
-            tag: info.tag.iter().map(|b| format!("{b:02x}")).collect(),
+            tag: crate::hex::encode(&info.tag),
             attach_type: types::name(attach_type),
             attach_flags,
             map_ids: info.map_ids.iter().map(|m| m.0).collect(),

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::cmd::map_ids::{MapIdsOptions, map_ids};
 use crate::error::Result;
 use crate::map::access;
-use crate::report::{AttachedProgram, MapEntry};
+use crate::report::{AttachedProgram, MapEntry, MapSummary};
 
 /// What `map show` looks at (as `map-ids`).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -29,14 +29,8 @@ pub struct MapShowReport {
 /// One map with its entry count.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ShownMap {
-    pub id: u32,
-    pub name: String,
-    #[serde(rename = "type")]
-    pub map_type: String,
-    pub key_size: u32,
-    pub value_size: u32,
-    pub max_entries: u32,
-    pub flags: u32,
+    #[serde(flatten)]
+    pub info: MapSummary,
     /// Entries now: `max_entries` for array-like maps, counted for the others; `null` when
     /// the map's keys cannot be walked (queues, ring buffers, ...) or it is gone.
     pub entries: Option<u32>,
@@ -54,14 +48,8 @@ fn entry_count(id: u32) -> Option<u32> {
 
 fn shown(m: MapEntry) -> ShownMap {
     ShownMap {
-        entries: entry_count(m.id),
-        id: m.id,
-        name: m.name,
-        map_type: m.map_type,
-        key_size: m.key_size,
-        value_size: m.value_size,
-        max_entries: m.max_entries,
-        flags: m.flags,
+        entries: entry_count(m.info.id),
+        info: m.info,
         pinned: m.pinned,
         used_by: m.used_by,
     }

@@ -164,10 +164,8 @@ fn spec<'a>(def: &MapDef, kernel_name: &str, inner: Option<BorrowedFd<'a>>) -> s
         name: sys::ObjName::new(kernel_name),
         inner_map_fd: inner,
         numa_node: def.numa_node,
-        btf_fd: None,
-        btf_key_type_id: 0,
-        btf_value_type_id: 0,
         map_extra: def.map_extra,
+        ..Default::default()
     }
 }
 

@@ -214,20 +214,6 @@ fn c_string(bytes: &[u8]) -> Option<&str> {
     std::str::from_utf8(text).ok()
 }
 
-/// Lower-case hex without separators (`7f000001`), the JSON `*_hex` form.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Hex bytes separated by spaces (`7f 00 00 01`), the text form.
-pub fn hex_spaced(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -350,12 +336,5 @@ mod tests {
         assert_eq!(number("1e300"), serde_json::json!(1e300));
         let big = u128::MAX.to_string();
         assert_eq!(number(&big), serde_json::json!(big));
-    }
-
-    #[test]
-    fn hex_forms() {
-        assert_eq!(hex(&[0x7f, 0, 0, 1]), "7f000001");
-        assert_eq!(hex_spaced(&[0x7f, 0, 0, 1]), "7f 00 00 01");
-        assert_eq!(hex(&[]), "");
     }
 }

@@ -82,12 +82,7 @@ pub fn create(
             0
         },
         name: sys::ObjName::new(kernel_name),
-        inner_map_fd: None,
-        numa_node: None,
-        btf_fd: None,
-        btf_key_type_id: 0,
-        btf_value_type_id: 0,
-        map_extra: 0,
+        ..Default::default()
     };
     // A keyless BTF (key id 0, value = the section's DATASEC) is what the kernel accepts for
     // global data arrays.

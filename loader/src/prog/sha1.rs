@@ -1,71 +1,13 @@
-//! SHA-1 (FIPS 180-4), only to compute program tags the way kernels before 6.18 do
-//! (`bpf_prog_calc_tag`, see [`crate::prog::tag`]). Not for anything security-relevant: the
-//! kernel's tag is a fingerprint, and so is ours.
+//! SHA-1, only to compute program tags the way kernels before 6.18 do (`bpf_prog_calc_tag`,
+//! see [`crate::prog::tag`]) and iproute2's `PIN_OBJECT_NS` directories. The digest is
+//! RustCrypto's `sha1`; the tests pin the FIPS 180 answers this crate relies on. Not for
+//! anything security-relevant: the kernel's tag is a fingerprint, and so is ours.
+
+use ::sha1::{Digest, Sha1};
 
 /// The SHA-1 digest of `data`.
 pub fn digest(data: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [
-        0x6745_2301,
-        0xEFCD_AB89,
-        0x98BA_DCFE,
-        0x1032_5476,
-        0xC3D2_E1F0,
-    ];
-    let mut blocks = data.chunks_exact(64);
-    for block in &mut blocks {
-        compress(&mut h, block);
-    }
-    // Padding: 0x80, zeros, then the message length in bits (big-endian), to a multiple of
-    // 64 bytes (one or two final blocks).
-    let rest = blocks.remainder();
-    let mut tail = [0u8; 128];
-    tail[..rest.len()].copy_from_slice(rest);
-    tail[rest.len()] = 0x80;
-    let tail_len = if rest.len() < 56 { 64 } else { 128 };
-    let bits = (data.len() as u64).wrapping_mul(8);
-    tail[tail_len - 8..tail_len].copy_from_slice(&bits.to_be_bytes());
-    for block in tail[..tail_len].chunks_exact(64) {
-        compress(&mut h, block);
-    }
-    let mut out = [0u8; 20];
-    for (o, w) in out.chunks_exact_mut(4).zip(h) {
-        o.copy_from_slice(&w.to_be_bytes());
-    }
-    out
-}
-
-/// One 64-byte block into the state.
-fn compress(h: &mut [u32; 5], block: &[u8]) {
-    let mut w = [0u32; 80];
-    for (i, word) in block.chunks_exact(4).enumerate().take(16) {
-        w[i] = u32::from_be_bytes([word[0], word[1], word[2], word[3]]);
-    }
-    for i in 16..80 {
-        w[i] = (w[i - 3] ^ w[i - 8] ^ w[i - 14] ^ w[i - 16]).rotate_left(1);
-    }
-    let [mut a, mut b, mut c, mut d, mut e] = *h;
-    for (i, &wi) in w.iter().enumerate() {
-        let (f, k) = match i {
-            0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
-            20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
-            40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-            _ => (b ^ c ^ d, 0xCA62_C1D6),
-        };
-        let t = a
-            .rotate_left(5)
-            .wrapping_add(f)
-            .wrapping_add(e)
-            .wrapping_add(k)
-            .wrapping_add(wi);
-        e = d;
-        d = c;
-        c = b.rotate_left(30);
-        b = a;
-        a = t;
-    }
-    for (s, v) in h.iter_mut().zip([a, b, c, d, e]) {
-        *s = s.wrapping_add(v);
-    }
+    Sha1::digest(data).into()
 }
 
 #[cfg(test)]
@@ -73,7 +15,7 @@ mod tests {
     use super::digest;
 
     fn hex(d: [u8; 20]) -> String {
-        d.iter().map(|b| format!("{b:02x}")).collect()
+        crate::hex::encode(&d)
     }
 
     #[test]

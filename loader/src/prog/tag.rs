@@ -125,11 +125,7 @@ mod tests {
             fds.sections.insert(s.name.clone(), 8);
         }
         let insns = crate::prog::relocate::relocate(&obj.programs[0], &fds).unwrap();
-        let hex: String = tag_sha256(&insns)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
-        assert_eq!(hex, "ebde15a3b506c110");
+        assert_eq!(crate::hex::encode(&tag_sha256(&insns)), "ebde15a3b506c110");
         assert!(matches(&insns, &tag_sha256(&insns)));
     }
 }

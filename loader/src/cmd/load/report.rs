@@ -9,10 +9,6 @@ use crate::attach::plan::Plan;
 use crate::attach::types;
 use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
 
-fn tag_hex(tag: &[u8; 8]) -> String {
-    tag.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 pub(super) fn report(
     opts: &LoadOptions,
     obj: &Object,
@@ -47,7 +43,7 @@ pub(super) fn report(
                 section: p.section.clone(),
                 prog_type: p.kind.prog_type.to_string(),
                 id: h.info.id.0,
-                tag: tag_hex(&h.info.tag),
+                tag: crate::hex::encode(&h.info.tag),
                 status: ProgramStatus::Loaded,
                 attach,
                 not_attached: match &plans[i] {

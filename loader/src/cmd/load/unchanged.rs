@@ -517,7 +517,7 @@ fn unchanged(
             section: p.section.clone(),
             prog_type: p.kind.prog_type.to_string(),
             id: info.id.0,
-            tag: info.tag.iter().map(|b| format!("{b:02x}")).collect(),
+            tag: crate::hex::encode(&info.tag),
             status: ProgramStatus::Unchanged,
             attach: Some(attach),
             not_attached: None,
