@@ -6,4 +6,3 @@ pub mod apply;
 pub mod plan;
 pub mod prog_pins;
 pub mod records;
-pub mod types;

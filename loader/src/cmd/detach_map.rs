@@ -12,13 +12,14 @@
 use std::os::fd::AsFd;
 use std::path::Path;
 
+use rawbpf_abi::AttachType;
 use rawbpf_elf::Object;
 use rawbpf_syscalls as sys;
 
 use crate::attach::plan::{Plan, plan};
 use crate::error::{Result, bpf_err};
 use crate::report::DetachedProgram;
-use crate::{attach::types, host::pin_root, map::create};
+use crate::{host::pin_root, map::create};
 
 /// Detaches every map-attached program of `obj` from its map pinned under `pin_root`.
 /// Programs whose map is not pinned there, or not attached, are skipped.
@@ -62,13 +63,13 @@ pub(crate) fn detach_object(pin_root: &Path, obj: &Object) -> Result<Vec<Detache
                     "program {} (id {}): detach from map {map} ({})",
                     p.name,
                     id.0,
-                    types::name(attach_type)
+                    AttachType(attach_type)
                 ),
             ))?;
             out.push(DetachedProgram {
                 id: id.0,
                 name: info.name.clone(),
-                attach_type: types::name(attach_type),
+                attach_type: AttachType(attach_type).to_string(),
             });
         }
     }

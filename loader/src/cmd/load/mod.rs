@@ -18,6 +18,7 @@ use std::ffi::CString;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::path::{Path, PathBuf};
 
+use rawbpf_abi::AttachType;
 use rawbpf_elf::{Endian, MapDef, MapType, Object, Program};
 use rawbpf_syscalls as sys;
 
@@ -27,8 +28,8 @@ use crate::error::{Error, Result, bpf_err};
 use crate::host::cgroup::Cgroup;
 use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
 use crate::{
-    attach::records, attach::types, cmd::inspect, host::lock, host::pin_root, map::create,
-    map::global_data, prog::btf, prog::load, prog::relocate, test_hook,
+    attach::records, cmd::inspect, host::lock, host::pin_root, map::create, map::global_data,
+    prog::btf, prog::load, prog::relocate, test_hook,
 };
 
 /// Default `--pin-root`.
@@ -763,7 +764,7 @@ fn report(
                         AttachTarget::Cgroup(_) => opts.cgroup.display().to_string(),
                         AttachTarget::Map(m) => format!("map {}", st.maps[*m].name),
                     },
-                    attach_type: types::name(a.attach_type),
+                    attach_type: AttachType(a.attach_type).to_string(),
                     mode: match &a.target {
                         AttachTarget::Cgroup(mode) => Some(mode.name().to_string()),
                         AttachTarget::Map(_) => None,
