@@ -10,8 +10,9 @@
 //! structurally ([`layout_mismatch`]): same sizes but different fields is the silent
 //! corruption a size check cannot see.
 
+use rawbpf_abi::MapType;
+use rawbpf_elf::MapDef;
 use rawbpf_elf::btf::{Btf, BtfType};
-use rawbpf_elf::{MapDef, MapType};
 use rawbpf_syscalls as sys;
 
 use crate::error::Mismatch;
@@ -20,8 +21,6 @@ use crate::error::Mismatch;
 const FD_ONLY_FLAGS: u32 = (1 << 3) | (1 << 4);
 /// `BPF_F_TOKEN_FD`: says `map_token_fd` is set; cleared by the kernel before creation.
 const BPF_F_TOKEN_FD: u32 = 1 << 16;
-/// `BPF_MAP_TYPE_USER_RINGBUF`.
-const USER_RINGBUF: MapType = MapType(31);
 
 /// The values the kernel reports for a map created from a definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,7 +64,7 @@ pub fn ringbuf_size(size: u32, page: u32) -> u32 {
 
 /// What the kernel reports for a map rawbpf creates from `def`.
 pub fn effective(def: &MapDef) -> Effective {
-    let max_entries = if def.map_type == MapType::RINGBUF || def.map_type == USER_RINGBUF {
+    let max_entries = if def.map_type == MapType::RINGBUF || def.map_type == MapType::USER_RINGBUF {
         ringbuf_size(def.max_entries, page_size())
     } else {
         def.max_entries

@@ -5,7 +5,8 @@
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
-use rawbpf_elf::{DataKind, DataSection, MapType};
+use rawbpf_abi::MapType;
+use rawbpf_elf::{DataKind, DataSection};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Result, bpf_err};
