@@ -31,8 +31,8 @@ pub use info::{
     prog_info, prog_info_and_xlated, prog_info_from_raw,
 };
 pub use map::{
-    BPF_F_NUMA_NODE, MapCreate, MapFd, UpdateFlags, map_create, map_create_attr, map_delete_elem,
-    map_elem_attr, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, possible_cpus,
+    MapCreate, MapFd, UpdateFlags, map_create, map_create_attr, map_delete_elem, map_elem_attr,
+    map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, possible_cpus,
 };
 pub use obj::{obj_attr, obj_get, obj_pin};
 pub use process::reset_sigpipe;

@@ -10,13 +10,11 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
 use rawbpf_abi::MapType;
+use rawbpf_abi::map_flags::BPF_F_NUMA_NODE;
 
 use crate::attr::{MapCreateAttr, MapElemAttr, MapFreezeAttr};
 use crate::sys::{bpf, bpf_fd};
 use crate::{Cmd, Error, MapInfo, ObjName, Result};
-
-/// `BPF_F_NUMA_NODE`: `numa_node` is valid.
-pub const BPF_F_NUMA_NODE: u32 = 1 << 2;
 
 /// What `BPF_MAP_CREATE` needs.
 #[derive(Debug, Clone)]

@@ -14,6 +14,7 @@ extern crate std;
 mod attach_type;
 pub mod insn;
 mod kernel_enum;
+pub mod map_flags;
 mod map_type;
 mod prog_type;
 

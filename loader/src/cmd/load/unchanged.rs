@@ -23,6 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+use rawbpf_abi::map_flags::BPF_F_RDONLY_PROG;
 use rawbpf_abi::{AttachType, Insn, MapType};
 use rawbpf_elf::{DataKind, DataSection, Object, Program, Relocation};
 use rawbpf_syscalls as sys;
@@ -32,7 +33,7 @@ use crate::attach::plan::Plan;
 use crate::cmd::load::LoadOptions;
 use crate::error::Result;
 use crate::host::cgroup::Cgroup;
-use crate::map::global_data::{self, BPF_F_RDONLY_PROG};
+use crate::map::global_data;
 use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
 use crate::{attach::records, host::pin_root, map::create, prog::relocate, prog::tag};
 
