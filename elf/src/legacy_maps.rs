@@ -25,6 +25,7 @@
 
 use crate::elf_file::{ElfFile, STT_SECTION, Section};
 use crate::{Error, MapDef, MapInitialValue, MapSource, MapType, Pinning, Result};
+use rawbpf_abi::map_flags::BPF_F_NUMA_NODE;
 
 /// Size of the five mandatory fields.
 const MIN_DEF_SIZE: u64 = 20;
@@ -32,8 +33,6 @@ const MIN_DEF_SIZE: u64 = 20;
 const MAX_DEF_SIZE: u64 = 28;
 /// Size of iproute2's `struct bpf_elf_map`.
 const ELF_MAP_SIZE: u64 = 36;
-/// `BPF_F_NUMA_NODE`: only then is `numa_node` meaningful.
-const BPF_F_NUMA_NODE: u32 = 1 << 2;
 /// iproute2 `PIN_OBJECT_NS` / `PIN_GLOBAL_NS`.
 const PIN_OBJECT_NS: u32 = 1;
 const PIN_GLOBAL_NS: u32 = 2;

@@ -101,7 +101,7 @@ pub(crate) fn programs(
     let called = code.called_functions();
     let text = elf.section_by_name(".text").map(|s| s.index);
     let unspec = ProgramKind {
-        prog_type: crate::ProgType(0),
+        prog_type: crate::ProgType::UNSPEC,
         expected_attach_type: None,
         attach_target: None,
     };

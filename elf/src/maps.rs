@@ -2,77 +2,7 @@
 //! and iproute2 `struct bpf_elf_map` entries from the `maps` and `maps/<name>` sections, as
 //! plain data. [`fix_up`] applies the deterministic fix-ups the kernel needs (libbpf's).
 
-/// `enum bpf_map_type` value, with the kernel's name for display.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct MapType(pub u32);
-
-impl MapType {
-    pub const HASH: MapType = MapType(1);
-    pub const ARRAY: MapType = MapType(2);
-    pub const PROG_ARRAY: MapType = MapType(3);
-    pub const PERF_EVENT_ARRAY: MapType = MapType(4);
-    pub const ARRAY_OF_MAPS: MapType = MapType(12);
-    pub const HASH_OF_MAPS: MapType = MapType(13);
-    pub const SOCKMAP: MapType = MapType(15);
-    pub const SOCKHASH: MapType = MapType(18);
-    pub const RINGBUF: MapType = MapType(27);
-    pub const USER_RINGBUF: MapType = MapType(31);
-
-    /// The kernel's name (`BPF_MAP_TYPE_` dropped, lower case), as bpftool prints it.
-    pub fn name(self) -> Option<&'static str> {
-        const NAMES: [&str; 34] = [
-            "unspec",
-            "hash",
-            "array",
-            "prog_array",
-            "perf_event_array",
-            "percpu_hash",
-            "percpu_array",
-            "stack_trace",
-            "cgroup_array",
-            "lru_hash",
-            "lru_percpu_hash",
-            "lpm_trie",
-            "array_of_maps",
-            "hash_of_maps",
-            "devmap",
-            "sockmap",
-            "cpumap",
-            "xskmap",
-            "sockhash",
-            "cgroup_storage",
-            "reuseport_sockarray",
-            "percpu_cgroup_storage",
-            "queue",
-            "stack",
-            "sk_storage",
-            "devmap_hash",
-            "struct_ops",
-            "ringbuf",
-            "inode_storage",
-            "task_storage",
-            "bloom_filter",
-            "user_ringbuf",
-            "cgrp_storage",
-            "arena",
-        ];
-        NAMES.get(self.0 as usize).copied()
-    }
-
-    /// True for map types whose values are other maps.
-    pub fn is_map_in_map(self) -> bool {
-        self == Self::ARRAY_OF_MAPS || self == Self::HASH_OF_MAPS
-    }
-}
-
-impl std::fmt::Display for MapType {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self.name() {
-            Some(n) => f.write_str(n),
-            None => write!(f, "type {}", self.0),
-        }
-    }
-}
+use crate::MapType;
 
 /// The `pinning` attribute of a map (`enum libbpf_pin_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

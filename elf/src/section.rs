@@ -13,6 +13,10 @@
 
 use crate::{AttachType, ProgType, ProgramKind};
 
+/// Short names for the tables below.
+type P = ProgType;
+type A = AttachType;
+
 /// `BPF_F_SLEEPABLE`: `prog_flags` of `.s` section variants.
 pub const BPF_F_SLEEPABLE: u32 = 1 << 4;
 /// `BPF_F_XDP_HAS_FRAGS`: `prog_flags` of `xdp.frags` sections.
@@ -24,12 +28,17 @@ const FRAGS: u32 = BPF_F_XDP_HAS_FRAGS;
 /// One `SEC_DEF`: name pattern, `bpf_prog_type`, `expected_attach_type`, `prog_flags`.
 struct SecDef {
     pattern: &'static str,
-    prog_type: u32,
-    attach: Option<u32>,
+    prog_type: ProgType,
+    attach: Option<AttachType>,
     flags: u32,
 }
 
-const fn def(pattern: &'static str, prog_type: u32, attach: Option<u32>, flags: u32) -> SecDef {
+const fn def(
+    pattern: &'static str,
+    prog_type: ProgType,
+    attach: Option<AttachType>,
+    flags: u32,
+) -> SecDef {
     SecDef {
         pattern,
         prog_type,
@@ -38,201 +47,111 @@ const fn def(pattern: &'static str, prog_type: u32, attach: Option<u32>, flags: 
     }
 }
 
-// `enum bpf_prog_type` (include/uapi/linux/bpf.h).
-const SOCKET_FILTER: u32 = 1;
-const KPROBE: u32 = 2;
-const SCHED_CLS: u32 = 3;
-const SCHED_ACT: u32 = 4;
-const TRACEPOINT: u32 = 5;
-const XDP: u32 = 6;
-const PERF_EVENT: u32 = 7;
-const CGROUP_SKB: u32 = 8;
-const CGROUP_SOCK: u32 = 9;
-const LWT_IN: u32 = 10;
-const LWT_OUT: u32 = 11;
-const LWT_XMIT: u32 = 12;
-const SOCK_OPS: u32 = 13;
-const SK_SKB: u32 = 14;
-const CGROUP_DEVICE: u32 = 15;
-const SK_MSG: u32 = 16;
-const RAW_TRACEPOINT: u32 = 17;
-const CGROUP_SOCK_ADDR: u32 = 18;
-const LWT_SEG6LOCAL: u32 = 19;
-const LIRC_MODE2: u32 = 20;
-const SK_REUSEPORT: u32 = 21;
-const FLOW_DISSECTOR: u32 = 22;
-const CGROUP_SYSCTL: u32 = 23;
-const RAW_TRACEPOINT_WRITABLE: u32 = 24;
-const CGROUP_SOCKOPT: u32 = 25;
-const TRACING: u32 = 26;
-const STRUCT_OPS: u32 = 27;
-const EXT: u32 = 28;
-const LSM: u32 = 29;
-const SK_LOOKUP: u32 = 30;
-const SYSCALL: u32 = 31;
-const NETFILTER: u32 = 32;
-
-// `enum bpf_attach_type` (include/uapi/linux/bpf.h).
-const A_INET_INGRESS: u32 = 0;
-const A_INET_EGRESS: u32 = 1;
-const A_INET_SOCK_CREATE: u32 = 2;
-const A_SOCK_OPS: u32 = 3;
-const A_SK_SKB_STREAM_PARSER: u32 = 4;
-const A_SK_SKB_STREAM_VERDICT: u32 = 5;
-const A_CGROUP_DEVICE: u32 = 6;
-const A_SK_MSG_VERDICT: u32 = 7;
-const A_INET4_BIND: u32 = 8;
-const A_INET6_BIND: u32 = 9;
-const A_INET4_CONNECT: u32 = 10;
-const A_INET6_CONNECT: u32 = 11;
-const A_INET4_POST_BIND: u32 = 12;
-const A_INET6_POST_BIND: u32 = 13;
-const A_UDP4_SENDMSG: u32 = 14;
-const A_UDP6_SENDMSG: u32 = 15;
-const A_LIRC_MODE2: u32 = 16;
-const A_FLOW_DISSECTOR: u32 = 17;
-const A_CGROUP_SYSCTL: u32 = 18;
-const A_UDP4_RECVMSG: u32 = 19;
-const A_UDP6_RECVMSG: u32 = 20;
-const A_GETSOCKOPT: u32 = 21;
-const A_SETSOCKOPT: u32 = 22;
-const A_TRACE_RAW_TP: u32 = 23;
-const A_TRACE_FENTRY: u32 = 24;
-const A_TRACE_FEXIT: u32 = 25;
-const A_MODIFY_RETURN: u32 = 26;
-const A_LSM_MAC: u32 = 27;
-const A_TRACE_ITER: u32 = 28;
-const A_INET4_GETPEERNAME: u32 = 29;
-const A_INET6_GETPEERNAME: u32 = 30;
-const A_INET4_GETSOCKNAME: u32 = 31;
-const A_INET6_GETSOCKNAME: u32 = 32;
-const A_XDP_DEVMAP: u32 = 33;
-const A_INET_SOCK_RELEASE: u32 = 34;
-const A_XDP_CPUMAP: u32 = 35;
-const A_SK_LOOKUP: u32 = 36;
-const A_XDP: u32 = 37;
-const A_SK_SKB_VERDICT: u32 = 38;
-const A_SK_REUSEPORT_SELECT: u32 = 39;
-const A_SK_REUSEPORT_SELECT_OR_MIGRATE: u32 = 40;
-const A_TRACE_KPROBE_MULTI: u32 = 42;
-const A_LSM_CGROUP: u32 = 43;
-const A_NETFILTER: u32 = 45;
-const A_TCX_INGRESS: u32 = 46;
-const A_TCX_EGRESS: u32 = 47;
-const A_TRACE_UPROBE_MULTI: u32 = 48;
-const A_UNIX_CONNECT: u32 = 49;
-const A_UNIX_SENDMSG: u32 = 50;
-const A_UNIX_RECVMSG: u32 = 51;
-const A_UNIX_GETPEERNAME: u32 = 52;
-const A_UNIX_GETSOCKNAME: u32 = 53;
-const A_NETKIT_PRIMARY: u32 = 54;
-const A_NETKIT_PEER: u32 = 55;
-
 /// libbpf 1.x `section_defs[]`, in its order (first match wins).
 #[rustfmt::skip]
 static SEC_DEFS: &[SecDef] = &[
-    def("socket", SOCKET_FILTER, None, 0),
-    def("sk_reuseport/migrate", SK_REUSEPORT, Some(A_SK_REUSEPORT_SELECT_OR_MIGRATE), 0),
-    def("sk_reuseport", SK_REUSEPORT, Some(A_SK_REUSEPORT_SELECT), 0),
-    def("kprobe+", KPROBE, None, 0),
-    def("uprobe+", KPROBE, None, 0),
-    def("uprobe.s+", KPROBE, None, SLEEPABLE),
-    def("kretprobe+", KPROBE, None, 0),
-    def("uretprobe+", KPROBE, None, 0),
-    def("uretprobe.s+", KPROBE, None, SLEEPABLE),
-    def("kprobe.multi+", KPROBE, Some(A_TRACE_KPROBE_MULTI), 0),
-    def("kretprobe.multi+", KPROBE, Some(A_TRACE_KPROBE_MULTI), 0),
-    def("uprobe.multi+", KPROBE, Some(A_TRACE_UPROBE_MULTI), 0),
-    def("uretprobe.multi+", KPROBE, Some(A_TRACE_UPROBE_MULTI), 0),
-    def("uprobe.multi.s+", KPROBE, Some(A_TRACE_UPROBE_MULTI), SLEEPABLE),
-    def("uretprobe.multi.s+", KPROBE, Some(A_TRACE_UPROBE_MULTI), SLEEPABLE),
-    def("ksyscall+", KPROBE, None, 0),
-    def("kretsyscall+", KPROBE, None, 0),
-    def("usdt+", KPROBE, None, 0),
-    def("usdt.s+", KPROBE, None, SLEEPABLE),
-    def("tc/ingress", SCHED_CLS, Some(A_TCX_INGRESS), 0),
-    def("tc/egress", SCHED_CLS, Some(A_TCX_EGRESS), 0),
-    def("tcx/ingress", SCHED_CLS, Some(A_TCX_INGRESS), 0),
-    def("tcx/egress", SCHED_CLS, Some(A_TCX_EGRESS), 0),
+    def("socket", P::SOCKET_FILTER, None, 0),
+    def("sk_reuseport/migrate", P::SK_REUSEPORT, Some(A::SK_REUSEPORT_SELECT_OR_MIGRATE), 0),
+    def("sk_reuseport", P::SK_REUSEPORT, Some(A::SK_REUSEPORT_SELECT), 0),
+    def("kprobe+", P::KPROBE, None, 0),
+    def("uprobe+", P::KPROBE, None, 0),
+    def("uprobe.s+", P::KPROBE, None, SLEEPABLE),
+    def("kretprobe+", P::KPROBE, None, 0),
+    def("uretprobe+", P::KPROBE, None, 0),
+    def("uretprobe.s+", P::KPROBE, None, SLEEPABLE),
+    def("kprobe.multi+", P::KPROBE, Some(A::TRACE_KPROBE_MULTI), 0),
+    def("kretprobe.multi+", P::KPROBE, Some(A::TRACE_KPROBE_MULTI), 0),
+    def("uprobe.multi+", P::KPROBE, Some(A::TRACE_UPROBE_MULTI), 0),
+    def("uretprobe.multi+", P::KPROBE, Some(A::TRACE_UPROBE_MULTI), 0),
+    def("uprobe.multi.s+", P::KPROBE, Some(A::TRACE_UPROBE_MULTI), SLEEPABLE),
+    def("uretprobe.multi.s+", P::KPROBE, Some(A::TRACE_UPROBE_MULTI), SLEEPABLE),
+    def("ksyscall+", P::KPROBE, None, 0),
+    def("kretsyscall+", P::KPROBE, None, 0),
+    def("usdt+", P::KPROBE, None, 0),
+    def("usdt.s+", P::KPROBE, None, SLEEPABLE),
+    def("tc/ingress", P::SCHED_CLS, Some(A::TCX_INGRESS), 0),
+    def("tc/egress", P::SCHED_CLS, Some(A::TCX_EGRESS), 0),
+    def("tcx/ingress", P::SCHED_CLS, Some(A::TCX_INGRESS), 0),
+    def("tcx/egress", P::SCHED_CLS, Some(A::TCX_EGRESS), 0),
     // libbpf matches `tc`, `classifier` and `action` exactly; iproute2-era objects also use
     // `tc/<name>` and `classifier/<name>`, which are accepted here.
-    def("tc+", SCHED_CLS, None, 0),
-    def("classifier+", SCHED_CLS, None, 0),
-    def("action+", SCHED_ACT, None, 0),
-    def("netkit/primary", SCHED_CLS, Some(A_NETKIT_PRIMARY), 0),
-    def("netkit/peer", SCHED_CLS, Some(A_NETKIT_PEER), 0),
-    def("tracepoint+", TRACEPOINT, None, 0),
-    def("tp+", TRACEPOINT, None, 0),
-    def("raw_tracepoint+", RAW_TRACEPOINT, None, 0),
-    def("raw_tp+", RAW_TRACEPOINT, None, 0),
-    def("raw_tracepoint.w+", RAW_TRACEPOINT_WRITABLE, None, 0),
-    def("raw_tp.w+", RAW_TRACEPOINT_WRITABLE, None, 0),
-    def("tp_btf+", TRACING, Some(A_TRACE_RAW_TP), 0),
-    def("fentry+", TRACING, Some(A_TRACE_FENTRY), 0),
-    def("fmod_ret+", TRACING, Some(A_MODIFY_RETURN), 0),
-    def("fexit+", TRACING, Some(A_TRACE_FEXIT), 0),
-    def("fentry.s+", TRACING, Some(A_TRACE_FENTRY), SLEEPABLE),
-    def("fmod_ret.s+", TRACING, Some(A_MODIFY_RETURN), SLEEPABLE),
-    def("fexit.s+", TRACING, Some(A_TRACE_FEXIT), SLEEPABLE),
-    def("freplace+", EXT, None, 0),
-    def("lsm+", LSM, Some(A_LSM_MAC), 0),
-    def("lsm.s+", LSM, Some(A_LSM_MAC), SLEEPABLE),
-    def("lsm_cgroup+", LSM, Some(A_LSM_CGROUP), 0),
-    def("iter+", TRACING, Some(A_TRACE_ITER), 0),
-    def("iter.s+", TRACING, Some(A_TRACE_ITER), SLEEPABLE),
-    def("syscall", SYSCALL, None, SLEEPABLE),
-    def("xdp.frags/devmap", XDP, Some(A_XDP_DEVMAP), FRAGS),
-    def("xdp/devmap", XDP, Some(A_XDP_DEVMAP), 0),
-    def("xdp.frags/cpumap", XDP, Some(A_XDP_CPUMAP), FRAGS),
-    def("xdp/cpumap", XDP, Some(A_XDP_CPUMAP), 0),
-    def("xdp.frags", XDP, Some(A_XDP), FRAGS),
-    def("xdp", XDP, Some(A_XDP), 0),
-    def("perf_event", PERF_EVENT, None, 0),
-    def("lwt_in", LWT_IN, None, 0),
-    def("lwt_out", LWT_OUT, None, 0),
-    def("lwt_xmit", LWT_XMIT, None, 0),
-    def("lwt_seg6local", LWT_SEG6LOCAL, None, 0),
-    def("sockops", SOCK_OPS, Some(A_SOCK_OPS), 0),
-    def("sk_skb/stream_parser", SK_SKB, Some(A_SK_SKB_STREAM_PARSER), 0),
-    def("sk_skb/stream_verdict", SK_SKB, Some(A_SK_SKB_STREAM_VERDICT), 0),
-    def("sk_skb/verdict", SK_SKB, Some(A_SK_SKB_VERDICT), 0),
-    def("sk_skb", SK_SKB, None, 0),
-    def("sk_msg", SK_MSG, Some(A_SK_MSG_VERDICT), 0),
-    def("lirc_mode2", LIRC_MODE2, Some(A_LIRC_MODE2), 0),
-    def("flow_dissector", FLOW_DISSECTOR, Some(A_FLOW_DISSECTOR), 0),
-    def("cgroup_skb/ingress", CGROUP_SKB, Some(A_INET_INGRESS), 0),
-    def("cgroup_skb/egress", CGROUP_SKB, Some(A_INET_EGRESS), 0),
-    def("cgroup/skb", CGROUP_SKB, None, 0),
-    def("cgroup/sock_create", CGROUP_SOCK, Some(A_INET_SOCK_CREATE), 0),
-    def("cgroup/sock_release", CGROUP_SOCK, Some(A_INET_SOCK_RELEASE), 0),
-    def("cgroup/sock", CGROUP_SOCK, Some(A_INET_SOCK_CREATE), 0),
-    def("cgroup/post_bind4", CGROUP_SOCK, Some(A_INET4_POST_BIND), 0),
-    def("cgroup/post_bind6", CGROUP_SOCK, Some(A_INET6_POST_BIND), 0),
-    def("cgroup/bind4", CGROUP_SOCK_ADDR, Some(A_INET4_BIND), 0),
-    def("cgroup/bind6", CGROUP_SOCK_ADDR, Some(A_INET6_BIND), 0),
-    def("cgroup/connect4", CGROUP_SOCK_ADDR, Some(A_INET4_CONNECT), 0),
-    def("cgroup/connect6", CGROUP_SOCK_ADDR, Some(A_INET6_CONNECT), 0),
-    def("cgroup/connect_unix", CGROUP_SOCK_ADDR, Some(A_UNIX_CONNECT), 0),
-    def("cgroup/sendmsg4", CGROUP_SOCK_ADDR, Some(A_UDP4_SENDMSG), 0),
-    def("cgroup/sendmsg6", CGROUP_SOCK_ADDR, Some(A_UDP6_SENDMSG), 0),
-    def("cgroup/sendmsg_unix", CGROUP_SOCK_ADDR, Some(A_UNIX_SENDMSG), 0),
-    def("cgroup/recvmsg4", CGROUP_SOCK_ADDR, Some(A_UDP4_RECVMSG), 0),
-    def("cgroup/recvmsg6", CGROUP_SOCK_ADDR, Some(A_UDP6_RECVMSG), 0),
-    def("cgroup/recvmsg_unix", CGROUP_SOCK_ADDR, Some(A_UNIX_RECVMSG), 0),
-    def("cgroup/getpeername4", CGROUP_SOCK_ADDR, Some(A_INET4_GETPEERNAME), 0),
-    def("cgroup/getpeername6", CGROUP_SOCK_ADDR, Some(A_INET6_GETPEERNAME), 0),
-    def("cgroup/getpeername_unix", CGROUP_SOCK_ADDR, Some(A_UNIX_GETPEERNAME), 0),
-    def("cgroup/getsockname4", CGROUP_SOCK_ADDR, Some(A_INET4_GETSOCKNAME), 0),
-    def("cgroup/getsockname6", CGROUP_SOCK_ADDR, Some(A_INET6_GETSOCKNAME), 0),
-    def("cgroup/getsockname_unix", CGROUP_SOCK_ADDR, Some(A_UNIX_GETSOCKNAME), 0),
-    def("cgroup/sysctl", CGROUP_SYSCTL, Some(A_CGROUP_SYSCTL), 0),
-    def("cgroup/getsockopt", CGROUP_SOCKOPT, Some(A_GETSOCKOPT), 0),
-    def("cgroup/setsockopt", CGROUP_SOCKOPT, Some(A_SETSOCKOPT), 0),
-    def("cgroup/dev", CGROUP_DEVICE, Some(A_CGROUP_DEVICE), 0),
-    def("struct_ops+", STRUCT_OPS, None, 0),
-    def("struct_ops.s+", STRUCT_OPS, None, SLEEPABLE),
-    def("sk_lookup", SK_LOOKUP, Some(A_SK_LOOKUP), 0),
-    def("netfilter", NETFILTER, Some(A_NETFILTER), 0),
+    def("tc+", P::SCHED_CLS, None, 0),
+    def("classifier+", P::SCHED_CLS, None, 0),
+    def("action+", P::SCHED_ACT, None, 0),
+    def("netkit/primary", P::SCHED_CLS, Some(A::NETKIT_PRIMARY), 0),
+    def("netkit/peer", P::SCHED_CLS, Some(A::NETKIT_PEER), 0),
+    def("tracepoint+", P::TRACEPOINT, None, 0),
+    def("tp+", P::TRACEPOINT, None, 0),
+    def("raw_tracepoint+", P::RAW_TRACEPOINT, None, 0),
+    def("raw_tp+", P::RAW_TRACEPOINT, None, 0),
+    def("raw_tracepoint.w+", P::RAW_TRACEPOINT_WRITABLE, None, 0),
+    def("raw_tp.w+", P::RAW_TRACEPOINT_WRITABLE, None, 0),
+    def("tp_btf+", P::TRACING, Some(A::TRACE_RAW_TP), 0),
+    def("fentry+", P::TRACING, Some(A::TRACE_FENTRY), 0),
+    def("fmod_ret+", P::TRACING, Some(A::MODIFY_RETURN), 0),
+    def("fexit+", P::TRACING, Some(A::TRACE_FEXIT), 0),
+    def("fentry.s+", P::TRACING, Some(A::TRACE_FENTRY), SLEEPABLE),
+    def("fmod_ret.s+", P::TRACING, Some(A::MODIFY_RETURN), SLEEPABLE),
+    def("fexit.s+", P::TRACING, Some(A::TRACE_FEXIT), SLEEPABLE),
+    def("freplace+", P::EXT, None, 0),
+    def("lsm+", P::LSM, Some(A::LSM_MAC), 0),
+    def("lsm.s+", P::LSM, Some(A::LSM_MAC), SLEEPABLE),
+    def("lsm_cgroup+", P::LSM, Some(A::LSM_CGROUP), 0),
+    def("iter+", P::TRACING, Some(A::TRACE_ITER), 0),
+    def("iter.s+", P::TRACING, Some(A::TRACE_ITER), SLEEPABLE),
+    def("syscall", P::SYSCALL, None, SLEEPABLE),
+    def("xdp.frags/devmap", P::XDP, Some(A::XDP_DEVMAP), FRAGS),
+    def("xdp/devmap", P::XDP, Some(A::XDP_DEVMAP), 0),
+    def("xdp.frags/cpumap", P::XDP, Some(A::XDP_CPUMAP), FRAGS),
+    def("xdp/cpumap", P::XDP, Some(A::XDP_CPUMAP), 0),
+    def("xdp.frags", P::XDP, Some(A::XDP), FRAGS),
+    def("xdp", P::XDP, Some(A::XDP), 0),
+    def("perf_event", P::PERF_EVENT, None, 0),
+    def("lwt_in", P::LWT_IN, None, 0),
+    def("lwt_out", P::LWT_OUT, None, 0),
+    def("lwt_xmit", P::LWT_XMIT, None, 0),
+    def("lwt_seg6local", P::LWT_SEG6LOCAL, None, 0),
+    def("sockops", P::SOCK_OPS, Some(A::CGROUP_SOCK_OPS), 0),
+    def("sk_skb/stream_parser", P::SK_SKB, Some(A::SK_SKB_STREAM_PARSER), 0),
+    def("sk_skb/stream_verdict", P::SK_SKB, Some(A::SK_SKB_STREAM_VERDICT), 0),
+    def("sk_skb/verdict", P::SK_SKB, Some(A::SK_SKB_VERDICT), 0),
+    def("sk_skb", P::SK_SKB, None, 0),
+    def("sk_msg", P::SK_MSG, Some(A::SK_MSG_VERDICT), 0),
+    def("lirc_mode2", P::LIRC_MODE2, Some(A::LIRC_MODE2), 0),
+    def("flow_dissector", P::FLOW_DISSECTOR, Some(A::FLOW_DISSECTOR), 0),
+    def("cgroup_skb/ingress", P::CGROUP_SKB, Some(A::CGROUP_INET_INGRESS), 0),
+    def("cgroup_skb/egress", P::CGROUP_SKB, Some(A::CGROUP_INET_EGRESS), 0),
+    def("cgroup/skb", P::CGROUP_SKB, None, 0),
+    def("cgroup/sock_create", P::CGROUP_SOCK, Some(A::CGROUP_INET_SOCK_CREATE), 0),
+    def("cgroup/sock_release", P::CGROUP_SOCK, Some(A::CGROUP_INET_SOCK_RELEASE), 0),
+    def("cgroup/sock", P::CGROUP_SOCK, Some(A::CGROUP_INET_SOCK_CREATE), 0),
+    def("cgroup/post_bind4", P::CGROUP_SOCK, Some(A::CGROUP_INET4_POST_BIND), 0),
+    def("cgroup/post_bind6", P::CGROUP_SOCK, Some(A::CGROUP_INET6_POST_BIND), 0),
+    def("cgroup/bind4", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_INET4_BIND), 0),
+    def("cgroup/bind6", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_INET6_BIND), 0),
+    def("cgroup/connect4", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_INET4_CONNECT), 0),
+    def("cgroup/connect6", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_INET6_CONNECT), 0),
+    def("cgroup/connect_unix", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_UNIX_CONNECT), 0),
+    def("cgroup/sendmsg4", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_UDP4_SENDMSG), 0),
+    def("cgroup/sendmsg6", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_UDP6_SENDMSG), 0),
+    def("cgroup/sendmsg_unix", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_UNIX_SENDMSG), 0),
+    def("cgroup/recvmsg4", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_UDP4_RECVMSG), 0),
+    def("cgroup/recvmsg6", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_UDP6_RECVMSG), 0),
+    def("cgroup/recvmsg_unix", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_UNIX_RECVMSG), 0),
+    def("cgroup/getpeername4", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_INET4_GETPEERNAME), 0),
+    def("cgroup/getpeername6", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_INET6_GETPEERNAME), 0),
+    def("cgroup/getpeername_unix", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_UNIX_GETPEERNAME), 0),
+    def("cgroup/getsockname4", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_INET4_GETSOCKNAME), 0),
+    def("cgroup/getsockname6", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_INET6_GETSOCKNAME), 0),
+    def("cgroup/getsockname_unix", P::CGROUP_SOCK_ADDR, Some(A::CGROUP_UNIX_GETSOCKNAME), 0),
+    def("cgroup/sysctl", P::CGROUP_SYSCTL, Some(A::CGROUP_SYSCTL), 0),
+    def("cgroup/getsockopt", P::CGROUP_SOCKOPT, Some(A::CGROUP_GETSOCKOPT), 0),
+    def("cgroup/setsockopt", P::CGROUP_SOCKOPT, Some(A::CGROUP_SETSOCKOPT), 0),
+    def("cgroup/dev", P::CGROUP_DEVICE, Some(A::CGROUP_DEVICE), 0),
+    def("struct_ops+", P::STRUCT_OPS, None, 0),
+    def("struct_ops.s+", P::STRUCT_OPS, None, SLEEPABLE),
+    def("sk_lookup", P::SK_LOOKUP, Some(A::SK_LOOKUP), 0),
+    def("netfilter", P::NETFILTER, Some(A::NETFILTER), 0),
 ];
 
 /// Matches `section` against one pattern; `Some(extras)` on a match (`None` extras when the
@@ -264,11 +183,11 @@ fn lookup(section: &str) -> Option<(&'static SecDef, Option<&str>)> {
 /// `sk_skb`, the attach type comes from the rest of the name (`parser` / `verdict`).
 struct Loose {
     prefix: &'static str,
-    prog_type: u32,
-    attach: Option<u32>,
+    prog_type: ProgType,
+    attach: Option<AttachType>,
 }
 
-const fn loose(prefix: &'static str, prog_type: u32, attach: Option<u32>) -> Loose {
+const fn loose(prefix: &'static str, prog_type: ProgType, attach: Option<AttachType>) -> Loose {
     Loose {
         prefix,
         prog_type,
@@ -281,25 +200,25 @@ const fn loose(prefix: &'static str, prog_type: u32, attach: Option<u32>) -> Loo
 /// `xdp_prog`, `sockops_v4`) plus iproute2's `classifier*`/`action*`.
 #[rustfmt::skip]
 static LOOSE: &[Loose] = &[
-    loose("sk_skb", SK_SKB, None),
-    loose("sk_msg", SK_MSG, Some(A_SK_MSG_VERDICT)),
-    loose("sockops", SOCK_OPS, Some(A_SOCK_OPS)),
-    loose("socket", SOCKET_FILTER, None),
-    loose("classifier", SCHED_CLS, None),
-    loose("action", SCHED_ACT, None),
-    loose("xdp", XDP, Some(A_XDP)),
-    loose("sk_reuseport", SK_REUSEPORT, Some(A_SK_REUSEPORT_SELECT)),
-    loose("perf_event", PERF_EVENT, None),
-    loose("lwt_in", LWT_IN, None),
-    loose("lwt_out", LWT_OUT, None),
-    loose("lwt_xmit", LWT_XMIT, None),
-    loose("lwt_seg6local", LWT_SEG6LOCAL, None),
-    loose("cgroup_skb/ingress", CGROUP_SKB, Some(A_INET_INGRESS)),
-    loose("cgroup_skb/egress", CGROUP_SKB, Some(A_INET_EGRESS)),
-    loose("cgroup/skb", CGROUP_SKB, None),
-    loose("cgroup/dev", CGROUP_DEVICE, Some(A_CGROUP_DEVICE)),
-    loose("flow_dissector", FLOW_DISSECTOR, Some(A_FLOW_DISSECTOR)),
-    loose("lirc_mode2", LIRC_MODE2, Some(A_LIRC_MODE2)),
+    loose("sk_skb", P::SK_SKB, None),
+    loose("sk_msg", P::SK_MSG, Some(A::SK_MSG_VERDICT)),
+    loose("sockops", P::SOCK_OPS, Some(A::CGROUP_SOCK_OPS)),
+    loose("socket", P::SOCKET_FILTER, None),
+    loose("classifier", P::SCHED_CLS, None),
+    loose("action", P::SCHED_ACT, None),
+    loose("xdp", P::XDP, Some(A::XDP)),
+    loose("sk_reuseport", P::SK_REUSEPORT, Some(A::SK_REUSEPORT_SELECT)),
+    loose("perf_event", P::PERF_EVENT, None),
+    loose("lwt_in", P::LWT_IN, None),
+    loose("lwt_out", P::LWT_OUT, None),
+    loose("lwt_xmit", P::LWT_XMIT, None),
+    loose("lwt_seg6local", P::LWT_SEG6LOCAL, None),
+    loose("cgroup_skb/ingress", P::CGROUP_SKB, Some(A::CGROUP_INET_INGRESS)),
+    loose("cgroup_skb/egress", P::CGROUP_SKB, Some(A::CGROUP_INET_EGRESS)),
+    loose("cgroup/skb", P::CGROUP_SKB, None),
+    loose("cgroup/dev", P::CGROUP_DEVICE, Some(A::CGROUP_DEVICE)),
+    loose("flow_dissector", P::FLOW_DISSECTOR, Some(A::FLOW_DISSECTOR)),
+    loose("lirc_mode2", P::LIRC_MODE2, Some(A::LIRC_MODE2)),
 ];
 
 /// `sk/skb/...` and `sk/msg...` (cilium's and some service meshes' spelling) read as
@@ -316,12 +235,12 @@ fn normalize(section: &str) -> std::borrow::Cow<'_, str> {
 /// The loose classification of a name the strict table does not know.
 fn classify_loose(section: &str) -> Option<ProgramKind> {
     let rule = LOOSE.iter().find(|r| section.starts_with(r.prefix))?;
-    let attach = if rule.prog_type == SK_SKB {
+    let attach = if rule.prog_type == P::SK_SKB {
         let rest = &section[rule.prefix.len()..];
         if rest.contains("parser") {
-            Some(A_SK_SKB_STREAM_PARSER)
+            Some(A::SK_SKB_STREAM_PARSER)
         } else if rest.contains("verdict") {
-            Some(A_SK_SKB_STREAM_VERDICT)
+            Some(A::SK_SKB_STREAM_VERDICT)
         } else {
             None
         }
@@ -329,8 +248,8 @@ fn classify_loose(section: &str) -> Option<ProgramKind> {
         rule.attach
     };
     Some(ProgramKind {
-        prog_type: ProgType(rule.prog_type),
-        expected_attach_type: attach.map(AttachType),
+        prog_type: rule.prog_type,
+        expected_attach_type: attach,
         attach_target: None,
     })
 }
@@ -341,8 +260,8 @@ pub fn classify(section: &str) -> Option<ProgramKind> {
     let section = normalize(section);
     match lookup(&section) {
         Some((d, extra)) => Some(ProgramKind {
-            prog_type: ProgType(d.prog_type),
-            expected_attach_type: d.attach.map(AttachType),
+            prog_type: d.prog_type,
+            expected_attach_type: d.attach,
             attach_target: extra.map(str::to_owned),
         }),
         None => classify_loose(&section),
@@ -360,22 +279,21 @@ pub fn is_loose(section: &str) -> bool {
 pub fn kind_for_type_name(name: &str) -> Option<ProgramKind> {
     let lower = name.to_ascii_lowercase();
     let bare = lower.strip_prefix("bpf_prog_type_").unwrap_or(&lower);
-    for t in 1..=NETFILTER {
-        if ProgType(t).name() == Some(bare) {
-            // The attach type when the type has exactly one (sock_ops → cgroup_sock_ops,
-            // sk_msg → sk_msg_verdict, xdp → xdp); none for types with several.
-            let mut attaches = SEC_DEFS
-                .iter()
-                .filter(|d| d.prog_type == t)
-                .map(|d| d.attach);
-            let first = attaches.next().flatten();
-            let attach = first.filter(|&a| attaches.all(|other| other.is_none_or(|o| o == a)));
-            return Some(ProgramKind {
-                prog_type: ProgType(t),
-                expected_attach_type: attach.map(AttachType),
-                attach_target: None,
-            });
-        }
+    let known = ProgType::ALL.iter().copied().filter(|&t| t != P::UNSPEC);
+    if let Some(t) = known.into_iter().find(|t| t.name() == Some(bare)) {
+        // The attach type when the type has exactly one (sock_ops → cgroup_sock_ops,
+        // sk_msg → sk_msg_verdict, xdp → xdp); none for types with several.
+        let mut attaches = SEC_DEFS
+            .iter()
+            .filter(|d| d.prog_type == t)
+            .map(|d| d.attach);
+        let first = attaches.next().flatten();
+        let attach = first.filter(|&a| attaches.all(|other| other.is_none_or(|o| o == a)));
+        return Some(ProgramKind {
+            prog_type: t,
+            expected_attach_type: attach,
+            attach_target: None,
+        });
     }
     classify(name)
 }

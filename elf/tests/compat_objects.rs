@@ -294,7 +294,7 @@ fn type_matches_relocation_by_hand() {
             ..Insn::default()
         },
         Insn {
-            code: 0x95,
+            code: Insn::EXIT,
             ..Insn::default()
         },
     ];

@@ -19,7 +19,7 @@ fn insns() -> Vec<Insn> {
             ..Insn::default()
         },
         Insn {
-            code: 0x95,
+            code: Insn::EXIT,
             ..Insn::default()
         },
     ]

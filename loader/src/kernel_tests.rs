@@ -7,12 +7,11 @@ use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use rawbpf_abi::AttachType;
 use rawbpf_syscalls as sys;
 
 use crate::test_hook::Step;
-use crate::{
-    Error, LoadOptions, attach::types, host::cgroup::Cgroup, host::pin_root, report::MapStatus,
-};
+use crate::{Error, LoadOptions, host::cgroup::Cgroup, host::pin_root, report::MapStatus};
 
 /// Kernel tests count this process's fds: run them one at a time.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -117,7 +116,7 @@ impl Sandbox {
 impl Drop for Sandbox {
     fn drop(&mut self) {
         if let Ok(cg) = Cgroup::open(&self.cgroup) {
-            for at in types::CGROUP_ATTACH_TYPES {
+            for AttachType(at) in AttachType::CGROUP {
                 let Ok(q) = sys::prog_query(cg.fd(), at) else {
                     continue;
                 };
@@ -262,7 +261,7 @@ fn sk_msg_attaches_to_the_shared_pinned_map() {
     assert_eq!(a.attach_type, "sk_msg_verdict");
     let map_fd =
         sys::obj_get(&pin_root::c_path(&sb.pin_root.join("sock_ops_map")).unwrap()).unwrap();
-    let q = sys::prog_query(map_fd.as_fd(), types::SK_MSG_VERDICT).unwrap();
+    let q = sys::prog_query(map_fd.as_fd(), AttachType::SK_MSG_VERDICT.0).unwrap();
     assert_eq!(
         q.prog_ids.iter().map(|p| p.0).collect::<Vec<_>>(),
         vec![msg.programs[0].id]

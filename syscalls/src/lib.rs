@@ -31,15 +31,15 @@ pub use info::{
     prog_info, prog_info_and_xlated, prog_info_from_raw,
 };
 pub use map::{
-    BPF_F_NUMA_NODE, MapCreate, MapFd, UpdateFlags, map_create, map_create_attr, map_delete_elem,
-    map_elem_attr, map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, possible_cpus,
+    MapCreate, MapFd, UpdateFlags, map_create, map_create_attr, map_delete_elem, map_elem_attr,
+    map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, possible_cpus,
 };
 pub use obj::{obj_attr, obj_get, obj_pin};
 pub use process::reset_sigpipe;
 pub use prog::{
-    AttachFlags, FUNC_INFO_REC_SIZE, INSN_SIZE, LINE_INFO_REC_SIZE, MIN_LOG_SIZE, ProgLoad,
-    ProgLoadError, QueryResult, prog_attach, prog_attach_attr, prog_detach, prog_detach_attr,
-    prog_load, prog_load_attr, prog_query, prog_query_attr, prog_query_with_capacity,
+    AttachFlags, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE, MIN_LOG_SIZE, ProgLoad, ProgLoadError,
+    QueryResult, prog_attach, prog_attach_attr, prog_detach, prog_detach_attr, prog_load,
+    prog_load_attr, prog_query, prog_query_attr, prog_query_with_capacity,
 };
 pub use prog_xlated::{prog_xlated_insns, xlated_request};
 pub use sock::tcp_info;

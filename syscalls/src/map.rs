@@ -9,12 +9,12 @@
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::sync::OnceLock;
 
+use rawbpf_abi::MapType;
+use rawbpf_abi::map_flags::BPF_F_NUMA_NODE;
+
 use crate::attr::{MapCreateAttr, MapElemAttr, MapFreezeAttr};
 use crate::sys::{bpf, bpf_fd};
 use crate::{Cmd, Error, MapInfo, ObjName, Result};
-
-/// `BPF_F_NUMA_NODE`: `numa_node` is valid.
-pub const BPF_F_NUMA_NODE: u32 = 1 << 2;
 
 /// What `BPF_MAP_CREATE` needs. `Default` is all zero and no fds, so a caller names only
 /// the fields it sets (`..Default::default()`).
@@ -128,7 +128,7 @@ impl MapFd {
     /// `round_up(value_size, 8) * possible CPUs`.
     pub fn value_len(&self) -> std::io::Result<usize> {
         let value = self.value_size as usize;
-        if !is_percpu(self.map_type) {
+        if !MapType(self.map_type).is_percpu() {
             return Ok(value);
         }
         Ok(value
@@ -180,12 +180,6 @@ pub fn map_elem_attr(map: BorrowedFd<'_>, key: u64, value: u64, flags: u64) -> M
         flags,
         ..MapElemAttr::default()
     }
-}
-
-/// `BPF_MAP_TYPE_*` whose user-space value is one slot per possible CPU.
-fn is_percpu(map_type: u32) -> bool {
-    // PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH, PERCPU_CGROUP_STORAGE.
-    matches!(map_type, 5 | 6 | 10 | 21)
 }
 
 /// Number of possible CPUs, from `/sys/devices/system/cpu/possible` (`0-3,5`).

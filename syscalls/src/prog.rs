@@ -2,6 +2,8 @@
 
 use std::os::fd::{BorrowedFd, OwnedFd};
 
+use rawbpf_abi::Insn;
+
 use crate::attr::{ProgAttachAttr, ProgDetachAttr, ProgLoadAttr, ProgQueryAttr};
 use crate::btf::MAX_LOG_SIZE;
 use crate::info::text_to_nul;
@@ -9,8 +11,6 @@ use crate::map::fd_u32;
 use crate::sys::{bpf, bpf_fd};
 use crate::{Cmd, Error, ObjName, ProgId, Result};
 
-/// Size of `struct bpf_insn`.
-pub const INSN_SIZE: usize = 8;
 /// Size of `struct bpf_func_info` as rawbpf encodes it.
 pub const FUNC_INFO_REC_SIZE: u32 = 8;
 /// Size of `struct bpf_line_info` as rawbpf encodes it.
@@ -81,7 +81,7 @@ pub fn prog_load_attr(
         cmd: Cmd::ProgLoad,
         errno: libc::EINVAL,
     };
-    if !spec.insns.len().is_multiple_of(INSN_SIZE)
+    if !spec.insns.len().is_multiple_of(Insn::SIZE)
         || !spec
             .func_info
             .len()
@@ -96,7 +96,7 @@ pub fn prog_load_attr(
     let count = |bytes: usize, rec: usize| u32::try_from(bytes / rec).map_err(|_| einval.clone());
     let mut attr = ProgLoadAttr {
         prog_type: spec.prog_type,
-        insn_cnt: count(spec.insns.len(), INSN_SIZE)?,
+        insn_cnt: count(spec.insns.len(), Insn::SIZE)?,
         insns: spec.insns.as_ptr() as u64,
         license: spec.license.as_ptr() as u64,
         kern_version: spec.kern_version,

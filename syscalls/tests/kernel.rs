@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 
+use rawbpf_abi::{AttachType, MapType, ProgType};
 use rawbpf_syscalls::{
     AttachFlags, IdKind, MIN_LOG_SIZE, MapCreate, MapFd, MapId, ObjKind, ObjName, ProgId, ProgLoad,
     UpdateFlags, btf_load, fd_by_id, ids, map_create, map_delete_elem, map_freeze,
@@ -21,11 +22,11 @@ use rawbpf_syscalls::{
     prog_query_with_capacity,
 };
 
-const BPF_MAP_TYPE_HASH: u32 = 1;
-const BPF_MAP_TYPE_ARRAY: u32 = 2;
-const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = 6;
-const BPF_PROG_TYPE_SOCK_OPS: u32 = 13;
-const BPF_CGROUP_SOCK_OPS: u32 = 3;
+const BPF_MAP_TYPE_HASH: u32 = MapType::HASH.0;
+const BPF_MAP_TYPE_ARRAY: u32 = MapType::ARRAY.0;
+const BPF_MAP_TYPE_PERCPU_ARRAY: u32 = MapType::PERCPU_ARRAY.0;
+const BPF_PROG_TYPE_SOCK_OPS: u32 = ProgType::SOCK_OPS.0;
+const BPF_CGROUP_SOCK_OPS: u32 = AttachType::CGROUP_SOCK_OPS.0;
 const BPFFS: &str = "/sys/fs/bpf";
 /// The cgroup2 mount in /proc/self/mounts: `/sys/fs/cgroup` on v2-only hosts,
 /// `/sys/fs/cgroup/unified` on hybrid ones.

@@ -15,6 +15,10 @@ use std::collections::HashMap;
 use super::types::{BtfType, Composite};
 use super::{Btf, CoreRelo, CoreReloKind};
 use crate::{Error, Insn, Result};
+use rawbpf_abi::insn::{
+    self as op, BPF_ALU, BPF_ALU64, BPF_B, BPF_DW, BPF_H, BPF_LD, BPF_LDX, BPF_ST, BPF_STX, BPF_W,
+    BPF_X,
+};
 
 /// The helper id libbpf writes into poisoned instructions (`0xbad2310`).
 pub const POISON_HELPER: i32 = 195_896_080;
@@ -1025,27 +1029,22 @@ fn calc(local: &Btf, lspec: &Spec, targ: &Btf, tspec: Option<&Spec>, kind: CoreR
     }
 }
 
-/// `BPF_CLASS` of an opcode.
-fn class(code: u8) -> u8 {
-    code & 0x07
-}
-
-/// Bytes of a load/store size field (`BPF_W` 0x00, `BPF_H` 0x08, `BPF_B` 0x10, `BPF_DW` 0x18).
+/// Bytes of a load/store size field.
 fn size_bytes(code: u8) -> u32 {
-    match code & 0x18 {
-        0x00 => 4,
-        0x08 => 2,
-        0x10 => 1,
+    match op::size(code) {
+        BPF_W => 4,
+        BPF_H => 2,
+        BPF_B => 1,
         _ => 8,
     }
 }
 
 fn size_code(bytes: u32) -> Option<u8> {
     Some(match bytes {
-        4 => 0x00,
-        2 => 0x08,
-        1 => 0x10,
-        8 => 0x18,
+        4 => BPF_W,
+        2 => BPF_H,
+        1 => BPF_B,
+        8 => BPF_DW,
         _ => return None,
     })
 }
@@ -1081,10 +1080,10 @@ fn patch(insns: &mut [Insn], at: usize, res: &Res) -> R<()> {
         return Ok(());
     }
     let new = res.new;
-    match class(insn.code) {
+    match op::class(insn.code) {
         // ALU / ALU64 with an immediate.
-        0x04 | 0x07 => {
-            if insn.code & 0x08 != 0 {
+        BPF_ALU | BPF_ALU64 => {
+            if op::source(insn.code) == BPF_X {
                 return fail("ALU instruction does not use an immediate");
             }
             if res.validate && i64::from(insn.imm) as u64 & 0xffff_ffff != res.orig & 0xffff_ffff {
@@ -1097,8 +1096,7 @@ fn patch(insns: &mut [Insn], at: usize, res: &Res) -> R<()> {
                 i.imm = new as u32 as i32;
             }
         }
-        // LDX, ST, STX.
-        0x01..=0x03 => {
+        BPF_LDX | BPF_ST | BPF_STX => {
             if res.validate && i64::from(insn.off) as u64 != res.orig {
                 return fail(format!(
                     "instruction offset is {}, expected {}",
@@ -1124,7 +1122,8 @@ fn patch(insns: &mut [Insn], at: usize, res: &Res) -> R<()> {
                 let Some(sz) = size_code(res.new_sz) else {
                     return fail(format!("field size {} cannot be loaded", res.new_sz));
                 };
-                code = (insn.code & !0x18) | sz;
+                // The code with its size field replaced.
+                code = (insn.code ^ op::size(insn.code)) | sz;
             }
             if let Some(i) = insns.get_mut(at) {
                 i.off = new as i16;
@@ -1132,7 +1131,7 @@ fn patch(insns: &mut [Insn], at: usize, res: &Res) -> R<()> {
             }
         }
         // LD: only ld_imm64.
-        0x00 => {
+        BPF_LD => {
             let next = insns.get(at + 1).copied();
             let Some(next) = next.filter(|n| {
                 insn.is_ld_imm64()

@@ -3,9 +3,9 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
+use rawbpf_abi::AttachType;
 use rawbpf_syscalls::{self as sys, AttachFlags};
 
-use crate::attach::types;
 use crate::error::{Error, Result, bpf_err};
 use crate::host::cgroup::Cgroup;
 
@@ -63,7 +63,7 @@ pub fn query(target: BorrowedFd<'_>, attach_type: u32) -> Result<sys::QueryResul
     match sys::prog_query(target, attach_type) {
         Ok(q) => Ok(q),
         Err(e) if e.errno == libc::EINVAL => Ok(sys::QueryResult::default()),
-        Err(e) => Err(bpf_err(format!("query {}", types::name(attach_type)))(e)),
+        Err(e) => Err(bpf_err(format!("query {}", AttachType(attach_type)))(e)),
     }
 }
 
@@ -183,7 +183,7 @@ pub fn attach_map(
     };
     sys::prog_attach(map, prog, attach_type, AttachFlags::NONE, None).map_err(bpf_err(format!(
         "program {program}: attach to map {map_name} ({})",
-        types::name(attach_type)
+        AttachType(attach_type)
     )))?;
     Ok(previous)
 }
@@ -212,7 +212,7 @@ fn attach_error(
     let target = cgroup.path.display().to_string();
     let what = format!(
         "program {program}: attach to {target} ({})",
-        types::name(attach_type)
+        AttachType(attach_type)
     );
     if e.errno != libc::EPERM || !crate::host::privileges::privileged() {
         return bpf_err(what)(e);
@@ -221,7 +221,7 @@ fn attach_error(
         Some(reason) => Error::AttachRefused {
             program: program.to_string(),
             target,
-            attach_type: types::name(attach_type),
+            attach_type: AttachType(attach_type).to_string(),
             reason,
         },
         None => bpf_err(what)(e),
@@ -231,7 +231,7 @@ fn attach_error(
 /// Why the kernel refused an attach with EPERM: a program attached here with other flags,
 /// or the nearest ancestor with a program of this type attached it in single mode.
 pub fn explain_eperm(cgroup: &Cgroup, attach_type: u32, mode: AttachMode) -> Option<String> {
-    let at_name = types::name(attach_type);
+    let at_name = AttachType(attach_type).to_string();
     let here = query(cgroup.fd(), attach_type).ok()?;
     if let Some(first) = here.prog_ids.first()
         && here.attach_flags != mode.flags().0

@@ -8,4 +8,3 @@ pub mod map_records;
 pub mod plan;
 pub mod prog_pins;
 pub mod records;
-pub mod types;

@@ -2,9 +2,8 @@
 //! to the object's sockmap/sockhash (`sk_msg` / `sk_skb`), or nowhere (and why). Shared by
 //! `load`, the unchanged-reload check and `detach OBJ`, so that all three agree.
 
-use rawbpf_elf::{MapType, Object, ProgType, Program};
-
-use crate::attach::types;
+use rawbpf_abi::{AttachType, ProgType};
+use rawbpf_elf::{Object, Program};
 
 /// Where a program will be attached.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,31 +27,28 @@ pub(crate) fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
     if !attach {
         return Plan::None;
     }
-    let at = p.kind.expected_attach_type.map(|a| a.0);
+    let at = p.kind.expected_attach_type;
     let ty = p.kind.prog_type;
-    if let Some(at) = at.filter(|&at| types::is_cgroup(at)) {
-        return Plan::Cgroup { attach_type: at };
+    if let Some(at) = at.filter(|at| at.is_cgroup()) {
+        return Plan::Cgroup { attach_type: at.0 };
     }
     let sockmap_at = match at {
-        Some(at) if types::is_sockmap(at) => Some(at),
-        None if ty == ProgType::SK_MSG => Some(types::SK_MSG_VERDICT),
+        Some(at) if at.is_sockmap() => Some(at),
+        None if ty == ProgType::SK_MSG => Some(AttachType::SK_MSG_VERDICT),
         _ => None,
     };
-    if let Some(at) = sockmap_at {
+    if let Some(AttachType(at)) = sockmap_at {
         let map = p.relocations.iter().find_map(|r| match r {
             rawbpf_elf::Relocation::MapFd { map, .. } => obj
                 .map(map)
-                .filter(|d| d.map_type == MapType::SOCKMAP || d.map_type == MapType::SOCKHASH)
+                .filter(|d| d.map_type.is_sockmap())
                 .map(|d| d.name.clone()),
             _ => None,
         });
         // A stream parser rarely refers to its map: with exactly one sockmap/sockhash in the
         // object, that one is meant.
         let map = map.or_else(|| {
-            let mut socks = obj
-                .maps
-                .iter()
-                .filter(|d| d.map_type == MapType::SOCKMAP || d.map_type == MapType::SOCKHASH);
+            let mut socks = obj.maps.iter().filter(|d| d.map_type.is_sockmap());
             match (socks.next(), socks.next()) {
                 (Some(only), None) => Some(only.name.clone()),
                 _ => None,

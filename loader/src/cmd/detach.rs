@@ -4,10 +4,10 @@
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
+use rawbpf_abi::AttachType;
 use rawbpf_elf::{Object, Pinning};
 use rawbpf_syscalls as sys;
 
-use crate::attach::types::{self, CGROUP_ATTACH_TYPES};
 use crate::attach::{apply, map_records};
 use crate::cmd::load::DEFAULT_PIN_ROOT;
 use crate::error::{Error, OtherProgram, Result, bpf_err, io_err};
@@ -43,7 +43,7 @@ impl Default for DetachOptions {
 /// Every program attached directly to the cgroup, for hints.
 pub fn attached_programs(cgroup: &Cgroup) -> Vec<OtherProgram> {
     let mut out = Vec::new();
-    for at in CGROUP_ATTACH_TYPES {
+    for AttachType(at) in AttachType::CGROUP {
         let Ok(q) = apply::query(cgroup.fd(), at) else {
             continue;
         };
@@ -51,7 +51,7 @@ pub fn attached_programs(cgroup: &Cgroup) -> Vec<OtherProgram> {
             out.push(OtherProgram {
                 id: id.0,
                 name: apply::prog_name(id.0),
-                attach_type: types::name(at),
+                attach_type: AttachType(at).to_string(),
             });
         }
     }
@@ -155,13 +155,13 @@ fn detach_recorded(
                         rec.program,
                         info.id.0,
                         cgroup.path.display(),
-                        types::name(rec.attach_type)
+                        AttachType(rec.attach_type)
                     )),
                 )?;
                 out.push(DetachedProgram {
                     id: info.id.0,
                     name: info.name.clone(),
-                    attach_type: types::name(rec.attach_type),
+                    attach_type: AttachType(rec.attach_type).to_string(),
                 });
             }
         }
@@ -180,7 +180,7 @@ fn detach_by_id(cgroup: &Cgroup, pin_root: Option<&Path>, id: u32) -> Result<Vec
     };
     let info = sys::prog_info(fd.as_fd()).map_err(bpf_err(format!("info of program {id}")))?;
     let mut out = Vec::new();
-    for at in CGROUP_ATTACH_TYPES {
+    for AttachType(at) in AttachType::CGROUP {
         let q = apply::query(cgroup.fd(), at)?;
         if !q.prog_ids.contains(&info.id) {
             continue;
@@ -188,12 +188,12 @@ fn detach_by_id(cgroup: &Cgroup, pin_root: Option<&Path>, id: u32) -> Result<Vec
         sys::prog_detach(cgroup.fd(), Some(fd.as_fd()), at).map_err(bpf_err(format!(
             "program {id}: detach from {} ({})",
             cgroup.path.display(),
-            types::name(at)
+            AttachType(at)
         )))?;
         out.push(DetachedProgram {
             id,
             name: info.name.clone(),
-            attach_type: types::name(at),
+            attach_type: AttachType(at).to_string(),
         });
     }
     if let Some(root) = pin_root {

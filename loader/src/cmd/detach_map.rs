@@ -13,6 +13,7 @@
 use std::os::fd::AsFd;
 use std::path::Path;
 
+use rawbpf_abi::AttachType;
 use rawbpf_elf::Object;
 use rawbpf_syscalls as sys;
 
@@ -20,7 +21,7 @@ use crate::attach::plan::{Plan, plan};
 use crate::attach::{map_records, records};
 use crate::error::{Result, bpf_err};
 use crate::report::DetachedProgram;
-use crate::{attach::types, host::pin_root, map::create};
+use crate::{host::pin_root, map::create};
 
 /// The programs the existing files of `paths` pin.
 fn opened(paths: &[std::path::PathBuf]) -> Result<Vec<std::os::fd::OwnedFd>> {
@@ -83,7 +84,7 @@ pub(crate) fn detach_object(pin_root: &Path, obj: &Object) -> Result<Vec<Detache
                 Ok(()) => out.push(DetachedProgram {
                     id: info.id.0,
                     name: info.name.clone(),
-                    attach_type: types::name(attach_type),
+                    attach_type: AttachType(attach_type).to_string(),
                 }),
                 // Not the program attached there (a stale or pending record).
                 Err(e) if e.errno == libc::ENOENT => {}
@@ -92,7 +93,7 @@ pub(crate) fn detach_object(pin_root: &Path, obj: &Object) -> Result<Vec<Detache
                         "program {} (id {}): detach from map {map} ({})",
                         p.name,
                         info.id.0,
-                        types::name(attach_type)
+                        AttachType(attach_type)
                     ))(e));
                 }
             }

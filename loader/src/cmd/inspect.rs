@@ -85,10 +85,7 @@ pub fn describe(obj: &Object) -> InspectReport {
             name: p.name.clone(),
             section: p.section.clone(),
             prog_type: p.kind.prog_type.to_string(),
-            attach_type: p
-                .kind
-                .expected_attach_type
-                .map(|a| crate::attach::types::name(a.0)),
+            attach_type: p.kind.expected_attach_type.map(|a| a.to_string()),
             insns: p.insns.len(),
             subprograms: p.subprograms.clone(),
             relocations: p

@@ -1,6 +1,7 @@
 //! `map dump`: every entry of a loaded map, keys and values decoded with BTF when the map's
 //! types can be found (`map_btf`) and always as hex too.
 
+use rawbpf_abi::MapType;
 use serde::Serialize;
 use serde_json::Value as Json;
 
@@ -76,7 +77,7 @@ fn render(btf: Option<&MapBtf>, type_id: Option<u32>, bytes: &[u8]) -> (Shown, S
 
 /// The key of an array-like map without key BTF: its index (arrays are indexed by `u32`).
 fn array_index(info: &rawbpf_syscalls::MapInfo, key_id: Option<u32>, key: &[u8]) -> Option<u32> {
-    if key_id.is_some() || !access::is_array(info.map_type) {
+    if key_id.is_some() || !MapType(info.map_type).is_array() {
         return None;
     }
     Some(u32::from_ne_bytes(key.try_into().ok()?))
@@ -115,7 +116,7 @@ pub fn dump_open(m: &OpenMap) -> Result<MapDumpReport> {
     let mut warnings = Vec::new();
     let btf = btf::find(info, &mut warnings);
     let raw = access::entries(m)?;
-    let percpu = access::is_percpu(info.map_type);
+    let percpu = MapType(info.map_type).is_percpu();
     let entries = raw
         .iter()
         .map(|(k, v)| {

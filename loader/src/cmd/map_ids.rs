@@ -8,10 +8,9 @@ use std::collections::btree_map::Entry;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use rawbpf_elf::{MapType, ProgType};
+use rawbpf_abi::{AttachType, MapType, ProgType};
 use rawbpf_syscalls as sys;
 
-use crate::attach::types::{self, CGROUP_ATTACH_TYPES, SOCKMAP_ATTACH_TYPES};
 use crate::attach::{apply, map_records, records};
 use crate::cmd::load::DEFAULT_PIN_ROOT;
 use crate::error::{Result, bpf_err, io_err};
@@ -90,7 +89,7 @@ impl Collected {
             name: info.name.clone(),
             prog_type: ProgType(info.prog_type).to_string(),
             tag: crate::hex::encode(&info.tag),
-            attach_type: types::name(attach_type),
+            attach_type: AttachType(attach_type).to_string(),
             attach_flags,
             map_ids: info.map_ids.iter().map(|m| m.0).collect(),
             target: target.to_string(),
@@ -100,7 +99,7 @@ impl Collected {
 
     /// Adds the programs attached to the cgroup, every cgroup attach type.
     fn add_cgroup(&mut self, cgroup: &Cgroup) -> Result<()> {
-        for at in CGROUP_ATTACH_TYPES {
+        for AttachType(at) in AttachType::CGROUP {
             let q = apply::query(cgroup.fd(), at)?;
             for (n, id) in q.prog_ids.iter().enumerate() {
                 let flags = q
@@ -127,7 +126,7 @@ impl Collected {
         name: &str,
     ) -> Result<()> {
         let target = format!("map {name}");
-        for at in SOCKMAP_ATTACH_TYPES {
+        for AttachType(at) in AttachType::SOCKMAP {
             let q = match sys::prog_query(map.as_fd(), at) {
                 Ok(q) => q,
                 Err(e) if e.errno == libc::EINVAL => {
@@ -139,7 +138,7 @@ impl Collected {
                     return self.add_recorded(pin_root, map_id, &target);
                 }
                 Err(e) => {
-                    return Err(bpf_err(format!("map {name}: query {}", types::name(at)))(e));
+                    return Err(bpf_err(format!("map {name}: query {}", AttachType(at)))(e));
                 }
             };
             for id in &q.prog_ids {
@@ -205,8 +204,7 @@ pub fn map_ids(opts: &MapIdsOptions) -> Result<MapIdsReport> {
                 .map_err(bpf_err(format!("info of map pinned at {}", path.display())))?;
             let m = found.maps.entry(info.id.0).or_insert_with(|| entry(&info));
             m.pinned.get_or_insert_with(|| path.display().to_string());
-            let t = MapType(info.map_type);
-            if (t == MapType::SOCKMAP || t == MapType::SOCKHASH)
+            if MapType(info.map_type).is_sockmap()
                 && !sockmaps.iter().any(|(id, ..)| *id == info.id.0)
             {
                 sockmaps.push((info.id.0, fd, info.name));

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use rawbpf_elf::MapType;
+use rawbpf_abi::MapType;
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Result, bpf_err};
@@ -87,19 +87,6 @@ fn open_pin(path: &Path) -> Result<OwnedFd> {
     })
 }
 
-/// Map types whose keys are the indices `0..max_entries`, all present.
-pub fn is_array(map_type: u32) -> bool {
-    // ARRAY, PROG_ARRAY, PERF_EVENT_ARRAY, PERCPU_ARRAY, CGROUP_ARRAY, ARRAY_OF_MAPS, DEVMAP,
-    // SOCKMAP, CPUMAP, XSKMAP, REUSEPORT_SOCKARRAY.
-    matches!(map_type, 2 | 3 | 4 | 6 | 8 | 12 | 14 | 15 | 16 | 17 | 20)
-}
-
-/// Map types whose user-space value holds one slot per possible CPU.
-pub fn is_percpu(map_type: u32) -> bool {
-    // PERCPU_HASH, PERCPU_ARRAY, LRU_PERCPU_HASH, PERCPU_CGROUP_STORAGE.
-    matches!(map_type, 5 | 6 | 10 | 21)
-}
-
 /// The byte size of one per-CPU slot (`round_up(value_size, 8)`).
 pub fn percpu_slot(value_size: u32) -> usize {
     (value_size as usize).div_ceil(8) * 8
@@ -155,7 +142,7 @@ fn keys<'a>(map: &'a sys::MapFd, info: &sys::MapInfo) -> Keys<'a> {
 /// `BPF_MAP_GET_NEXT_KEY`. `None` for maps whose keys cannot be walked (queues, ring
 /// buffers, storage maps, ...).
 pub fn count(map: &sys::MapFd, info: &sys::MapInfo) -> Option<u32> {
-    if is_array(info.map_type) {
+    if MapType(info.map_type).is_array() {
         return Some(info.max_entries);
     }
     if info.key_size == 0 {
@@ -212,9 +199,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn type_classes() {
-        assert!(is_array(2) && is_array(15) && !is_array(1) && !is_array(18));
-        assert!(is_percpu(6) && !is_percpu(2));
+    fn percpu_slots() {
         assert_eq!(percpu_slot(4), 8);
         assert_eq!(percpu_slot(8), 8);
         assert_eq!(percpu_slot(12), 16);

@@ -10,18 +10,16 @@
 //! structurally ([`layout_mismatch`]): same sizes but different fields is the silent
 //! corruption a size check cannot see.
 
+use rawbpf_abi::MapType;
+use rawbpf_abi::map_flags::{BPF_F_NUMA_NODE, BPF_F_RDONLY, BPF_F_TOKEN_FD, BPF_F_WRONLY};
+use rawbpf_elf::MapDef;
 use rawbpf_elf::btf::{Btf, BtfType};
-use rawbpf_elf::{MapDef, MapType};
 use rawbpf_syscalls as sys;
 
 use crate::error::Mismatch;
 
 /// `BPF_F_RDONLY`, `BPF_F_WRONLY`: flags of the fd, not of the map (`bpf_map_flags_retain_permanent`).
-const FD_ONLY_FLAGS: u32 = (1 << 3) | (1 << 4);
-/// `BPF_F_TOKEN_FD`: says `map_token_fd` is set; cleared by the kernel before creation.
-const BPF_F_TOKEN_FD: u32 = 1 << 16;
-/// `BPF_MAP_TYPE_USER_RINGBUF`.
-const USER_RINGBUF: MapType = MapType(31);
+const FD_ONLY_FLAGS: u32 = BPF_F_RDONLY | BPF_F_WRONLY;
 
 /// The values the kernel reports for a map created from a definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,14 +63,14 @@ pub fn ringbuf_size(size: u32, page: u32) -> u32 {
 
 /// What the kernel reports for a map rawbpf creates from `def`.
 pub fn effective(def: &MapDef) -> Effective {
-    let max_entries = if def.map_type == MapType::RINGBUF || def.map_type == USER_RINGBUF {
+    let max_entries = if def.map_type == MapType::RINGBUF || def.map_type == MapType::USER_RINGBUF {
         ringbuf_size(def.max_entries, page_size())
     } else {
         def.max_entries
     };
     let mut map_flags = def.map_flags & !FD_ONLY_FLAGS & !BPF_F_TOKEN_FD;
     if def.numa_node.is_some() {
-        map_flags |= sys::BPF_F_NUMA_NODE;
+        map_flags |= BPF_F_NUMA_NODE;
     }
     Effective {
         max_entries,
@@ -392,7 +390,7 @@ mod tests {
         let mut d = def(MapType::HASH, 10, 1 | (1 << 3) | (1 << 7));
         assert_eq!(effective(&d).map_flags, 1 | (1 << 7));
         d.numa_node = Some(0);
-        assert_eq!(effective(&d).map_flags, 1 | (1 << 7) | sys::BPF_F_NUMA_NODE);
+        assert_eq!(effective(&d).map_flags, 1 | (1 << 7) | BPF_F_NUMA_NODE);
         let r = def(MapType::RINGBUF, 1000, 0);
         assert_eq!(effective(&r).max_entries, page_size());
     }

@@ -244,7 +244,8 @@ pub fn create(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<sys::MapFd> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rawbpf_elf::{MapSource, MapType};
+    use rawbpf_abi::MapType;
+    use rawbpf_elf::MapSource;
 
     fn def() -> MapDef {
         MapDef {

@@ -5,14 +5,13 @@
 use std::os::fd::{AsFd, BorrowedFd};
 use std::path::Path;
 
-use rawbpf_elf::{DataKind, DataSection, MapType};
+use rawbpf_abi::MapType;
+use rawbpf_abi::map_flags::BPF_F_RDONLY_PROG;
+use rawbpf_elf::{DataKind, DataSection};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Result, bpf_err};
 use crate::map::create::create_with_btf;
-
-/// `BPF_F_RDONLY_PROG`: programs may only read the map.
-pub const BPF_F_RDONLY_PROG: u32 = 0x80;
 
 /// `BPF_OBJ_NAME_LEN`.
 const OBJ_NAME_LEN: usize = 16;

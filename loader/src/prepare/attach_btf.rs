@@ -3,15 +3,12 @@
 //! kernel wants the BTF id of that point at load time, looked up in vmlinux BTF the way
 //! libbpf does (`btf_trace_X`, `X`, `bpf_lsm_X`, `bpf_iter_X`).
 
+use rawbpf_abi::{AttachType, ProgType};
 use rawbpf_elf::btf::BtfType;
 use rawbpf_elf::btf::core::CoreTarget;
 use rawbpf_elf::{Object, Program};
 
 use crate::error::{Error, Result};
-
-/// `BPF_PROG_TYPE_TRACING`, `BPF_PROG_TYPE_LSM`.
-const TRACING: u32 = 26;
-const LSM: u32 = 29;
 
 /// What kind of kernel BTF entry a program attaches to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,12 +22,19 @@ enum Want {
 /// The kernel BTF name a program's attach point has, if its type needs one.
 fn target(p: &Program) -> Option<(String, Want)> {
     let name = p.kind.attach_target.as_deref()?;
-    let attach = p.kind.expected_attach_type?.0;
-    match (p.kind.prog_type.0, attach) {
-        (TRACING, 23) => Some((format!("btf_trace_{name}"), Want::Typedef)),
-        (TRACING, 24..=26) => Some((name.to_string(), Want::Func)),
-        (TRACING, 28) => Some((format!("bpf_iter_{name}"), Want::Func)),
-        (LSM, _) => Some((format!("bpf_lsm_{name}"), Want::Func)),
+    let attach = p.kind.expected_attach_type?;
+    match (p.kind.prog_type, attach) {
+        (ProgType::TRACING, AttachType::TRACE_RAW_TP) => {
+            Some((format!("btf_trace_{name}"), Want::Typedef))
+        }
+        (
+            ProgType::TRACING,
+            AttachType::TRACE_FENTRY | AttachType::TRACE_FEXIT | AttachType::MODIFY_RETURN,
+        ) => Some((name.to_string(), Want::Func)),
+        (ProgType::TRACING, AttachType::TRACE_ITER) => {
+            Some((format!("bpf_iter_{name}"), Want::Func))
+        }
+        (ProgType::LSM, _) => Some((format!("bpf_lsm_{name}"), Want::Func)),
         _ => None,
     }
 }

@@ -13,17 +13,14 @@
 
 use std::collections::HashMap;
 
+use rawbpf_abi::Insn;
 use rawbpf_elf::btf::core::{CoreTarget, types_compatible};
 use rawbpf_elf::btf::{Btf, BtfType};
-use rawbpf_elf::{DataSection, Extern, ExternKind, Insn, Object, Relocation};
+use rawbpf_elf::{DataSection, Extern, ExternKind, Object, Relocation};
 
 use crate::error::{Error, Result};
 use crate::host::kernel_config::{kernel_version_code, read_kernel_config};
 
-/// `BPF_PSEUDO_BTF_ID`: `ld_imm64` of a kernel variable by BTF id.
-const PSEUDO_BTF_ID: u8 = 3;
-/// `BPF_PSEUDO_KFUNC_CALL`.
-const PSEUDO_KFUNC_CALL: u8 = 2;
 /// libbpf's `POISON_CALL_KFUNC_BASE`: an unresolved weak kfunc call becomes a call of helper
 /// `base + extern index`, invalid unless unreachable.
 const POISON_CALL_KFUNC_BASE: i32 = 2_002_000_000;
@@ -417,7 +414,7 @@ fn patch(
         let slot = &mut insns[at];
         match res {
             Resolution::BtfId(id) => {
-                slot.src_reg = PSEUDO_KFUNC_CALL;
+                slot.src_reg = Insn::PSEUDO_KFUNC_CALL;
                 slot.imm = i32::try_from(id).map_err(|_| "BTF id too large")?;
                 slot.off = 0;
             }
@@ -438,7 +435,7 @@ fn patch(
     }
     let (src, lo, hi) = match res {
         Resolution::BtfId(id) => (
-            PSEUDO_BTF_ID,
+            Insn::PSEUDO_BTF_ID,
             i32::try_from(id).map_err(|_| "BTF id too large")?,
             0,
         ),

@@ -8,8 +8,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
+use rawbpf_abi::{Insn, MapType};
 use rawbpf_elf::btf::core::{self, CoreOutcome, CoreTarget};
-use rawbpf_elf::{Insn, MapDef, MapType, Object, section};
+use rawbpf_elf::{MapDef, Object, section};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Result};

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::os::fd::RawFd;
 
-use rawbpf_elf::{Insn, Program, Relocation};
+use rawbpf_abi::Insn;
+use rawbpf_elf::{Program, Relocation};
 
 use crate::error::{Error, Result};
 
@@ -84,7 +85,8 @@ pub fn relocate(program: &Program, fds: &Fds) -> Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rawbpf_elf::{ProgType, ProgramKind};
+    use rawbpf_abi::ProgType;
+    use rawbpf_elf::ProgramKind;
 
     fn prog(relocations: Vec<Relocation>) -> Program {
         let ld = Insn {
@@ -106,7 +108,7 @@ mod tests {
                 ld,
                 Insn::default(),
                 Insn {
-                    code: 0x95,
+                    code: Insn::EXIT,
                     ..Default::default()
                 },
             ],

@@ -14,36 +14,29 @@
 //! are not hashed, equal tags do not prove equal map references; the caller checks those
 //! separately (`crate::cmd::load::unchanged`).
 
-use crate::{prog::sha1, prog::sha256};
+use rawbpf_abi::Insn;
 
-/// `BPF_LD | BPF_IMM | BPF_DW`.
-const LD_IMM64: u8 = 0x18;
-/// `BPF_PSEUDO_MAP_FD`.
-const PSEUDO_MAP_FD: u8 = 1;
-/// `BPF_PSEUDO_MAP_VALUE`.
-const PSEUDO_MAP_VALUE: u8 = 2;
+use crate::{prog::sha1, prog::sha256};
 
 /// The instructions as the kernel hashes them: `insns` (encoded little-endian, 8 bytes per
 /// instruction) with the map `imm`s zeroed.
 fn hashed_form(insns: &[u8]) -> Vec<u8> {
     let mut buf = insns.to_vec();
     let mut was_ld_map = false;
-    for insn in buf.chunks_exact_mut(8) {
-        let code = insn[0];
-        let src_reg = insn[1] >> 4;
-        let dst_reg = insn[1] & 0x0f;
-        let off_zero = insn[2] == 0 && insn[3] == 0;
-        if !was_ld_map
-            && code == LD_IMM64
-            && (src_reg == PSEUDO_MAP_FD || src_reg == PSEUDO_MAP_VALUE)
-        {
+    for slot in buf.as_chunks_mut::<{ Insn::SIZE }>().0 {
+        let insn = Insn::from_le_bytes(*slot);
+        // The second slot of an ld_imm64 is all zero but its imm.
+        let plain_second = Insn { imm: 0, ..insn } == Insn::default();
+        let zero_imm = if !was_ld_map && insn.is_ld_map_fd() {
             was_ld_map = true;
-            insn[4..8].fill(0);
-        } else if was_ld_map && code == 0 && dst_reg == 0 && src_reg == 0 && off_zero {
-            was_ld_map = false;
-            insn[4..8].fill(0);
+            true
         } else {
+            let second = was_ld_map && plain_second;
             was_ld_map = false;
+            second
+        };
+        if zero_imm {
+            *slot = Insn { imm: 0, ..insn }.to_le_bytes();
         }
     }
     buf
@@ -83,12 +76,12 @@ mod tests {
     fn map_references_do_not_change_the_tag() {
         let prog = |fd: i32, off: i32| -> Vec<u8> {
             [
-                insn(LD_IMM64, 0x11, fd),
+                insn(Insn::LD_IMM64, 0x11, fd),
                 insn(0, 0, 0),
-                insn(LD_IMM64, 0x21, fd + 1),
+                insn(Insn::LD_IMM64, 0x21, fd + 1),
                 insn(0, 0, off),
-                insn(0xb7, 0x00, 0),
-                insn(0x95, 0, 0),
+                insn(Insn::MOV64_IMM, 0x00, 0),
+                insn(Insn::EXIT, 0, 0),
             ]
             .concat()
         };
@@ -100,7 +93,14 @@ mod tests {
     fn check(tag: fn(&[u8]) -> [u8; 8], prog: &dyn Fn(i32, i32) -> Vec<u8>) {
         assert_eq!(tag(&prog(3, 0)), tag(&prog(17, 40)));
         // A plain ld_imm64 (src_reg 0) keeps its constant in the hash.
-        let plain = |k: i32| [insn(LD_IMM64, 0x01, k), insn(0, 0, k), insn(0x95, 0, 0)].concat();
+        let plain = |k: i32| {
+            [
+                insn(Insn::LD_IMM64, 0x01, k),
+                insn(0, 0, k),
+                insn(Insn::EXIT, 0, 0),
+            ]
+            .concat()
+        };
         assert_ne!(tag(&plain(1)), tag(&plain(2)));
         // Any other change does.
         let mut other = prog(3, 0);

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
+use rawbpf_abi::AttachType;
 use rawbpf_syscalls::IdKind;
 
-use super::kernel::{self, ATTACH_SOCK_OPS, CGROUP_ATTACH_TYPES, cgroup_root};
+use super::kernel::{self, ATTACH_SOCK_OPS, cgroup_root};
 use super::unique_name;
 
 /// `/sys/fs/cgroup/unified/rawbpf-test-<pid>-<name>-<n>`. Drop detaches every program attached
@@ -44,7 +45,8 @@ impl TestCgroup {
         let Ok(dir) = File::open(&self.path) else {
             return;
         };
-        for &attach_type in CGROUP_ATTACH_TYPES {
+        // Every cgroup attach type (`PROG_QUERY` on a cgroup accepts these).
+        for AttachType(attach_type) in AttachType::CGROUP {
             // Attach types this kernel does not know fail with EINVAL: nothing to detach.
             let Ok(q) = rawbpf_syscalls::prog_query(dir.as_fd(), attach_type) else {
                 continue;

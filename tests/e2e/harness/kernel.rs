@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use nix::sys::statfs::{BPF_FS_MAGIC, CGROUP2_SUPER_MAGIC, statfs};
+use rawbpf_abi::{AttachType, MapType, ProgType};
 use rawbpf_syscalls::{IdKind, MapInfo, ProgInfo};
 
 /// The cgroup v2 hierarchy the tests create their cgroups under: the cgroup2 mount in
@@ -37,20 +38,13 @@ pub fn cgroup_root() -> &'static str {
 pub const BPFFS: &str = "/sys/fs/bpf";
 
 /// `BPF_CGROUP_SOCK_OPS`.
-pub const ATTACH_SOCK_OPS: u32 = 3;
+pub const ATTACH_SOCK_OPS: u32 = AttachType::CGROUP_SOCK_OPS.0;
 /// `BPF_PROG_TYPE_SOCK_OPS`.
-pub const PROG_TYPE_SOCK_OPS: u32 = 13;
+pub const PROG_TYPE_SOCK_OPS: u32 = ProgType::SOCK_OPS.0;
 /// `BPF_MAP_TYPE_SOCKHASH`.
-pub const MAP_TYPE_SOCKHASH: u32 = 18;
+pub const MAP_TYPE_SOCKHASH: u32 = MapType::SOCKHASH.0;
 /// `BPF_F_ALLOW_MULTI`.
 pub const F_ALLOW_MULTI: u32 = 2;
-
-/// Every cgroup attach type of `enum bpf_attach_type` (`PROG_QUERY` on a cgroup accepts
-/// these); types a kernel does not know are skipped by the callers.
-pub const CGROUP_ATTACH_TYPES: &[u32] = &[
-    0, 1, 2, 3, 6, 8, 9, 10, 11, 12, 13, 14, 15, 18, 19, 20, 21, 22, 29, 30, 31, 32, 34, 49, 50,
-    51, 52, 53,
-];
 
 /// Serialises the bpffs mount between test threads.
 static MOUNT_LOCK: Mutex<()> = Mutex::new(());

@@ -1,12 +1,12 @@
 //! The [`LoadReport`] of a load that went through: what was loaded, reused, pinned and
 //! attached, from the state the load built.
 
+use rawbpf_abi::AttachType;
 use rawbpf_elf::{MapType, Object};
 
 use super::LoadOptions;
 use super::state::{AttachTarget, State};
 use crate::attach::plan::Plan;
-use crate::attach::types;
 use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
 
 pub(super) fn report(
@@ -31,7 +31,7 @@ pub(super) fn report(
                         AttachTarget::Cgroup(_) => opts.cgroup.display().to_string(),
                         AttachTarget::Map(m) => format!("map {}", st.maps[*m].name),
                     },
-                    attach_type: types::name(a.attach_type),
+                    attach_type: AttachType(a.attach_type).to_string(),
                     mode: match &a.target {
                         AttachTarget::Cgroup(mode) => Some(mode.name().to_string()),
                         AttachTarget::Map(_) => None,

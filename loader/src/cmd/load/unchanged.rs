@@ -23,24 +23,19 @@ use std::collections::{HashMap, HashSet};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use rawbpf_elf::{DataKind, DataSection, MapType, Object, Program, Relocation};
+use rawbpf_abi::map_flags::BPF_F_RDONLY_PROG;
+use rawbpf_abi::{AttachType, Insn, MapType};
+use rawbpf_elf::{DataKind, DataSection, Object, Program, Relocation};
 use rawbpf_syscalls as sys;
 
 use super::LoadOptions;
 use crate::attach::apply::{self, AttachMode, Replaced};
 use crate::attach::plan::Plan;
-use crate::attach::types;
 use crate::error::Result;
 use crate::host::cgroup::Cgroup;
-use crate::map::global_data::{self, BPF_F_RDONLY_PROG};
+use crate::map::global_data;
 use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
 use crate::{attach::records, host::pin_root, map::create, prog::relocate, prog::tag};
-
-/// `BPF_LD | BPF_IMM | BPF_DW`.
-const LD_IMM64: u8 = 0x18;
-/// `BPF_PSEUDO_MAP_FD`, `BPF_PSEUDO_MAP_VALUE`.
-const PSEUDO_MAP_FD: u8 = 1;
-const PSEUDO_MAP_VALUE: u8 = 2;
 
 /// What the check found.
 #[derive(Debug)]
@@ -377,18 +372,16 @@ fn same_instructions(obj: &Object, previous: &[Option<Previous>]) -> bool {
 /// of every `ld_imm64` with `BPF_PSEUDO_MAP_FD` / `BPF_PSEUDO_MAP_VALUE`. For the offset of
 /// a `BPF_PSEUDO_MAP_FD` the kernel's dump reports 0 whatever was passed.
 fn map_refs(insns: &[u8]) -> Vec<(u8, i32, i32)> {
-    let words: Vec<&[u8]> = insns.chunks_exact(8).collect();
-    let imm = |w: &[u8]| i32::from_le_bytes([w[4], w[5], w[6], w[7]]);
+    let insns: Vec<Insn> = Insn::decode_le(insns).collect();
     let mut out = Vec::new();
     let mut i = 0;
-    while i + 1 < words.len() {
-        let (w, next) = (words[i], words[i + 1]);
-        let src = w[1] >> 4;
-        if w[0] == LD_IMM64 {
-            if src == PSEUDO_MAP_FD {
-                out.push((src, imm(w), 0));
-            } else if src == PSEUDO_MAP_VALUE {
-                out.push((src, imm(w), imm(next)));
+    while i + 1 < insns.len() {
+        let (w, next) = (insns[i], insns[i + 1]);
+        if w.is_ld_imm64() {
+            if w.src_reg == Insn::PSEUDO_MAP_FD {
+                out.push((w.src_reg, w.imm, 0));
+            } else if w.src_reg == Insn::PSEUDO_MAP_VALUE {
+                out.push((w.src_reg, w.imm, next.imm));
             }
             i += 2;
         } else {
@@ -481,7 +474,11 @@ fn unchanged(
             want.push((
                 src,
                 id as i32,
-                if src == PSEUDO_MAP_VALUE { off } else { 0 },
+                if src == Insn::PSEUDO_MAP_VALUE {
+                    off
+                } else {
+                    0
+                },
             ));
         }
         let want_set: HashSet<u32> = want.iter().map(|&(_, id, _)| id as u32).collect();
@@ -500,13 +497,13 @@ fn unchanged(
         let attach = match plan {
             Plan::Cgroup { attach_type } => AttachReport {
                 target: opts.cgroup.display().to_string(),
-                attach_type: types::name(*attach_type),
+                attach_type: AttachType(*attach_type).to_string(),
                 mode: Some(opts.attach_mode.name().to_string()),
                 replaced_id: None,
             },
             Plan::Map { attach_type, map } => AttachReport {
                 target: format!("map {map}"),
-                attach_type: types::name(*attach_type),
+                attach_type: AttachType(*attach_type).to_string(),
                 mode: None,
                 replaced_id: None,
             },
@@ -572,14 +569,14 @@ mod tests {
     #[test]
     fn map_refs_in_order() {
         let insns = [
-            insn(LD_IMM64, 0x11, 7),
+            insn(Insn::LD_IMM64, 0x11, 7),
             insn(0, 0, 0),
-            insn(0xb7, 0x01, 5),
-            insn(LD_IMM64, 0x21, 9),
+            insn(Insn::MOV64_IMM, 0x01, 5),
+            insn(Insn::LD_IMM64, 0x21, 9),
             insn(0, 0, 12),
-            insn(LD_IMM64, 0x01, 3),
+            insn(Insn::LD_IMM64, 0x01, 3),
             insn(0, 0, 4),
-            insn(0x95, 0, 0),
+            insn(Insn::EXIT, 0, 0),
         ]
         .concat();
         assert_eq!(map_refs(&insns), vec![(1, 7, 0), (2, 9, 12)]);
