@@ -131,6 +131,14 @@ pub enum Error {
     #[error("{} is not on a bpffs (it is on {}, which is not a BPF filesystem); mount one with `mount -t bpf bpf /sys/fs/bpf`, or pass --mount-bpffs", path.display(), on.display())]
     BpffsNotMounted { path: PathBuf, on: PathBuf },
 
+    /// A pin root (or a directory above it on bpffs) that other users could write.
+    #[error("pin root {}: {} is not safe for rawbpf's pins: {reason}. Another user could plant or remove pins there; use a pin root only root (or this user) can write: `chown root: {} && chmod 0700 {}`, or remove it and let rawbpf create it", pin_root.display(), dir.display(), dir.display(), dir.display())]
+    PinRootUntrusted {
+        pin_root: PathBuf,
+        dir: PathBuf,
+        reason: String,
+    },
+
     #[error("mount bpffs at {}", path.display())]
     MountBpffs {
         path: PathBuf,
@@ -290,6 +298,7 @@ impl Error {
             | Error::Relocation { .. } => ExitCode::InvalidObject,
             Error::BpffsNotMounted { .. }
             | Error::MountBpffs { .. }
+            | Error::PinRootUntrusted { .. }
             | Error::NotCgroup2 { .. }
             | Error::NoCgroup2Mount { .. }
             | Error::OpenCgroup { .. }

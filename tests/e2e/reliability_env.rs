@@ -165,3 +165,63 @@ fn memlock_limit_is_raised_by_rawbpf() {
         "{map} not used by {prog}"
     );
 }
+
+/// A pin root another user could write is refused before anything is created (exit 4, the
+/// directory named), whoever made it: owned by `nobody`, mode 0777, or a symlink to a
+/// directory of someone else. One rawbpf creates itself is 0700 even under `umask 000`.
+#[test]
+fn untrusted_pin_roots_are_refused_and_own_ones_are_0700() {
+    let Some(env) = TestEnv::new("rel_trust") else {
+        return;
+    };
+    let root = env.pins.path().to_path_buf();
+    let elsewhere = crate::harness::TestPinRoot::new("rel_trust_target");
+    let attempts: [(&str, &dyn Fn()); 3] = [
+        ("owned by nobody", &|| {
+            std::fs::create_dir(&root).unwrap();
+            std::os::unix::fs::chown(&root, Some(NOBODY), Some(NOBODY)).unwrap();
+        }),
+        ("mode 0777", &|| {
+            std::fs::create_dir(&root).unwrap();
+            std::fs::set_permissions(&root, std::fs::Permissions::from_mode(0o777)).unwrap();
+        }),
+        ("a symlink", &|| {
+            std::fs::create_dir(elsewhere.path()).unwrap();
+            std::os::unix::fs::symlink(elsewhere.path(), &root).unwrap();
+        }),
+    ];
+    for (what, plant) in attempts {
+        plant();
+        for cmd in [vec!["load", SOCKOPS_O], vec!["detach"]] {
+            let out = run_env(&env, &cmd, &[4]);
+            let err = stderr(&out);
+            assert!(err.contains("not safe for rawbpf's pins"), "{what}: {err}");
+        }
+        assert!(
+            kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).is_empty(),
+            "{what}: attached"
+        );
+        let inside = std::fs::read_dir(&root).map(Iterator::count).unwrap_or(0);
+        assert_eq!(inside, 0, "{what}: something was created in the pin root");
+        let _ = std::fs::remove_file(&root);
+        let _ = std::fs::remove_dir(&root);
+        let _ = std::fs::remove_dir(elsewhere.path());
+    }
+
+    // Created by rawbpf under umask 000: 0700, and so is its record directory.
+    let mut args = vec![
+        "-c".to_string(),
+        "umask 000; exec \"$0\" \"$@\"".to_string(),
+        crate::harness::cli::RAWBPF.to_string(),
+    ];
+    args.extend(env.args(&["load", SOCKOPS_O]));
+    let out = std::process::Command::new("sh")
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    for dir in [root.clone(), root.join("attached-progs")] {
+        let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o7777;
+        assert_eq!(mode, 0o700, "{}", dir.display());
+    }
+}

@@ -23,7 +23,7 @@ use nix::errno::Errno;
 use nix::fcntl::{Flock, FlockArg};
 
 use crate::error::{Error, Result, io_err};
-use crate::host::pin_root;
+use crate::host::{pin_root, trust};
 
 /// How often the pin root may vanish under a waiting loader before we give up.
 const MAX_ATTEMPTS: usize = 100;
@@ -83,14 +83,26 @@ pub fn acquire(pin_root_path: &Path, create: bool) -> Result<Option<(PinRootLock
         }
         let file = match OpenOptions::new()
             .read(true)
-            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC | libc::O_NOFOLLOW)
             .open(pin_root_path)
         {
             Ok(f) => f,
             // Removed between the check and the open: try again.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(Error::PinRootUntrusted {
+                    pin_root: pin_root_path.to_path_buf(),
+                    dir: pin_root_path.to_path_buf(),
+                    reason: "it is a symbolic link".to_string(),
+                });
+            }
             Err(e) => return Err(io_err("open pin root", pin_root_path)(e)),
         };
+        // What was opened is what is locked and used: check it, not the path again.
+        let opened = file
+            .metadata()
+            .map_err(io_err("stat pin root", pin_root_path))?;
+        trust::check_open(pin_root_path, &opened)?;
         let lock = lock_within(file, pin_root_path, WAIT)?;
         let locked = lock
             .metadata()

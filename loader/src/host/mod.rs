@@ -12,3 +12,4 @@ pub mod lock;
 pub mod memlock;
 pub mod pin_root;
 pub mod privileges;
+pub mod trust;

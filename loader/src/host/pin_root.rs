@@ -4,11 +4,13 @@
 //! existing ancestor) reports `BPF_FS_MAGIC`. The directory itself is created only when
 //! something is about to be pinned.
 
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
 
 use nix::sys::statfs::statfs;
 
 use crate::error::{Error, Result, io_err};
+use crate::host::trust;
 
 /// `BPF_FS_MAGIC` from `include/uapi/linux/magic.h`.
 pub const BPF_FS_MAGIC: u32 = 0xcafe_4a11;
@@ -77,34 +79,40 @@ pub fn mount_bpffs() -> Result<()> {
     })
 }
 
-/// Checks that `path` is (or would be created) on bpffs, and errors with how to fix it.
+/// Checks that `path` is (or would be created) on bpffs, and that what exists of it can be
+/// trusted with pins (`host::trust`); errors say how to fix it.
 pub fn check(path: &Path) -> Result<()> {
     let (on, magic) = nearest_existing(path)?;
-    if magic == BPF_FS_MAGIC {
-        Ok(())
-    } else {
-        Err(Error::BpffsNotMounted {
+    if magic != BPF_FS_MAGIC {
+        return Err(Error::BpffsNotMounted {
             path: path.to_path_buf(),
             on,
-        })
+        });
     }
+    trust::check(path, |dir| {
+        fs_magic(dir).ok().flatten() == Some(BPF_FS_MAGIC)
+    })
 }
 
-/// Creates `path` (and parents) if missing; it must end up on bpffs. Without write access
-/// (not root) this is a privilege error (exit 4).
+/// Creates `path` (and parents) if missing, mode 0700 whatever the umask; it must end up on
+/// bpffs. Without write access (not root) this is a privilege error (exit 4).
 pub fn ensure_dir(path: &Path) -> Result<()> {
     check(path)?;
-    std::fs::create_dir_all(path).map_err(|source| {
-        if matches!(source.raw_os_error(), Some(libc::EACCES | libc::EPERM)) {
-            Error::NoPermission {
-                what: "create directory",
-                path: path.to_path_buf(),
-                source,
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|source| {
+            if matches!(source.raw_os_error(), Some(libc::EACCES | libc::EPERM)) {
+                Error::NoPermission {
+                    what: "create directory",
+                    path: path.to_path_buf(),
+                    source,
+                }
+            } else {
+                io_err("create directory", path)(source)
             }
-        } else {
-            io_err("create directory", path)(source)
-        }
-    })
+        })
 }
 
 /// The longest name accepted for a map or program (a bpffs file name is at most 255 bytes).
