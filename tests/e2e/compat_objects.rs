@@ -1,9 +1,19 @@
 //! Every object of `tests/objects/` through `rawbpf load --no-attach --no-pin` on the real
 //! kernel: the ones that must load do, the two that must not are refused with exit 5, and
-//! the count is printed (`compat objects: N of M load`).
+//! the count is printed (`compat objects: N of M load`). Each also goes through `rawbpf
+//! inspect` as `nobody`, which needs neither privileges nor the kernel.
+
+use std::ffi::OsStr;
+use std::fs::Permissions;
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Output};
+
+use nix::unistd::geteuid;
 
 use crate::compat_common::object;
 use crate::harness::TestEnv;
+use crate::harness::cli::{self, NOBODY, RAWBPF};
 use crate::harness::kernel::kernel_config;
 
 /// What a test object must do.
@@ -80,11 +90,39 @@ fn every_test_object_loads_or_is_refused_with_a_reason() {
     eprintln!("compat objects: {loaded} of {} load", OBJECTS.len());
 }
 
+/// Copies of every test object in a fresh directory anyone can read (0755, files 0644), plus
+/// `root-only.o` (0600): the checkout itself may sit where `nobody` cannot read (under /root).
+fn world_readable_copies() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for &(name, _) in OBJECTS {
+        let copy = dir.path().join(name);
+        std::fs::copy(object(name), &copy).unwrap();
+        std::fs::set_permissions(&copy, Permissions::from_mode(0o644)).unwrap();
+    }
+    let secret = dir.path().join("root-only.o");
+    std::fs::copy(object("rodata_knobs.o"), &secret).unwrap();
+    std::fs::set_permissions(&secret, Permissions::from_mode(0o600)).unwrap();
+    std::fs::set_permissions(dir.path(), Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// `rawbpf <args>` as `nobody` when the tests run as root (they do: tests/run.sh), else as
+/// the unprivileged user running them.
+fn unprivileged<S: AsRef<OsStr>>(args: &[S]) -> Output {
+    let mut cmd = Command::new(RAWBPF);
+    cmd.args(args);
+    if geteuid().is_root() {
+        cmd.uid(NOBODY).gid(NOBODY);
+    }
+    cli::rawbpf_with(&mut cmd)
+}
+
 #[test]
 fn every_test_object_inspects_without_privileges_or_kernel() {
+    let dir = world_readable_copies();
     for &(name, _) in OBJECTS {
-        let obj = object(name);
-        let out = crate::harness::cli::rawbpf(["inspect", obj.as_str()]);
+        let copy = dir.path().join(name);
+        let out = unprivileged(&[OsStr::new("inspect"), copy.as_os_str()]);
         // bad_trailing.o is refused by the parser itself; everything else parses.
         assert_eq!(
             out.status.success(),
@@ -93,4 +131,30 @@ fn every_test_object_inspects_without_privileges_or_kernel() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    if !geteuid().is_root() {
+        eprintln!(
+            "compat: inspected as uid {}, already unprivileged",
+            geteuid()
+        );
+        return;
+    }
+    // The runs above really had neither root's files nor its capabilities: a root-only file
+    // is unreadable to them, and a load is refused for want of CAP_BPF (exit 4).
+    let secret = dir.path().join("root-only.o");
+    let out = unprivileged(&[OsStr::new("inspect"), secret.as_os_str()]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() == Some(5) && err.contains("Permission denied"),
+        "inspect of a 0600 root file: exit {:?}: {err}",
+        out.status.code()
+    );
+    let obj = dir.path().join("rodata_knobs.o");
+    let load = [OsStr::new("load"), obj.as_os_str()];
+    let out = unprivileged(&[&load[..], &["--no-attach", "--no-pin"].map(OsStr::new)].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "load as nobody: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -7,6 +7,9 @@ use std::process::{Command, ExitStatus, Output};
 /// The binary cargo built for this test target.
 pub const RAWBPF: &str = env!("CARGO_BIN_EXE_rawbpf");
 
+/// `nobody`/`nogroup`: the unprivileged user the tests drop to (`CommandExt::uid`/`gid`).
+pub const NOBODY: u32 = 65534;
+
 /// Runs `rawbpf <args>` and returns its output.
 pub fn rawbpf<I, S>(args: I) -> Output
 where
