@@ -8,6 +8,7 @@ pub mod conn;
 pub mod kernel;
 pub mod pin_root;
 pub mod report;
+pub mod trampolines;
 
 use std::path::Path;
 use std::process::Output;
