@@ -1,8 +1,9 @@
 //! The e2e harness: a kernel check, per-test cgroup and pin root guards, a `rawbpf` runner,
-//! a connection child and read-only kernel inspection (through `rawbpf_syscalls`, never the
-//! CLI under test).
+//! the helper child binary and the connections it holds, and read-only kernel inspection
+//! (through `rawbpf_syscalls`, never the CLI under test).
 
 pub mod cgroup;
+pub mod child;
 pub mod cli;
 pub mod conn;
 pub mod kernel;
