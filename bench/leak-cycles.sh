@@ -17,7 +17,7 @@ N="${1:-1000}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 
 echo "== 1. $N in-process cycles (cargo test)"
-(cd "$ROOT" && RAWBPF_LEAK_CYCLES="$N" cargo test -q -p rawbpf-cli --test e2e -- \
+(cd "$ROOT" && RAWBPF_LEAK_CYCLES="$N" cargo test -q -p rawbpf-cli --features test-hook --test e2e -- \
 	--exact reliability_leak::load_detach_cycles_leak_nothing --nocapture)
 
 echo "== 2. $N CLI cycles"

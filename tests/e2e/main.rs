@@ -58,12 +58,3 @@ mod compat_maps;
 mod compat_objects;
 mod compat_run;
 mod compat_sections;
-
-/// The connection child (`harness::conn`): does nothing unless `RAWBPF_E2E_CHILD` is set,
-/// i.e. unless the harness re-executed this binary to hold connections in a test cgroup.
-#[test]
-fn child_entry() {
-    if let Ok(spec) = std::env::var(harness::conn::CHILD_ENV) {
-        harness::conn::child_main(&spec);
-    }
-}

@@ -3,12 +3,9 @@
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use crate::harness::cli::{self, RAWBPF};
+use crate::harness::cli::{self, NOBODY, RAWBPF};
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
 use crate::harness::{SOCKOPS_O, TestEnv};
-
-/// `nobody`/`nogroup`.
-const NOBODY: u32 = 65534;
 
 #[test]
 fn unprivileged_load_fails_cleanly() {

@@ -3,11 +3,10 @@
 //! load must leave alone.
 
 use std::ffi::OsStr;
-use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use crate::harness::cli::{self, RAWBPF};
+use crate::harness::cli::{self, RAWBPF, assert_no_panic};
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
 use crate::harness::{MAP_NAME, TestEnv};
 
@@ -17,29 +16,6 @@ pub fn compat(name: &str) -> String {
         "{}/../../tests/corpus/compat/{name}",
         env!("CARGO_MANIFEST_DIR")
     )
-}
-
-/// Asserts that a run ended by itself with a documented code: not by a signal (a crash or an
-/// abort), and not with 101 (a Rust panic).
-pub fn assert_no_panic(args: &[String], out: &Output) {
-    assert!(
-        out.status.signal().is_none(),
-        "rawbpf was killed by signal {:?}: {}",
-        out.status.signal(),
-        cli::describe(args, out)
-    );
-    assert_ne!(
-        out.status.code(),
-        Some(101),
-        "rawbpf panicked: {}",
-        cli::describe(args, out)
-    );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !stderr.contains("panicked at"),
-        "rawbpf panicked: {}",
-        cli::describe(args, out)
-    );
 }
 
 /// Runs `rawbpf <args>`, asserts no panic and an exit code in `codes`.

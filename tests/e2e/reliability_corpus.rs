@@ -8,9 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::harness::cli::RAWBPF;
+use crate::harness::cli::{RAWBPF, assert_no_panic};
 use crate::harness::{TestEnv, cli};
-use crate::reliability_common::{assert_no_panic, stderr};
+use crate::reliability_common::stderr;
 
 /// The address-space limit for each run, in KiB (`ulimit -v`).
 const LIMIT_KIB: u32 = 256 * 1024;

@@ -14,9 +14,10 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use rawbpf::test_hook::{PAUSE_ENV, PAUSED_MARKER, Step};
 
+use crate::harness::cli::assert_no_panic;
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS, MAP_TYPE_SOCKHASH};
 use crate::harness::{LoadReport, MAP_NAME, SOCKOPS_O, TestEnv, cli};
-use crate::reliability_common::{assert_no_panic, command, names_in, run_env};
+use crate::reliability_common::{command, names_in, run_env};
 use crate::seeded::{Rng, seed};
 
 /// At least 50 kills, a multiple of the number of steps.

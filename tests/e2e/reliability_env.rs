@@ -9,12 +9,10 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 
+use crate::harness::cli::NOBODY;
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
 use crate::harness::{SOCKOPS_O, TestEnv};
 use crate::reliability_common::{command, run, run_cmd, run_env, stderr};
-
-/// `nobody`/`nogroup`.
-const NOBODY: u32 = 65534;
 
 /// Asserts a one-line `rawbpf: ...` error containing every one of `words`.
 fn one_line(out: &std::process::Output, words: &[&str]) {

@@ -7,9 +7,10 @@
 use std::collections::BTreeSet;
 use std::process::{Child, Output, Stdio};
 
+use crate::harness::cli::assert_no_panic;
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
 use crate::harness::{MAP_NAME, SOCKOPS_O, TestEnv};
-use crate::reliability_common::{assert_no_panic, command, names_in};
+use crate::reliability_common::{command, names_in};
 
 const RACERS: usize = 8;
 

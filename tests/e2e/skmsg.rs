@@ -17,20 +17,16 @@
 //! | after the sk_msg attach       | redirected      | redirected (keeps its copy) |
 //! | after the detach              | —               | TCP                         |
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Write};
 use std::os::fd::AsFd;
-use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
 
 use crate::harness::report::id;
-use crate::harness::{SOCKOPS_O, TestEnv};
-use crate::harness::{features, kernel};
+use crate::harness::{SOCKOPS_O, TestEnv, child, features, kernel};
 
 const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
 /// `BPF_SK_MSG_VERDICT`.
 const ATTACH_SK_MSG: u32 = 7;
-/// The environment variable that turns [`skmsg_child_entry`] into the traffic child.
-const CHILD_ENV: &str = "RAWBPF_E2E_SKMSG_CHILD";
 /// Message sizes of the transfers: 1 B to 1 MiB, with the odd sizes around page and
 /// buffer boundaries.
 const SIZES: &[usize] = &[1, 2, 100, 4095, 4096, 4097, 65_535, 65_536, 65_537, 1 << 20];
@@ -44,8 +40,8 @@ struct Carried {
     down: u64,
 }
 
-/// The traffic child: a process in the test cgroup that opens connection pairs and moves
-/// data over them on command (one line per command on its stdin).
+/// The traffic child (`rawbpf-e2e-child traffic`): a process in the test cgroup that opens
+/// connection pairs and moves data over them on command (one line per command on its stdin).
 struct Traffic {
     child: Child,
     stdin: ChildStdin,
@@ -54,24 +50,17 @@ struct Traffic {
 
 impl Traffic {
     fn start(env: &TestEnv) -> Traffic {
-        let exe = std::env::current_exe().unwrap();
-        let mut child = Command::new(exe)
-            .args([
-                "--exact",
-                "skmsg::skmsg_child_entry",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(CHILD_ENV, env.cgroup_path())
+        let mut traffic = child::command("traffic")
+            .arg(env.cgroup_path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .unwrap_or_else(|e| panic!("spawn the traffic child: {e}"));
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let stdin = traffic.stdin.take().unwrap();
+        let stdout = BufReader::new(traffic.stdout.take().unwrap());
         let mut t = Traffic {
-            child,
+            child: traffic,
             stdin,
             stdout,
         };
@@ -79,22 +68,20 @@ impl Traffic {
         t
     }
 
-    /// Reads lines until one has `word` as a word; returns the words after it.
+    /// Reads the child's next line, which must start with `word`; returns the words after it.
     fn reply(&mut self, word: &str) -> Vec<String> {
-        let mut transcript = String::new();
-        loop {
-            let mut line = String::new();
-            if self.stdout.read_line(&mut line).unwrap() == 0 {
-                panic!("the traffic child ended before {word}; its output:\n{transcript}");
-            }
-            transcript.push_str(&line);
-            let words: Vec<&str> = line.split_whitespace().collect();
-            if let Some(i) = words.iter().position(|w| *w == "ERR") {
-                panic!("traffic child: {}", words[i..].join(" "));
-            }
-            if let Some(i) = words.iter().position(|w| *w == word) {
-                return words[i + 1..].iter().map(|s| s.to_string()).collect();
-            }
+        let mut line = String::new();
+        if self.stdout.read_line(&mut line).unwrap() == 0 {
+            let status = self.child.wait().unwrap();
+            panic!(
+                "the traffic child ended before {word}: {}",
+                child::describe(&status)
+            );
+        }
+        let words: Vec<&str> = line.split_whitespace().collect();
+        match words.split_first() {
+            Some((w, rest)) if *w == word => rest.iter().map(|s| s.to_string()).collect(),
+            _ => panic!("traffic child: expected {word}, got {:?}", line.trim_end()),
         }
     }
 
@@ -274,96 +261,4 @@ fn fast_path_keeps_data_intact_and_detaches() {
     }
     // Nothing to detach any more.
     env.run_expect(&["detach", SKMSG_O], &[3]);
-}
-
-/// The traffic child, run when [`CHILD_ENV`] names the cgroup to join; a no-op otherwise.
-#[test]
-fn skmsg_child_entry() {
-    let Ok(cgroup) = std::env::var(CHILD_ENV) else {
-        return;
-    };
-    std::fs::write(format!("{cgroup}/cgroup.procs"), "0")
-        .unwrap_or_else(|e| panic!("join {cgroup}: {e}"));
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let mut pairs: Vec<(TcpStream, TcpStream)> = Vec::new();
-    let mut out = std::io::stdout();
-    writeln!(out, "\nREADY").unwrap();
-    out.flush().unwrap();
-    let mut seq = 0u8;
-    for line in std::io::stdin().lock().lines() {
-        let line = line.unwrap();
-        let words: Vec<&str> = line.split_whitespace().collect();
-        let reply = match words[..] {
-            ["open"] => {
-                let c = TcpStream::connect(("127.0.0.1", port)).unwrap();
-                let (s, _) = listener.accept().unwrap();
-                let cp = c.local_addr().unwrap().port();
-                pairs.push((c, s));
-                format!("CONN {} {cp} {port}", pairs.len() - 1)
-            }
-            ["xfer", i, n] => {
-                seq = seq.wrapping_add(1);
-                let (c, s) = &pairs[i.parse::<usize>().unwrap()];
-                match xfer(c, s, n.parse().unwrap(), seq) {
-                    Ok((up, down)) => format!("OK {up} {down}"),
-                    Err(e) => format!("ERR {e}"),
-                }
-            }
-            ["quit"] => break,
-            _ => format!("ERR unknown command {line:?}"),
-        };
-        writeln!(out, "\n{reply}").unwrap();
-        out.flush().unwrap();
-    }
-}
-
-/// Byte `i` of transfer `seq` in direction `dir`: position- and transfer-dependent, so a
-/// lost, repeated or reordered chunk shows.
-fn pattern(i: usize, seq: u8, dir: u8) -> u8 {
-    ((i % 251) as u8) ^ seq.wrapping_mul(31) ^ dir ^ ((i >> 8) as u8)
-}
-
-/// Sends `n` bytes client→server and `n` bytes server→client at the same time and checks
-/// both; returns how many bytes TCP carried each way.
-fn xfer(c: &TcpStream, s: &TcpStream, n: usize, seq: u8) -> Result<(u64, u64), String> {
-    // A socket counts received bytes before a read can return them, so the counters are
-    // final once both reads are done.
-    let received = || -> Result<(u64, u64), String> {
-        Ok((
-            tcp_info(s)?.tcpi_bytes_received,
-            tcp_info(c)?.tcpi_bytes_received,
-        ))
-    };
-    let before = received()?;
-    let send = |mut w: &TcpStream, dir: u8| {
-        let buf: Vec<u8> = (0..n).map(|i| pattern(i, seq, dir)).collect();
-        w.write_all(&buf).map_err(|e| format!("write: {e}"))
-    };
-    let recv = |mut r: &TcpStream, dir: u8| -> Result<(), String> {
-        let mut buf = vec![0u8; n];
-        r.read_exact(&mut buf).map_err(|e| format!("read: {e}"))?;
-        match (0..n).find(|&i| buf[i] != pattern(i, seq, dir)) {
-            Some(i) => Err(format!("byte {i} of {n} differs (direction {dir})")),
-            None => Ok(()),
-        }
-    };
-    std::thread::scope(|scope| {
-        let up_w = scope.spawn(|| send(c, 1));
-        let down_w = scope.spawn(|| send(s, 2));
-        let up_r = scope.spawn(|| recv(s, 1));
-        let down_r = scope.spawn(|| recv(c, 2));
-        for h in [up_w, down_w, up_r, down_r] {
-            h.join()
-                .map_err(|_| "a transfer thread panicked".to_string())??;
-        }
-        Ok::<(), String>(())
-    })?;
-    let after = received()?;
-    Ok((after.0 - before.0, after.1 - before.1))
-}
-
-/// `getsockopt(TCP_INFO)`.
-fn tcp_info(s: &TcpStream) -> Result<libc::tcp_info, String> {
-    rawbpf_syscalls::tcp_info(s.as_fd()).map_err(|e| format!("TCP_INFO: {e}"))
 }

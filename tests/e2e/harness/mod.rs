@@ -1,14 +1,16 @@
 //! The e2e harness: a kernel check, per-test cgroup and pin root guards, a `rawbpf` runner,
-//! a connection child and read-only kernel inspection (through `rawbpf_syscalls`, never the
-//! CLI under test).
+//! the helper child binary and the connections it holds, and read-only kernel inspection
+//! (through `rawbpf_syscalls`, never the CLI under test).
 
 pub mod cgroup;
+pub mod child;
 pub mod cli;
 pub mod conn;
 pub mod features;
 pub mod kernel;
 pub mod pin_root;
 pub mod report;
+pub mod trampolines;
 
 use std::path::Path;
 use std::process::Output;
