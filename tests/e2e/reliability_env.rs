@@ -223,3 +223,42 @@ fn untrusted_pin_roots_are_refused_and_own_ones_are_0700() {
         assert_eq!(mode, 0o700, "{}", dir.display());
     }
 }
+
+/// Out of file descriptors (`prlimit --nofile`), a healthy pinned sockhash is never called
+/// a conflict or "not a BPF object": each load either works or says "too many open files",
+/// and the pin stays the same map.
+#[test]
+fn fd_exhaustion_is_reported_as_itself() {
+    let Some(env) = TestEnv::new("rel_emfile") else {
+        return;
+    };
+    env.load(SOCKOPS_O, &[]);
+    let map = env.pinned_map_id();
+    let mut refused = 0;
+    for n in 3..=24 {
+        let mut args = vec![
+            format!("--nofile={n}:{n}"),
+            crate::harness::cli::RAWBPF.to_string(),
+        ];
+        args.extend(env.args(&["load", SOCKOPS_O, "--force"]));
+        let out = std::process::Command::new("prlimit")
+            .args(&args)
+            .output()
+            .unwrap_or_else(|e| panic!("prlimit (util-linux): {e}"));
+        crate::harness::cli::assert_no_panic(&args, &out);
+        let err = stderr(&out);
+        if err.contains("error while loading shared libraries") {
+            continue; // too few even for the dynamic loader: rawbpf never ran
+        }
+        if !out.status.success() {
+            refused += 1;
+            assert!(
+                err.to_lowercase().contains("too many open files"),
+                "nofile={n}: exit {:?}: {err}",
+                out.status.code()
+            );
+        }
+        assert_eq!(env.pinned_map_id(), map, "nofile={n}: the pin changed");
+    }
+    assert!(refused > 0, "no limit was low enough to make a load fail");
+}

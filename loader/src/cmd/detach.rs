@@ -227,9 +227,10 @@ fn pinned_map_id(path: &Path) -> Result<Option<u32>> {
         }
         Ok(_) => Ok(None),
         Err(e) if e.is_enoent() => Ok(None),
-        Err(e) if e.errno == libc::EPERM => Err(bpf_err(format!("open pin {}", path.display()))(e)),
-        // Not a BPF object (a plain file or directory someone left there): not ours.
-        Err(_) => Ok(None),
+        // Not a BPF object (a directory or symlink someone left there): not ours.
+        Err(e) if matches!(e.errno, libc::EACCES | libc::EINVAL) => Ok(None),
+        // EPERM, EMFILE, ENOMEM, ...: said as they are.
+        Err(e) => Err(bpf_err(format!("open pin {}", path.display()))(e)),
     }
 }
 

@@ -194,8 +194,11 @@ pub fn map_ids(opts: &MapIdsOptions) -> Result<MapIdsReport> {
         // One entry per map (a map may be pinned at several paths).
         let mut sockmaps: Vec<(u32, OwnedFd, String)> = Vec::new();
         for path in files_under(&opts.pin_root)? {
-            let Ok(fd) = sys::obj_get(&pin_root::c_path(&path)?) else {
-                continue;
+            let fd = match sys::obj_get(&pin_root::c_path(&path)?) {
+                Ok(fd) => fd,
+                // Gone meanwhile, or not a BPF object: nothing to list.
+                Err(e) if matches!(e.errno, libc::ENOENT | libc::EACCES | libc::EINVAL) => continue,
+                Err(e) => return Err(bpf_err(format!("open pin {}", path.display()))(e)),
             };
             if sys::obj_info_kind(fd.as_fd()) != sys::ObjKind::Map {
                 continue;

@@ -38,17 +38,27 @@ pub enum Pinned {
     },
 }
 
-/// What a path that `BPF_OBJ_GET` refused holds, for the error message.
-fn describe_non_bpf(path: &Path) -> Option<String> {
-    let meta = std::fs::symlink_metadata(path).ok()?;
-    let ft = meta.file_type();
-    Some(if ft.is_dir() {
-        "a directory".to_string()
+/// What a path that `BPF_OBJ_GET` refused holds, when that proves it is not a BPF object:
+/// a directory, or a symlink (bpffs has none of its own; one leads elsewhere). A file on
+/// bpffs is always a pin, so its refusal is reported as the errno it is (permission,
+/// EMFILE, ENOMEM, ...), never guessed at.
+fn describe_non_bpf(path: &Path, errno: i32) -> Option<String> {
+    // bpffs answers EACCES for an inode that is not a BPF object, other file systems
+    // EINVAL or ENOTSUPP.
+    if !matches!(
+        errno,
+        libc::EACCES | libc::EINVAL | libc::EOPNOTSUPP | ENOTSUPP
+    ) {
+        return None;
+    }
+    let ft = std::fs::symlink_metadata(path).ok()?.file_type();
+    if ft.is_dir() {
+        Some("a directory".to_string())
     } else if ft.is_symlink() {
-        "a symbolic link to something that is not a BPF object".to_string()
+        Some("a symbolic link to something that is not a BPF object".to_string())
     } else {
-        "a file that is not a BPF object".to_string()
-    })
+        None
+    }
 }
 
 /// The pinned map's key/value BTF: `Ok(None)` when it has none, `Err` (why) when it has
@@ -112,13 +122,11 @@ pub fn open_pinned(def: &MapDef, path: &Path, obj_btf: Option<&Btf>) -> Result<P
     let fd = match sys::obj_get(&cpath) {
         Ok(fd) => fd,
         Err(e) if e.is_enoent() => return Ok(Pinned::Absent),
-        // bpffs answers EACCES (and other file systems ENOTSUPP/EINVAL) for an inode that
-        // is not a BPF object.
-        Err(e) if e.errno != libc::EPERM && describe_non_bpf(path).is_some() => {
+        Err(e) if describe_non_bpf(path, e.errno).is_some() => {
             return Err(Error::PinnedNotMap {
                 map: def.name.clone(),
                 path: path.to_path_buf(),
-                kind: describe_non_bpf(path).unwrap_or_default(),
+                kind: describe_non_bpf(path, e.errno).unwrap_or_default(),
             });
         }
         Err(e) => {
