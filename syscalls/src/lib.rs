@@ -39,7 +39,7 @@ pub use process::reset_sigpipe;
 pub use prog::{
     AttachFlags, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE, MIN_LOG_SIZE, ProgLoad, ProgLoadError,
     QueryResult, prog_attach, prog_attach_attr, prog_detach, prog_detach_attr, prog_load,
-    prog_load_attr, prog_query, prog_query_attr, prog_query_with_capacity,
+    prog_load_attr, prog_query, prog_query_attr, prog_query_ids, prog_query_with_capacity,
 };
 pub use prog_xlated::{prog_xlated_insns, xlated_request};
 pub use sock::tcp_info;

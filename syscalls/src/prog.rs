@@ -247,9 +247,17 @@ pub struct QueryResult {
 }
 
 /// `BPF_PROG_QUERY` — programs attached to `target` for `attach_type` (directly, not
-/// effective). Grows its buffer until every id fits.
+/// effective), with each program's own attach flags where the kernel reports them (5.19+;
+/// an older kernel costs one more call and leaves `prog_attach_flags` empty). Grows its
+/// buffer until every id fits.
 pub fn prog_query(target: BorrowedFd<'_>, attach_type: u32) -> Result<QueryResult> {
-    prog_query_with_capacity(target, attach_type, 64)
+    query(target, attach_type, 64, true)
+}
+
+/// [`prog_query`] without the per-program flags: the ids and the target's attach flags in
+/// one call on every kernel (`prog_attach_flags` is empty).
+pub fn prog_query_ids(target: BorrowedFd<'_>, attach_type: u32) -> Result<QueryResult> {
+    query(target, attach_type, 64, false)
 }
 
 /// [`prog_query`] starting from a buffer of `initial` ids (at least 1); it still grows
@@ -259,8 +267,16 @@ pub fn prog_query_with_capacity(
     attach_type: u32,
     initial: usize,
 ) -> Result<QueryResult> {
+    query(target, attach_type, initial, true)
+}
+
+fn query(
+    target: BorrowedFd<'_>,
+    attach_type: u32,
+    initial: usize,
+    mut with_flags: bool,
+) -> Result<QueryResult> {
     let mut cap = initial.max(1);
-    let mut with_flags = true;
     loop {
         let mut ids = vec![0u32; cap];
         let mut flags = vec![0u32; cap];

@@ -60,7 +60,8 @@ pub struct Replaced {
 /// Programs attached directly to `target` for `attach_type`; empty when the kernel does not
 /// know the attach type there (EINVAL).
 pub fn query(target: BorrowedFd<'_>, attach_type: u32) -> Result<sys::QueryResult> {
-    match sys::prog_query(target, attach_type) {
+    // The ids and the target's flags: one call on every kernel (`map-ids` asks for more).
+    match sys::prog_query_ids(target, attach_type) {
         Ok(q) => Ok(q),
         Err(e) if e.errno == libc::EINVAL => Ok(sys::QueryResult::default()),
         Err(e) => Err(bpf_err(format!("query {}", AttachType(attach_type)))(e)),
@@ -170,7 +171,7 @@ pub fn attach_map(
     attach_type: u32,
     recorded: Option<OwnedFd>,
 ) -> Result<Option<Replaced>> {
-    let previous = match sys::prog_query(map, attach_type) {
+    let previous = match sys::prog_query_ids(map, attach_type) {
         Ok(q) => q.prog_ids.first().and_then(|id| {
             sys::fd_by_id(sys::IdKind::Prog, id.0)
                 .ok()

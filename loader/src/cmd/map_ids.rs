@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use rawbpf_abi::{AttachType, MapType, ProgType};
 use rawbpf_syscalls as sys;
 
-use crate::attach::{apply, map_records, records};
+use crate::attach::{map_records, records};
 use crate::cmd::load::DEFAULT_PIN_ROOT;
 use crate::error::{Result, bpf_err, io_err};
 use crate::host::cgroup::Cgroup;
@@ -100,7 +100,12 @@ impl Collected {
     /// Adds the programs attached to the cgroup, every cgroup attach type.
     fn add_cgroup(&mut self, cgroup: &Cgroup) -> Result<()> {
         for AttachType(at) in AttachType::CGROUP {
-            let q = apply::query(cgroup.fd(), at)?;
+            // With each program's own flags (multi mode), where the kernel has them.
+            let q = match sys::prog_query(cgroup.fd(), at) {
+                Ok(q) => q,
+                Err(e) if e.errno == libc::EINVAL => sys::QueryResult::default(),
+                Err(e) => return Err(bpf_err(format!("query {}", AttachType(at)))(e)),
+            };
             for (n, id) in q.prog_ids.iter().enumerate() {
                 let flags = q
                     .prog_attach_flags
@@ -127,7 +132,7 @@ impl Collected {
     ) -> Result<()> {
         let target = format!("map {name}");
         for AttachType(at) in AttachType::SOCKMAP {
-            let q = match sys::prog_query(map.as_fd(), at) {
+            let q = match sys::prog_query_ids(map.as_fd(), at) {
                 Ok(q) => q,
                 Err(e) if e.errno == libc::EINVAL => {
                     self.warnings.push(format!(

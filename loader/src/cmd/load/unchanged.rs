@@ -264,7 +264,7 @@ fn xlated_capacity(p: &Program) -> usize {
 fn on_map(pin: Option<&Path>, attach_type: u32, p: &Program) -> Option<Previous> {
     let pin = pin.filter(|p| p.exists())?;
     let map = sys::obj_get(&pin_root::c_path(pin).ok()?).ok()?;
-    let q = sys::prog_query(map.as_fd(), attach_type).ok()?;
+    let q = sys::prog_query_ids(map.as_fd(), attach_type).ok()?;
     let [id] = q.prog_ids[..] else {
         return None;
     };
