@@ -99,6 +99,10 @@ pub struct DetachReport {
     pub cgroup: String,
     pub detached: Vec<DetachedProgram>,
     pub unpinned: Vec<String>,
+    /// Map pins `--unpin` left because rawbpf did not create them (another tool's).
+    pub kept: Vec<String>,
+    /// `--dry-run`: `detached` and `unpinned` say what would go; nothing changed.
+    pub dry_run: bool,
 }
 
 /// One program `detach` detached.

@@ -110,3 +110,59 @@ fn unpin_removes_the_socket_map_records() {
         env.pins.contents()
     );
 }
+
+/// `--unpin` removes only the pins rawbpf made: a map another tool pinned in the pin root
+/// stays (and is listed as kept), and `--dry-run` reports the same and changes nothing.
+#[test]
+fn unpin_keeps_other_tools_pins_and_dry_run_changes_nothing() {
+    let Some(env) = TestEnv::new("detach_owned") else {
+        return;
+    };
+    let loaded = env.load(SOCKOPS_O, &[]);
+    let map_id = env.pinned_map_id();
+    // Another tool's map, pinned next to rawbpf's.
+    let foreign = rawbpf_syscalls::map_create(&rawbpf_syscalls::MapCreate {
+        map_type: 2, // ARRAY
+        key_size: 4,
+        value_size: 4,
+        max_entries: 1,
+        name: rawbpf_syscalls::ObjName::new("foreign"),
+        ..Default::default()
+    })
+    .unwrap();
+    let foreign_pin = env.pins.join("foreign");
+    let c = std::ffi::CString::new(foreign_pin.display().to_string()).unwrap();
+    rawbpf_syscalls::obj_pin(std::os::fd::AsFd::as_fd(&foreign), &c).unwrap();
+    let foreign_id = kernel::pinned_map_id(&foreign_pin).unwrap();
+    let ours = env.pins.join(MAP_NAME).display().to_string();
+    let theirs = foreign_pin.display().to_string();
+
+    let dry = env.json(&["detach", "--unpin", "--dry-run"]);
+    assert_eq!(dry["dry_run"], true, "{dry}");
+    assert_eq!(
+        dry["detached"][0]["id"].as_u64(),
+        Some(u64::from(loaded.prog_id)),
+        "{dry}"
+    );
+    assert_eq!(dry["unpinned"], serde_json::json!([ours]), "{dry}");
+    assert_eq!(dry["kept"], serde_json::json!([theirs]), "{dry}");
+    assert_eq!(
+        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+        vec![loaded.prog_id],
+        "a dry run detached"
+    );
+    assert_eq!(env.pinned_map_id(), map_id, "a dry run unpinned");
+
+    let real = env.json(&["detach", "--unpin"]);
+    assert_eq!(real["dry_run"], false, "{real}");
+    assert_eq!(real["unpinned"], serde_json::json!([ours]), "{real}");
+    assert_eq!(real["kept"], serde_json::json!([theirs]), "{real}");
+    assert!(kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).is_empty());
+    assert_eq!(kernel::pinned_map_id(&env.pins.join(MAP_NAME)), None);
+    assert_eq!(
+        kernel::pinned_map_id(&foreign_pin),
+        Some(foreign_id),
+        "another tool's pin went"
+    );
+    assert!(!env.pins.join("pinned-maps").exists());
+}

@@ -181,6 +181,8 @@ const DETACH: &[&str] = &[
     "detached[].name",
     "detached[].attach_type",
     "unpinned",
+    "kept",
+    "dry_run",
 ];
 
 const VERIFIER_ERROR: &[&str] = &[

@@ -143,8 +143,21 @@ fn sigkill_at_every_step_then_plain_load_recovers() {
         assert!(kernel::prog_map_ids(r.prog_id).contains(&r.map_id), "{ctx}");
         assert_eq!(
             names_in(env.pins.path()),
-            vec!["attached-progs".to_string(), MAP_NAME.to_string()],
+            vec![
+                "attached-progs".to_string(),
+                "pinned-maps".to_string(),
+                MAP_NAME.to_string()
+            ],
             "{ctx}: stray files in the pin root"
+        );
+        // The pinned map is marked as rawbpf's (what lets `detach --unpin` remove it): the
+        // mark comes before the pin, so no kill leaves the pin unmarked (a kill between the
+        // two leaves a mark of a map never pinned, which `--unpin` tidies).
+        let marks = names_in(&env.pins.join("pinned-maps"));
+        assert!(
+            marks.contains(&format!("{MAP_NAME}-{}", r.map_id))
+                && marks.iter().all(|m| m.starts_with(&format!("{MAP_NAME}-"))),
+            "{ctx}: marks {marks:?}"
         );
         let records = names_in(&env.pins.join("attached-progs"));
         assert!(

@@ -43,8 +43,18 @@ fn race(env: &TestEnv, commands: &[&[&str]]) -> Vec<(Vec<String>, Output)> {
 fn assert_clean_pin_root(env: &TestEnv, round: usize) {
     assert_eq!(
         names_in(env.pins.path()),
-        vec!["attached-progs".to_string(), MAP_NAME.to_string()],
+        vec![
+            "attached-progs".to_string(),
+            "pinned-maps".to_string(),
+            MAP_NAME.to_string()
+        ],
         "round {round}: stray files in the pin root"
+    );
+    // Exactly one mark, of the one pinned map.
+    assert_eq!(
+        names_in(&env.pins.join("pinned-maps")),
+        vec![format!("{MAP_NAME}-{}", env.pinned_map_id())],
+        "round {round}: marks"
     );
     let records = names_in(&env.pins.join("attached-progs"));
     assert_eq!(

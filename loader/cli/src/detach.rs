@@ -13,9 +13,12 @@ Examples:
   rawbpf detach --cgroup /sys/fs/cgroup/app            # everything rawbpf attached there
   rawbpf detach bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/app --unpin
   rawbpf detach --prog-id 42                                 # a program another tool attached
+  rawbpf detach --unpin --dry-run                            # what would go, changing nothing
 
 rawbpf knows what it attached from the records under <pin-root>/attached-progs/. Exit code 3 when
-there was nothing to detach (and nothing to unpin); the message lists programs others attached.")]
+there was nothing to detach (and nothing to unpin); the message lists programs others attached.
+--unpin removes only map pins rawbpf created (marked under <pin-root>/pinned-maps/); pins other
+tools made in the pin root are kept and listed.")]
 pub struct Args {
     /// Only this object's programs (and, with --unpin, its map pins).
     pub object: Option<PathBuf>,
@@ -28,9 +31,13 @@ pub struct Args {
     /// bpffs directory of map pins and attach records.
     #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
     pub pin_root: PathBuf,
-    /// Also remove the map pins (of OBJECT, or all under the pin root) and the empty pin root.
+    /// Also remove the map pins rawbpf created (of OBJECT, or all under the pin root) and the
+    /// empty pin root; pins other tools made are kept.
     #[arg(long)]
     pub unpin: bool,
+    /// Say what would be detached and unpinned, and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Detach the program with this kernel ID instead of the recorded ones.
     #[arg(long, value_name = "ID")]
     pub prog_id: Option<u32>,
@@ -43,11 +50,17 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
         pin_root: args.pin_root.clone(),
         unpin: args.unpin,
         prog_id: args.prog_id,
+        dry_run: args.dry_run,
     })?;
     if g.json {
         print_json(&report);
         return Ok(());
     }
+    let (detached, unpinned) = if report.dry_run {
+        ("would detach", "would unpin")
+    } else {
+        ("detached", "unpinned")
+    };
     for d in &report.detached {
         // sk_msg / sk_skb programs were attached to their object's pinned map.
         let from = if d.attach_type == "sk_msg_verdict" || d.attach_type.starts_with("sk_skb") {
@@ -56,12 +69,15 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
             report.cgroup.clone()
         };
         println!(
-            "detached program {} (id {}, {}) from {from}",
+            "{detached} program {} (id {}, {}) from {from}",
             d.name, d.id, d.attach_type
         );
     }
     for p in &report.unpinned {
-        println!("unpinned {p}");
+        println!("{unpinned} {p}");
+    }
+    for p in &report.kept {
+        println!("kept {p} (not created by rawbpf)");
     }
     Ok(())
 }

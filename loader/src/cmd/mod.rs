@@ -3,7 +3,6 @@
 //! except the crate root, which re-exports the entry points.
 
 pub mod detach;
-pub mod detach_map;
 pub mod inspect;
 pub mod load;
 pub mod map_dump;

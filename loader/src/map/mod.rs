@@ -8,3 +8,4 @@ pub mod compat;
 pub mod create;
 pub mod decode;
 pub mod global_data;
+pub mod owned;

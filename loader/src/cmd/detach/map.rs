@@ -17,6 +17,7 @@ use rawbpf_abi::AttachType;
 use rawbpf_elf::Object;
 use rawbpf_syscalls as sys;
 
+use super::act::Act;
 use crate::attach::plan::{Plan, plan};
 use crate::attach::{map_records, records};
 use crate::error::{Result, bpf_err};
@@ -34,7 +35,11 @@ fn opened(paths: &[std::path::PathBuf]) -> Result<Vec<std::os::fd::OwnedFd>> {
 
 /// Detaches every map-attached program of `obj` from its map pinned under `pin_root`.
 /// Programs whose map is not pinned there, or not attached, are skipped.
-pub(crate) fn detach_object(pin_root: &Path, obj: &Object) -> Result<Vec<DetachedProgram>> {
+pub(crate) fn detach_object(
+    pin_root: &Path,
+    obj: &Object,
+    act: Act,
+) -> Result<Vec<DetachedProgram>> {
     let mut out = Vec::new();
     for p in &obj.programs {
         let Plan::Map { attach_type, map } = plan(obj, p, true) else {
@@ -63,7 +68,7 @@ pub(crate) fn detach_object(pin_root: &Path, obj: &Object) -> Result<Vec<Detache
             map_records::path(pin_root, map_id, attach_type, &p.name),
             map_records::pending_path(pin_root, map_id, attach_type, &p.name),
         ];
-        let candidates = match sys::prog_query(map_fd.as_fd(), attach_type) {
+        let candidates = match sys::prog_query_ids(map_fd.as_fd(), attach_type) {
             Ok(q) => q
                 .prog_ids
                 .iter()
@@ -80,7 +85,7 @@ pub(crate) fn detach_object(pin_root: &Path, obj: &Object) -> Result<Vec<Detache
             if info.name != want.as_str() {
                 continue;
             }
-            match sys::prog_detach(map_fd.as_fd(), Some(prog.as_fd()), attach_type) {
+            match act.prog_detach(map_fd.as_fd(), prog.as_fd(), attach_type) {
                 Ok(()) => out.push(DetachedProgram {
                     id: info.id.0,
                     name: info.name.clone(),
@@ -99,7 +104,7 @@ pub(crate) fn detach_object(pin_root: &Path, obj: &Object) -> Result<Vec<Detache
             }
         }
         for path in &recorded {
-            records::remove(path)?;
+            act.remove(path)?;
         }
     }
     Ok(out)

@@ -1,19 +1,24 @@
 //! `detach`: detaches what rawbpf recorded for a cgroup (or one program by ID), removes the
 //! records, and with `--unpin` removes map pins and the pin root when it is left empty.
 
+mod act;
+mod map;
+mod unpin;
+
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use rawbpf_abi::AttachType;
-use rawbpf_elf::{Object, Pinning};
+use rawbpf_elf::Object;
 use rawbpf_syscalls as sys;
 
-use crate::attach::{apply, map_records};
+use crate::attach::apply;
 use crate::cmd::load::DEFAULT_PIN_ROOT;
-use crate::error::{Error, OtherProgram, Result, bpf_err, io_err};
+use crate::error::{Error, OtherProgram, Result, bpf_err};
 use crate::host::cgroup::Cgroup;
 use crate::report::{DetachReport, DetachedProgram};
-use crate::{attach::records, cmd::detach_map, cmd::inspect, host::lock, host::pin_root};
+use crate::{attach::records, cmd::inspect, host::lock, host::pin_root};
+use act::Act;
 
 /// What `detach` does.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +31,8 @@ pub struct DetachOptions {
     pub unpin: bool,
     /// Detach this program (by kernel ID) instead of the recorded ones.
     pub prog_id: Option<u32>,
+    /// Find and report what would be detached and unpinned, and change nothing.
+    pub dry_run: bool,
 }
 
 impl Default for DetachOptions {
@@ -36,6 +43,7 @@ impl Default for DetachOptions {
             pin_root: PathBuf::from(DEFAULT_PIN_ROOT),
             unpin: false,
             prog_id: None,
+            dry_run: false,
         }
     }
 }
@@ -91,19 +99,22 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
     // The pin root may have been removed while we waited for the lock.
     let pin_root = pin_root.filter(|r| r.exists());
 
-    let mut detached = match opts.prog_id {
-        Some(id) => detach_by_id(&cgroup, pin_root, id)?,
-        None => detach_recorded(&cgroup, pin_root, obj.as_ref())?,
+    let act = Act {
+        dry_run: opts.dry_run,
     };
-    // OBJ's sk_msg / sk_skb programs, attached to its pinned sockmaps (no records).
+    let mut detached = match opts.prog_id {
+        Some(id) => detach_by_id(&cgroup, pin_root, id, act)?,
+        None => detach_recorded(&cgroup, pin_root, obj.as_ref(), act)?,
+    };
+    // OBJ's sk_msg / sk_skb programs, attached to its pinned socket maps.
     if let (None, Some(obj), Some(root)) = (opts.prog_id, obj.as_ref(), pin_root) {
-        detached.extend(detach_map::detach_object(root, obj)?);
+        detached.extend(map::detach_object(root, obj, act)?);
     }
     let unpinned = match (opts.unpin, pin_root) {
-        (true, Some(root)) => unpin(root, obj.as_ref())?,
-        _ => Vec::new(),
+        (true, Some(root)) => unpin::unpin(root, obj.as_ref(), act)?,
+        _ => unpin::Unpinned::default(),
     };
-    if detached.is_empty() && unpinned.is_empty() {
+    if detached.is_empty() && unpinned.removed.is_empty() {
         let others = attached_programs(&cgroup);
         return Err(match opts.prog_id {
             Some(id) => Error::ProgNotAttached {
@@ -121,7 +132,9 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
     Ok(DetachReport {
         cgroup: opts.cgroup.display().to_string(),
         detached,
-        unpinned,
+        unpinned: unpinned.removed,
+        kept: unpinned.kept,
+        dry_run: opts.dry_run,
     })
 }
 
@@ -131,6 +144,7 @@ fn detach_recorded(
     cgroup: &Cgroup,
     pin_root: Option<&Path>,
     obj: Option<&Object>,
+    act: Act,
 ) -> Result<Vec<DetachedProgram>> {
     let Some(root) = pin_root else {
         return Ok(Vec::new());
@@ -149,15 +163,14 @@ fn detach_recorded(
                 .map_err(bpf_err(format!("info of recorded program {}", rec.program)))?;
             let q = apply::query(cgroup.fd(), rec.attach_type)?;
             if q.prog_ids.contains(&info.id) {
-                sys::prog_detach(cgroup.fd(), Some(fd.as_fd()), rec.attach_type).map_err(
-                    bpf_err(format!(
+                act.prog_detach(cgroup.fd(), fd.as_fd(), rec.attach_type)
+                    .map_err(bpf_err(format!(
                         "program {} (id {}): detach from {} ({})",
                         rec.program,
                         info.id.0,
                         cgroup.path.display(),
                         AttachType(rec.attach_type)
-                    )),
-                )?;
+                    )))?;
                 out.push(DetachedProgram {
                     id: info.id.0,
                     name: info.name.clone(),
@@ -165,14 +178,19 @@ fn detach_recorded(
                 });
             }
         }
-        remove_file_if_present(&rec.path)?;
+        act.remove(&rec.path)?;
     }
     Ok(out)
 }
 
 /// Detaches program `id` from every cgroup attach type it is attached with here, and
 /// removes rawbpf's records of it.
-fn detach_by_id(cgroup: &Cgroup, pin_root: Option<&Path>, id: u32) -> Result<Vec<DetachedProgram>> {
+fn detach_by_id(
+    cgroup: &Cgroup,
+    pin_root: Option<&Path>,
+    id: u32,
+    act: Act,
+) -> Result<Vec<DetachedProgram>> {
     let fd = match sys::fd_by_id(sys::IdKind::Prog, id) {
         Ok(fd) => fd,
         Err(e) if e.is_enoent() => return Ok(Vec::new()),
@@ -185,11 +203,12 @@ fn detach_by_id(cgroup: &Cgroup, pin_root: Option<&Path>, id: u32) -> Result<Vec
         if !q.prog_ids.contains(&info.id) {
             continue;
         }
-        sys::prog_detach(cgroup.fd(), Some(fd.as_fd()), at).map_err(bpf_err(format!(
-            "program {id}: detach from {} ({})",
-            cgroup.path.display(),
-            AttachType(at)
-        )))?;
+        act.prog_detach(cgroup.fd(), fd.as_fd(), at)
+            .map_err(bpf_err(format!(
+                "program {id}: detach from {} ({})",
+                cgroup.path.display(),
+                AttachType(at)
+            )))?;
         out.push(DetachedProgram {
             id,
             name: info.name.clone(),
@@ -202,104 +221,9 @@ fn detach_by_id(cgroup: &Cgroup, pin_root: Option<&Path>, id: u32) -> Result<Vec
                 .and_then(|f| sys::prog_info(f.as_fd()).ok())
                 .is_some_and(|i| i.id == info.id);
             if same {
-                remove_file_if_present(&rec.path)?;
+                act.remove(&rec.path)?;
             }
         }
     }
     Ok(out)
-}
-
-fn remove_file_if_present(path: &Path) -> Result<()> {
-    match std::fs::remove_file(path) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(io_err("remove", path)(e)),
-    }
-}
-
-/// True when `path` pins a map.
-/// The ID of the map pinned at `path`; `None` when nothing, or no map, is pinned there.
-fn pinned_map_id(path: &Path) -> Result<Option<u32>> {
-    let c = pin_root::c_path(path)?;
-    match sys::obj_get(&c) {
-        Ok(fd) if sys::obj_info_kind(fd.as_fd()) == sys::ObjKind::Map => {
-            Ok(sys::map_info(fd.as_fd()).ok().map(|info| info.id.0))
-        }
-        Ok(_) => Ok(None),
-        Err(e) if e.is_enoent() => Ok(None),
-        // Not a BPF object (a directory or symlink someone left there): not ours.
-        Err(e) if matches!(e.errno, libc::EACCES | libc::EINVAL) => Ok(None),
-        // EPERM, EMFILE, ENOMEM, ...: said as they are.
-        Err(e) => Err(bpf_err(format!("open pin {}", path.display()))(e)),
-    }
-}
-
-/// Removes map pins of `obj` (by name), or every map pin directly under the pin root; then
-/// `attached-progs` and the pin root itself when empty.
-fn unpin(root: &Path, obj: Option<&Object>) -> Result<Vec<String>> {
-    let candidates: Vec<PathBuf> = match obj {
-        Some(obj) => obj
-            .maps
-            .iter()
-            .filter(|m| {
-                m.pinning == Pinning::ByName && pin_root::validate_pin_name(&m.name).is_ok()
-            })
-            .map(|m| root.join(&m.name))
-            .collect(),
-        None => {
-            let mut v = Vec::new();
-            for entry in std::fs::read_dir(root).map_err(io_err("read directory", root))? {
-                let entry = entry.map_err(io_err("read directory", root))?;
-                if entry
-                    .file_type()
-                    .map_err(io_err("stat", &entry.path()))?
-                    .is_file()
-                {
-                    v.push(entry.path());
-                }
-            }
-            v.sort();
-            v
-        }
-    };
-    let mut out = Vec::new();
-    let mut unpinned = Vec::new();
-    for path in candidates {
-        if let Some(id) = pinned_map_id(&path)? {
-            remove_file_if_present(&path)?;
-            out.push(path.display().to_string());
-            unpinned.push(id);
-        }
-    }
-    // The socket-map records of the maps unpinned: their programs go with the maps.
-    for r in map_records::list(root, None) {
-        if unpinned.contains(&r.map_id) {
-            remove_file_if_present(&r.path)?;
-        }
-    }
-    remove_stale_temp_records(&records::dir(root));
-    pin_root::remove_dir_if_empty(&records::dir(root));
-    pin_root::remove_dir_if_empty(root);
-    Ok(out)
-}
-
-/// Removes `tmp-<pid>-*` records left by an older rawbpf that died between pin and rename
-/// (its pid no longer exists), so that the directory can become empty.
-fn remove_stale_temp_records(dir: &Path) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let Some(pid) = name
-            .strip_prefix("tmp-")
-            .and_then(|r| r.split_once('-'))
-            .map(|(p, _)| p)
-        else {
-            continue;
-        };
-        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
 }

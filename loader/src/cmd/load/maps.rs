@@ -14,7 +14,7 @@ use super::state::{MapHandle, State, Undo, ensure_dir_tracked};
 use super::unchanged::Reusable;
 use crate::error::{Error, Result, bpf_err};
 use crate::host::pin_root;
-use crate::map::{create, global_data};
+use crate::map::{create, global_data, owned};
 
 /// Object maps: the compatible pins reused (the unchanged check's, else opened now), the
 /// rest created. Nothing is pinned yet.
@@ -119,7 +119,7 @@ fn create_map(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<(sys::MapFd, 
 
 /// Pins a created map. A replaced incompatible pin is removed first (its map stays open for
 /// rollback); EEXIST means another program pinned there meanwhile, and the load starts over.
-pub(super) fn pin_map(st: &mut State, i: usize) -> Result<()> {
+pub(super) fn pin_map(pin_root: &Path, st: &mut State, i: usize) -> Result<()> {
     // iproute2 pins live in subdirectories (tc/globals, tc/<object>): create them.
     let parent = st.maps[i]
         .pin_path
@@ -134,6 +134,11 @@ pub(super) fn pin_map(st: &mut State, i: usize) -> Result<()> {
         return Ok(());
     };
     let name = def.name.clone();
+    let id = m.info.id.0;
+    // Marked as rawbpf's before it is pinned, so that no crash leaves a pin of ours
+    // unmarked (`map::owned`; `detach --unpin` removes only marked pins).
+    ensure_dir_tracked(st, &owned::mark(pin_root, &name, id))?;
+    let m = &mut st.maps[i];
     let c = pin_root::c_path(&path)?;
     let restore = m.replaces.take();
     if restore.is_some() {

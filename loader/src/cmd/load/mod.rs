@@ -125,7 +125,7 @@ fn run(
     // New maps get their initial values, then their pins: a pin always names a complete map.
     maps::fill_initial_values(obj, st)?;
     for i in 0..st.maps.len() {
-        maps::pin_map(st, i)?;
+        maps::pin_map(&opts.pin_root, st, i)?;
     }
     test_hook::reached(Step::AfterPin)?;
 

@@ -1,0 +1,55 @@
+//! Every change `detach` makes goes through [`Act`], so that `--dry-run` can walk the same
+//! path, find the same programs and pins, and report them without changing anything.
+
+use std::os::fd::BorrowedFd;
+use std::path::Path;
+
+use rawbpf_syscalls as sys;
+
+use crate::error::{Result, io_err};
+use crate::host::pin_root;
+
+/// Whether `detach` changes things or only says what it would change.
+#[derive(Debug, Clone, Copy)]
+pub struct Act {
+    pub dry_run: bool,
+}
+
+impl Act {
+    /// `BPF_PROG_DETACH` of `prog` from `target` (a cgroup or a socket map).
+    pub fn prog_detach(
+        self,
+        target: BorrowedFd<'_>,
+        prog: BorrowedFd<'_>,
+        attach_type: u32,
+    ) -> std::result::Result<(), sys::Error> {
+        if self.dry_run {
+            return Ok(());
+        }
+        sys::prog_detach(target, Some(prog), attach_type)
+    }
+
+    /// Removes a pin, record or marker; one already gone is fine.
+    pub fn remove(self, path: &Path) -> Result<()> {
+        if self.dry_run {
+            return Ok(());
+        }
+        let gone = match std::fs::symlink_metadata(path) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir(path),
+            Ok(_) => std::fs::remove_file(path),
+            Err(e) => Err(e),
+        };
+        match gone {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io_err("remove", path)(e)),
+        }
+    }
+
+    /// Removes a directory if it is empty.
+    pub fn remove_dir_if_empty(self, path: &Path) {
+        if !self.dry_run {
+            pin_root::remove_dir_if_empty(path);
+        }
+    }
+}
