@@ -2,12 +2,13 @@
 //!
 //! Each struct is the anonymous member of `union bpf_attr` (or the info struct) that its
 //! command reads, field for field as in `include/uapi/linux/bpf.h` of Linux 6.18 (checked
-//! against the running 6.18 kernel's BTF, `/sys/kernel/btf/vmlinux`). Unions inside a
-//! member are flattened to their `__u32` slot (the name says which meaning rawbpf uses);
-//! `__aligned_u64` pointers are `u64` holding a user-space address (`ptr as u64`); padding
-//! the C compiler would insert is an explicit `_pad*` field, so `Default` zeroes every
-//! byte the kernel reads. The struct's own `size_of` is passed to the kernel, which
-//! zero-extends shorter structs and accepts longer ones when the extra tail is zero.
+//! against the running kernel's BTF by `tests/attr_layout.rs`, on every kernel of the
+//! matrix: see `docs/kernels.md`). Unions inside a member are flattened to their `__u32`
+//! slot (the name says which meaning rawbpf uses); `__aligned_u64` pointers are `u64`
+//! holding a user-space address (`ptr as u64`); padding the C compiler would insert is an
+//! explicit `_pad*` field, so `Default` zeroes every byte the kernel reads. The struct's own
+//! `size_of` is passed to the kernel, which zero-extends shorter structs and accepts longer
+//! ones when the extra tail is zero.
 
 use std::mem::size_of;
 
