@@ -115,11 +115,16 @@ pub enum Error {
         release: String,
     },
 
-    #[error("map {map:?}: invalid name: {reason}")]
+    #[error("map {}: invalid name: {reason}", shorten(map))]
     InvalidMapName { map: String, reason: String },
 
-    #[error("program {program:?}: invalid name: {reason}")]
+    #[error("program {}: invalid name: {reason}", shorten(program))]
     InvalidProgName { program: String, reason: String },
+
+    /// Two programs of one object with the same name: records, pins and reports key
+    /// programs by name, so the second would silently stand in for the first.
+    #[error("{}: two programs are named {}; program names must be unique in an object", path.display(), shorten(name))]
+    DuplicateProgram { path: PathBuf, name: String },
 
     #[error("program {program}: instruction {insn}: {reason}")]
     Relocation {
@@ -295,6 +300,7 @@ impl Error {
             | Error::Unsupported { .. }
             | Error::InvalidMapName { .. }
             | Error::InvalidProgName { .. }
+            | Error::DuplicateProgram { .. }
             | Error::Relocation { .. } => ExitCode::InvalidObject,
             Error::BpffsNotMounted { .. }
             | Error::MountBpffs { .. }
@@ -380,6 +386,17 @@ impl Error {
 /// Maps a failed bpf(2) call to an [`Error`]: EPERM while this process lacks a capability
 /// the command may need becomes [`Error::Privileges`] naming it (exit 4), everything else
 /// [`Error::Bpf`] with `what` as context.
+/// A name as error messages show it: quoted, and cut to 64 characters (with its length)
+/// when longer, so that a hostile object cannot fill the terminal.
+pub(crate) fn shorten(name: &str) -> String {
+    const SHOWN: usize = 64;
+    if name.chars().count() <= SHOWN {
+        return format!("{name:?}");
+    }
+    let head: String = name.chars().take(SHOWN).collect();
+    format!("{head:?}... ({} bytes)", name.len())
+}
+
 pub(crate) fn bpf_err(what: impl Into<String>) -> impl FnOnce(sys::Error) -> Error {
     move |source| {
         let what = what.into();

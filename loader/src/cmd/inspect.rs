@@ -1,5 +1,6 @@
 //! `inspect`: the parsed object as a report, with no syscalls and no privileges.
 
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use rawbpf_elf::{DataKind, Endian, ExternKind, Object, Pinning, Relocation};
@@ -14,11 +15,44 @@ use crate::{attach::records, host::pin_root};
 /// Reads and parses an object file, and checks that every map and program name can be used
 /// as a file name under the pin root (a hostile name never reaches a path).
 pub fn read_object(path: &Path) -> Result<Object> {
-    let bytes = std::fs::read(path).map_err(|source| Error::ReadObject {
+    let bytes = read_bounded(path).map_err(|source| Error::ReadObject {
         path: path.to_path_buf(),
         source,
     })?;
     parse_checked(path, &bytes)
+}
+
+/// The largest object rawbpf reads (BPF objects are kilobytes to a few megabytes).
+pub const MAX_OBJECT_SIZE: u64 = 256 << 20;
+
+/// Reads a regular file of at most [`MAX_OBJECT_SIZE`] bytes: a FIFO, a device such as
+/// `/dev/zero` or a directory is refused before anything is read, and a file that grows
+/// past the bound while read is refused too.
+fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let refuse = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
+    // O_NONBLOCK: opening a FIFO must not wait for a writer before it can be refused.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(refuse("not a regular file".to_string()));
+    }
+    if meta.len() > MAX_OBJECT_SIZE {
+        return Err(refuse(format!(
+            "{} bytes, more than the {} MiB rawbpf reads as an object",
+            meta.len(),
+            MAX_OBJECT_SIZE >> 20
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_OBJECT_SIZE + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_OBJECT_SIZE {
+        return Err(refuse("it grew past the size bound while read".to_string()));
+    }
+    Ok(bytes)
 }
 
 /// [`Object::parse`] plus the checks the parser leaves to the loader: no BTF type cycles, and
@@ -39,13 +73,13 @@ pub fn parse_checked(path: &Path, bytes: &[u8]) -> Result<Object> {
             },
         });
     }
-    validate_names(&obj)?;
+    validate_names(path, &obj)?;
     Ok(obj)
 }
 
 /// Every map name must be a file name (bpffs rules for pinned maps); every program name
-/// must fit an attach record's file name.
-pub fn validate_names(obj: &Object) -> Result<()> {
+/// must fit an attach record's file name and be unique in the object.
+pub fn validate_names(path: &Path, obj: &Object) -> Result<()> {
     for m in &obj.maps {
         if m.pinning != Pinning::None {
             pin_root::validate_pin_name(&m.name)?;
@@ -64,8 +98,15 @@ pub fn validate_names(obj: &Object) -> Result<()> {
             });
         }
     }
+    let mut seen = std::collections::HashSet::new();
     for p in &obj.programs {
         records::validate_program_name(&p.name)?;
+        if !seen.insert(p.name.as_str()) {
+            return Err(Error::DuplicateProgram {
+                path: path.to_path_buf(),
+                name: p.name.clone(),
+            });
+        }
     }
     Ok(())
 }
@@ -236,5 +277,59 @@ mod tests {
             }
             let _ = parse_checked(path, &bytes);
         }
+    }
+
+    #[test]
+    fn two_programs_of_one_name_are_refused() {
+        let mut bytes = std::fs::read(repo("elf/tests/fixtures/multi_prog.o")).unwrap();
+        // Rename xdp_two to xdp_one wherever the string table (and BTF) spells it.
+        let (from, to) = (b"xdp_two\0", b"xdp_one\0");
+        let mut renamed = 0;
+        for i in 0..bytes.len() - from.len() {
+            if &bytes[i..i + from.len()] == from {
+                bytes[i..i + to.len()].copy_from_slice(to);
+                renamed += 1;
+            }
+        }
+        assert!(renamed > 0);
+        let err = parse_checked(Path::new("twice.o"), &bytes).unwrap_err();
+        assert!(
+            matches!(&err, crate::Error::DuplicateProgram { name, .. } if name == "xdp_one"),
+            "{err:?}"
+        );
+        assert_eq!(err.exit_code(), crate::ExitCode::InvalidObject);
+    }
+
+    #[test]
+    fn only_regular_files_of_bounded_size_are_read() {
+        for path in ["/dev/zero", "/proc/self", "/dev/null"] {
+            let err = super::read_object(Path::new(path)).unwrap_err();
+            assert!(
+                matches!(err, crate::Error::ReadObject { .. }),
+                "{path}: {err:?}"
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("fifo");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        // Refused at once, not waiting for a writer.
+        let err = super::read_object(&fifo).unwrap_err();
+        assert!(matches!(err, crate::Error::ReadObject { .. }), "{err:?}");
+        let big = dir.path().join("big.o");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(super::MAX_OBJECT_SIZE + 1).unwrap();
+        let err = super::read_object(&big).unwrap_err();
+        assert!(matches!(err, crate::Error::ReadObject { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn long_names_are_cut_in_messages() {
+        let e = crate::Error::InvalidMapName {
+            map: "m".repeat(10_000),
+            reason: "too long".into(),
+        };
+        let shown = e.to_string();
+        assert!(shown.len() < 200, "{shown}");
+        assert!(shown.contains("10000 bytes"), "{shown}");
     }
 }
