@@ -34,9 +34,9 @@ fn object_file_problems_are_exit_5() {
     one_line(&out, &[missing, "No such file", "check the path"]);
     let out = run_env(&env, &["load", missing], &[5]);
     one_line(&out, &[missing, "No such file", "check the path"]);
-    // A directory.
+    // A directory (and, in the unit tests, a device, a FIFO and a file over the bound).
     let out = run(&["inspect", "/tmp"], &[5]);
-    one_line(&out, &["not a directory"]);
+    one_line(&out, &["not a regular file"]);
     // Not an ELF, an ELF for another machine (the rawbpf binary itself).
     let text = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(text.path(), "not an object\n").unwrap();
