@@ -166,3 +166,68 @@ fn unpin_keeps_other_tools_pins_and_dry_run_changes_nothing() {
     );
     assert!(!env.pins.join("pinned-maps").exists());
 }
+
+/// A cgroup removed with rawbpf's program on it leaves a record that keeps the program
+/// alive: `status` lists it as stale and `detach --unpin` removes it, freeing the program.
+#[test]
+fn records_of_removed_cgroups_are_shown_and_freed() {
+    let Some(env) = TestEnv::new("detach_stale") else {
+        return;
+    };
+    let gone = env.cgroup_path().join("gone");
+    std::fs::create_dir(&gone).unwrap();
+    let args: Vec<String> = [
+        "--json",
+        "load",
+        SOCKOPS_O,
+        "--cgroup",
+        &gone.display().to_string(),
+        "--pin-root",
+        &env.pins.path().display().to_string(),
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let v = crate::harness::cli::parse_json(&args, &crate::harness::cli::rawbpf(&args));
+    let prog = crate::harness::report::id(&v["programs"][0]["id"]);
+    std::fs::remove_dir(&gone).unwrap();
+    let records: Vec<_> = std::fs::read_dir(env.pins.join("attached-progs"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(records.len(), 1, "{records:?}");
+    assert_eq!(
+        kernel::pinned_prog_id(&records[0]),
+        Some(prog),
+        "the record pins it"
+    );
+
+    let status = env.json(&["status"]);
+    assert_eq!(
+        status["pin_root"]["stale_records"],
+        serde_json::json!([records[0].display().to_string()]),
+        "{status}"
+    );
+
+    let d = env.json(&["detach", "--unpin"]);
+    assert!(
+        d["unpinned"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str() == Some(&records[0].display().to_string())),
+        "{d}"
+    );
+    assert!(env.pins.contents().is_empty(), "{:?}", env.pins.contents());
+    // Nothing holds the program any more: the kernel frees it.
+    let freed = kernel::poll(|| {
+        rawbpf_syscalls::fd_by_id(rawbpf_syscalls::IdKind::Prog, prog)
+            .is_err()
+            .then_some(())
+    });
+    assert!(
+        freed.is_some(),
+        "program {prog} still alive after detach --unpin"
+    );
+}

@@ -164,6 +164,7 @@ const STATUS: &[&str] = &[
     "pin_root.on_bpffs",
     "pin_root.map_pins",
     "pin_root.attach_records",
+    "pin_root.stale_records",
     "cgroup.path",
     "cgroup.programs[].id",
     "cgroup.programs[].name",

@@ -71,6 +71,11 @@ pub fn render(r: &StatusReport, paint: Paint) -> Vec<String> {
         )
     };
     out.push(format!("{} {}  ({detail})", label("pin root"), p.path));
+    for s in &p.stale_records {
+        out.push(format!(
+            "  stale record {s}: its cgroup is gone; `rawbpf detach --unpin` frees its program"
+        ));
+    }
 
     let (on_cgroup, on_maps): (Vec<&AttachedProgram>, Vec<&AttachedProgram>) = r
         .cgroup

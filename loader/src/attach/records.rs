@@ -116,6 +116,24 @@ fn parse_any(name: &str) -> Option<((u64, u32, String), bool)> {
 /// Every record (final and pending) for the cgroup with inode `cgroup_inode`, sorted by
 /// name. A missing directory means no records.
 pub fn list(pin_root: &Path, cgroup_inode: u64) -> Result<Vec<Record>> {
+    Ok(list_all(pin_root)?
+        .into_iter()
+        .filter(|r| r.cgroup_inode == cgroup_inode)
+        .collect())
+}
+
+/// The records of cgroups that no longer exist (their inode is not in `live`, the inodes of
+/// every cgroup of the hierarchy): a removed cgroup runs nothing, but its record still
+/// pins the program, which only removing the record frees.
+pub fn stale(pin_root: &Path, live: &std::collections::HashSet<u64>) -> Result<Vec<Record>> {
+    Ok(list_all(pin_root)?
+        .into_iter()
+        .filter(|r| !live.contains(&r.cgroup_inode))
+        .collect())
+}
+
+/// Every cgroup record (final and pending) under `pin_root`, sorted by name.
+fn list_all(pin_root: &Path) -> Result<Vec<Record>> {
     let d = dir(pin_root);
     let entries = match std::fs::read_dir(&d) {
         Ok(e) => e,
@@ -126,9 +144,7 @@ pub fn list(pin_root: &Path, cgroup_inode: u64) -> Result<Vec<Record>> {
     for entry in entries {
         let entry = entry.map_err(io_err("read directory", &d))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if let Some(((inode, attach_type, program), pending)) = parse_any(&name)
-            && inode == cgroup_inode
-        {
+        if let Some(((inode, attach_type, program), pending)) = parse_any(&name) {
             out.push(Record {
                 path: entry.path(),
                 cgroup_inode: inode,

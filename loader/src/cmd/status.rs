@@ -45,6 +45,9 @@ pub struct PinRootStatus {
     pub map_pins: Vec<String>,
     /// Number of attach records under `attached-progs/`.
     pub attach_records: usize,
+    /// Paths of the attach records of cgroups that no longer exist (`detach --unpin`
+    /// removes them; until then they keep their programs alive).
+    pub stale_records: Vec<String>,
 }
 
 /// The cgroup and the programs attached directly to it.
@@ -101,6 +104,21 @@ fn count_files(dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
+/// The records of cgroups that are gone, when the hierarchy can be read.
+fn stale_records(root: &Path) -> Vec<String> {
+    let live = crate::host::cgroup::default_root()
+        .ok()
+        .and_then(|r| crate::host::cgroup::live_inodes(&r));
+    let Some(live) = live else {
+        return Vec::new();
+    };
+    crate::attach::records::stale(root, &live)
+        .unwrap_or_default()
+        .iter()
+        .map(|r| r.path.display().to_string())
+        .collect()
+}
+
 /// Collects the status per `opts`.
 pub fn status(opts: &StatusOptions) -> Result<StatusReport> {
     let mounts = bpf_mounts(&std::fs::read_to_string("/proc/self/mounts").unwrap_or_default());
@@ -122,6 +140,7 @@ pub fn status(opts: &StatusOptions) -> Result<StatusReport> {
             on_bpffs: pin_root::is_on_bpffs(root).unwrap_or(false),
             map_pins,
             attach_records: count_files(&root.join(ATTACHED_DIR)),
+            stale_records: stale_records(root),
         },
         cgroup: CgroupStatus {
             path: opts.cgroup.display().to_string(),

@@ -142,6 +142,25 @@ impl Cgroup {
     }
 }
 
+/// The inode of every cgroup directory of the hierarchy mounted at `root` (the attach
+/// records' keys), walked without following symlinks; `None` when it cannot be read whole
+/// (then nothing is called stale).
+pub fn live_inodes(root: &Path) -> Option<std::collections::HashSet<u64>> {
+    let mut live = std::collections::HashSet::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let meta = std::fs::symlink_metadata(&dir).ok()?;
+        live.insert(meta.ino());
+        for entry in std::fs::read_dir(&dir).ok()? {
+            let entry = entry.ok()?;
+            if entry.file_type().ok()?.is_dir() {
+                todo.push(entry.path());
+            }
+        }
+    }
+    Some(live)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

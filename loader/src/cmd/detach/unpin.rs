@@ -1,6 +1,7 @@
 //! `detach --unpin`: the map pins rawbpf created (of OBJ, or all under the pin root), their
 //! socket-map records, and the record directory and pin root when left empty. A pin rawbpf
-//! did not create (no `map::owned` marker for that map) is kept and reported as kept.
+//! did not create (no `map::owned` marker for that map) is kept and reported as kept. Attach
+//! records of cgroups that no longer exist are removed too (reported with the pins).
 
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -11,7 +12,7 @@ use rawbpf_syscalls as sys;
 use super::act::Act;
 use crate::attach::{map_records, records};
 use crate::error::{Result, bpf_err, io_err};
-use crate::host::pin_root;
+use crate::host::{cgroup, pin_root};
 use crate::map::owned;
 
 /// What `--unpin` removed, and the map pins it left because rawbpf did not create them.
@@ -90,6 +91,16 @@ pub fn unpin(root: &Path, obj: Option<&Object>, act: Act) -> Result<Unpinned> {
         }
         out.removed.push(path.display().to_string());
         unpinned.push(id);
+    }
+    // Records of cgroups that are gone: they only keep their programs alive.
+    if let Some(live) = cgroup::default_root()
+        .ok()
+        .and_then(|r| cgroup::live_inodes(&r))
+    {
+        for rec in records::stale(root, &live)? {
+            act.remove(&rec.path)?;
+            out.removed.push(rec.path.display().to_string());
+        }
     }
     // The socket-map records of the maps unpinned: their programs go with the maps.
     for r in map_records::list(root, None) {
