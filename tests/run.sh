@@ -100,10 +100,10 @@ if [ -n "$left" ]; then
   printf '  %s\n' $left >&2
   exit 1
 fi
-# 4. The same test binaries on the kernels users run (Debian's 6.1, 6.12 and newest, booted
-# under QEMU; tests/kernels.sh). RAWBPF_KERNELS picks others, e.g. "5.10 6.1 6.12 newest";
+# 4. The same test binaries on the kernels users run (Debian's 5.10, 6.1, 6.12 and newest,
+# booted under QEMU; tests/kernels.sh). RAWBPF_KERNELS picks others, e.g. "5.10 newest";
 # RAWBPF_KERNELS=none skips the matrix on a workstation, never in CI.
-kernels=${RAWBPF_KERNELS:-6.1 6.12 newest}
+kernels=${RAWBPF_KERNELS:-5.10 6.1 6.12 newest}
 if [ "$kernels" = none ]; then
   if [ -n "${CI:-}" ]; then
     say "CI must run the kernel matrix: unset RAWBPF_KERNELS"
