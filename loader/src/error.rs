@@ -104,6 +104,11 @@ pub enum Error {
     #[error("unsupported object: {what}")]
     Unsupported { what: String },
 
+    /// A command-line argument that does not fit the object (`--program`, `--prog-type`,
+    /// `--set` naming what is not there, a value of the wrong type): a usage error, exit 2.
+    #[error("{what}")]
+    BadArgument { what: String },
+
     /// The kernel refused (EINVAL) a map or program of a type it does not have.
     #[error(
         "{what}: this kernel ({release}) has no {kind} (not in its enum {kernel_enum}); it needs a newer kernel"
@@ -317,6 +322,7 @@ impl Error {
             | Error::AttachRefused { .. } => ExitCode::Environment,
             Error::PinnedMapConflict { .. } | Error::PinnedNotMap { .. } => ExitCode::MapConflict,
             Error::Verifier { .. } => ExitCode::Verifier,
+            Error::BadArgument { .. } => ExitCode::Usage,
             Error::NothingAttached { .. } | Error::ProgNotAttached { .. } => {
                 ExitCode::NothingAttached
             }

@@ -292,7 +292,8 @@ fn set_rewrites_rodata_type_checked() {
         ("enabled=maybe", "bool"),
         ("mode=MODE_NONE", "not a number"),
     ] {
-        let out = env.run_expect(&["load", &obj, "--no-attach", "--set", set], &[5]);
+        // A --set that does not fit the object is a usage error.
+        let out = env.run_expect(&["load", &obj, "--no-attach", "--set", set], &[2]);
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(words), "--set {set}: {err}");
     }

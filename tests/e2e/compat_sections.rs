@@ -63,7 +63,7 @@ fn loose_section_names_and_prog_type_override() {
     );
     let out = env.run_expect(
         &["load", &obj, "--no-attach", "--prog-type", "nosuch=xdp"],
-        &[5],
+        &[2],
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("no program nosuch"));
     let out = env.run_expect(
@@ -74,7 +74,7 @@ fn loose_section_names_and_prog_type_override() {
             "--prog-type",
             "loose_cls=bogus",
         ],
-        &[5],
+        &[2],
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown program type"));
 }
@@ -113,7 +113,7 @@ fn program_selection_and_program_pins() {
             "--program",
             "nope",
         ],
-        &[5],
+        &[2],
     );
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("sock_first"),

@@ -68,3 +68,27 @@ fn non_cgroup2_target_is_environment_error() {
         "a failed load must not leave the map pinned"
     );
 }
+
+/// Usage mistakes are exit 2, with `--json` also as the documented error document, whether
+/// clap refuses the argument or it does not fit the object; nothing is created.
+#[test]
+fn usage_mistakes_are_exit_2_with_a_json_error() {
+    let Some(env) = crate::harness::TestEnv::new("errors_usage") else {
+        return;
+    };
+    for args in [
+        vec!["--json", "load", "--no-such-flag"],
+        vec!["--json", "man", "no-such-command"],
+    ] {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let out = crate::harness::cli::rawbpf(&args);
+        crate::harness::cli::assert_exit(&args, &out, &[2]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", crate::harness::cli::describe(&args, &out)));
+        assert_eq!(v["exit_code"], 2, "{v}");
+        assert!(v["error"].as_str().is_some_and(|s| !s.is_empty()), "{v}");
+    }
+    let (args, out) = env.run(&["load", crate::harness::SOCKOPS_O, "--program", "nope"]);
+    crate::harness::cli::assert_exit(&args, &out, &[2]);
+    assert!(env.pins.contents().is_empty(), "{:?}", env.pins.contents());
+}

@@ -89,7 +89,7 @@ pub fn man(sub: Option<&str>) -> rawbpf::Result<(String, String)> {
             // After `build()` its display name is `rawbpf-<name>` and its bin name
             // `rawbpf <name>`, which the page's title and synopsis use.
             .cloned()
-            .ok_or_else(|| rawbpf::Error::Unsupported {
+            .ok_or_else(|| rawbpf::Error::BadArgument {
                 what: format!("no subcommand {name:?} (see `rawbpf --help`)"),
             })?,
     };

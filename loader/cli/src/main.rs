@@ -97,12 +97,48 @@ pub(crate) fn cgroup_or_default(
     given.map_or_else(rawbpf::default_cgroup_root, |p| Ok(p.to_path_buf()))
 }
 
+/// A command line clap refused: its message on stderr, exit 2; under `--json` also the
+/// documented `{"error", "exit_code"}` document on stdout. `--help` and `--version` are
+/// not errors and print as clap prints them.
+fn usage_error(e: &clap::Error) -> std::process::ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        let code = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            2
+        } else {
+            0
+        };
+        return std::process::ExitCode::from(code);
+    }
+    if std::env::args_os().any(|a| a == "--json") {
+        // clap's first line, without its `error: ` prefix (the rest is usage and tips).
+        let rendered = e.render().to_string();
+        let first = rendered.lines().next().unwrap_or_default();
+        let text = first.strip_prefix("error: ").unwrap_or(first);
+        output::print_json(&serde_json::json!({
+            "error": text,
+            "exit_code": rawbpf::ExitCode::Usage as i32,
+        }));
+    }
+    let _ = e.print();
+    std::process::ExitCode::from(rawbpf::ExitCode::Usage as u8)
+}
+
 /// Parses the command line, runs the command, prints the result or the error, and returns
 /// the documented exit code.
 fn main() -> std::process::ExitCode {
     // `rawbpf ... | head` ends quietly instead of panicking on EPIPE.
     rawbpf_syscalls::reset_sigpipe();
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
     let g = Global {
         verbose: cli.verbose > 0,
         json: cli.json,

@@ -44,6 +44,10 @@ fn unsupported(what: String) -> Error {
     Error::Unsupported { what }
 }
 
+fn bad_argument(what: String) -> Error {
+    Error::BadArgument { what }
+}
+
 /// Applies the options, the machine-dependent fix-ups, CO-RE and externs to `obj`.
 pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
     let mut out = Prepared::default();
@@ -132,7 +136,7 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
 fn override_types(obj: &mut Object, overrides: &[(String, String)]) -> Result<()> {
     for (name, ty) in overrides {
         let kind = section::kind_for_type_name(ty).ok_or_else(|| {
-            unsupported(format!(
+            bad_argument(format!(
                 "--prog-type {name}={ty}: unknown program type (use a kernel name such as \
                  sched_cls, socket_filter, sk_skb, or a SEC() name such as sk_skb/stream_verdict)"
             ))
@@ -144,7 +148,7 @@ fn override_types(obj: &mut Object, overrides: &[(String, String)]) -> Result<()
             p.kind = kind;
             obj.programs.push(p);
         } else {
-            return Err(unsupported(format!(
+            return Err(bad_argument(format!(
                 "--prog-type {name}={ty}: {}",
                 no_program(obj, name)
             )));
@@ -170,7 +174,7 @@ fn select_programs(obj: &mut Object, names: &[String], warnings: &mut Vec<String
     }
     for n in names {
         if !obj.programs.iter().any(|p| &p.name == n) {
-            return Err(unsupported(format!(
+            return Err(bad_argument(format!(
                 "--program {n}: {}",
                 no_program(obj, n)
             )));

@@ -11,8 +11,9 @@ use rawbpf_elf::{DataKind, Object};
 
 use crate::error::{Error, Result};
 
+/// A `--set` that cannot be applied to this object: a usage error (exit 2).
 fn err(name: &str, reason: impl Into<String>) -> Error {
-    Error::Unsupported {
+    Error::BadArgument {
         what: format!("--set {name}: {}", reason.into()),
     }
 }
