@@ -141,3 +141,49 @@ fn attach_to_map(
     }
     Ok(())
 }
+
+/// Programs an earlier load recorded on this cgroup with an attach type this object uses,
+/// under a name the object no longer has (renamed or removed in the source): they still run
+/// next to the new ones, which the load says rather than detaching what it cannot tell
+/// apart from another object's program.
+pub(super) fn others_recorded(
+    opts: &LoadOptions,
+    obj: &rawbpf_elf::Object,
+    plans: &[Plan],
+    st: &State,
+) -> Vec<String> {
+    let Some(cg) = st.cgroup.as_ref() else {
+        return Vec::new();
+    };
+    let types: Vec<u32> = plans
+        .iter()
+        .filter_map(|p| match p {
+            Plan::Cgroup { attach_type } => Some(*attach_type),
+            _ => None,
+        })
+        .collect();
+    records::list(&opts.pin_root, cg.inode)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| {
+            !r.pending && types.contains(&r.attach_type) && obj.program(&r.program).is_none()
+        })
+        .map(|r| {
+            let id = records::open(&r.path)
+                .ok()
+                .flatten()
+                .and_then(|fd| rawbpf_syscalls::prog_info(fd.as_fd()).ok())
+                .map_or_else(|| "ID".to_string(), |i| i.id.0.to_string());
+            format!(
+                "program {} (id {id}) recorded by an earlier load is still attached to {} ({}); \
+                 if this object renamed or dropped it, detach it: rawbpf detach --prog-id {id} \
+                 --cgroup {} --pin-root {}",
+                r.program,
+                cg.path.display(),
+                rawbpf_abi::AttachType(r.attach_type),
+                cg.path.display(),
+                opts.pin_root.display()
+            )
+        })
+        .collect()
+}

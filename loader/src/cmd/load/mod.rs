@@ -133,6 +133,7 @@ fn run(
         attach::attach_one(opts, st, i, p, plan)?;
     }
     test_hook::reached(Step::AfterRecords)?;
+    warnings.extend(attach::others_recorded(opts, obj, &plans, st));
 
     Ok(report::report(
         opts,
