@@ -135,6 +135,7 @@ const MAP_SHOW: &[&str] = &[
     "maps[].entries",
     "maps[].pinned",
     "maps[].used_by",
+    "warnings",
 ];
 
 const MAP_DUMP: &[&str] = &[
@@ -174,6 +175,7 @@ const STATUS: &[&str] = &[
     "maps[].id",
     "maps[].entries",
     "maps[].pinned",
+    "warnings",
 ];
 
 const DETACH: &[&str] = &[

@@ -62,3 +62,71 @@ fn load_refused_without_a_verdict_is_an_environment_error() {
     );
     assert!(doc.get("verifier_log").is_none(), "{doc}");
 }
+
+/// The systemd unit's capability set (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON; no
+/// CAP_SYS_ADMIN, so the kernel opens nothing by ID): every command does its job, reading
+/// rawbpf's own programs through their records, and says what it cannot show.
+#[test]
+fn the_units_capabilities_are_enough_for_every_command() {
+    let Some(env) = TestEnv::new("privilege_unit") else {
+        return;
+    };
+    let as_unit_args = |cmd: Vec<String>| -> serde_json::Value {
+        let mut args = vec!["--json".to_string()];
+        args.extend(cmd);
+        let out = cli::rawbpf_with(
+            Command::new("setpriv")
+                .args([
+                    "--bounding-set",
+                    "-all,+bpf,+net_admin,+perfmon",
+                    "--inh-caps",
+                    "-all",
+                    "--",
+                ])
+                .arg(RAWBPF)
+                .args(&args),
+        );
+        cli::parse_json(&args, &out)
+    };
+    let as_unit = |cmd: &[&str]| as_unit_args(env.args(cmd));
+    let loaded = as_unit(&["load", SOCKOPS_O]);
+    let prog = crate::harness::report::id(&loaded["programs"][0]["id"]);
+    assert_eq!(
+        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+        vec![prog]
+    );
+    let map = env.pinned_map_id();
+
+    let ids = as_unit(&["map-ids"]);
+    let p = &ids["programs"][0];
+    assert_eq!(crate::harness::report::id(&p["id"]), prog, "{ids}");
+    assert_eq!(p["name"], kernel::prog_info(prog).name.as_str(), "{ids}");
+    let m = ids["maps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| crate::harness::report::id(&m["id"]) == map)
+        .unwrap_or_else(|| panic!("pinned map {map} not listed: {ids}"));
+    assert_eq!(m["used_by"], serde_json::json!([prog]), "{ids}");
+
+    let status = as_unit(&["status"]);
+    assert_eq!(
+        crate::harness::report::id(&status["cgroup"]["programs"][0]["id"]),
+        prog,
+        "{status}"
+    );
+    let dump = as_unit_args(
+        ["map", "dump", crate::harness::MAP_NAME, "--pin-root"]
+            .iter()
+            .map(|s| s.to_string())
+            .chain([env.pins.path().display().to_string()])
+            .collect(),
+    );
+    assert!(
+        dump["warnings"].as_array().is_some_and(|w| !w.is_empty()),
+        "hex without a word why: {dump}"
+    );
+
+    as_unit(&["detach"]);
+    assert!(kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).is_empty());
+}

@@ -106,6 +106,11 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
                 cgroup: super::cgroup_or_default(s.cgroup.as_deref())?,
                 pin_root: s.pin_root.clone(),
             })?;
+            if !g.json {
+                for w in &report.warnings {
+                    eprintln!("rawbpf: warning: {w}");
+                }
+            }
             if g.json {
                 print_json(&report);
             } else if report.maps.is_empty() {

@@ -36,6 +36,9 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
     if g.json {
         print_json(&report);
     } else {
+        for w in &report.warnings {
+            eprintln!("rawbpf: warning: {w}");
+        }
         for line in render(&report, Paint::stdout()) {
             println!("{line}");
         }

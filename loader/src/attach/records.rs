@@ -133,7 +133,7 @@ pub fn stale(pin_root: &Path, live: &std::collections::HashSet<u64>) -> Result<V
 }
 
 /// Every cgroup record (final and pending) under `pin_root`, sorted by name.
-fn list_all(pin_root: &Path) -> Result<Vec<Record>> {
+pub fn list_all(pin_root: &Path) -> Result<Vec<Record>> {
     let d = dir(pin_root);
     let entries = match std::fs::read_dir(&d) {
         Ok(e) => e,

@@ -3,8 +3,8 @@
 //! they use, and the maps pinned under the pin root — by kernel ID, from `BPF_PROG_QUERY`
 //! and `BPF_OBJ_GET_INFO_BY_FD`.
 
-use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
@@ -51,11 +51,46 @@ struct Collected {
     programs: Vec<AttachedProgram>,
     maps: BTreeMap<u32, MapEntry>,
     warnings: Vec<String>,
+    /// Where rawbpf's records are, for programs the kernel will not open by ID.
+    pin_root: PathBuf,
+    /// rawbpf's recorded programs by ID, opened through their pins once needed.
+    recorded: Option<HashMap<u32, OwnedFd>>,
+    /// Set once a program or map could not be opened by ID (EPERM): warned once each.
+    hidden_programs: bool,
+    hidden_maps: bool,
+}
+
+/// What opening a program by ID gave.
+enum Opened {
+    Fd(OwnedFd),
+    /// It went away since the query.
+    Gone,
+    /// `BPF_PROG_GET_FD_BY_ID` needs CAP_SYS_ADMIN, and rawbpf has no record of it.
+    Hidden,
 }
 
 impl Collected {
+    /// Program `id`: by ID, or without CAP_SYS_ADMIN through rawbpf's own record of it (an
+    /// attach record is a pin, which `BPF_OBJ_GET` opens with file permissions only).
+    fn open_program(&mut self, id: u32) -> Result<Opened> {
+        match sys::fd_by_id(sys::IdKind::Prog, id) {
+            Ok(fd) => Ok(Opened::Fd(fd)),
+            Err(e) if e.is_enoent() => Ok(Opened::Gone),
+            Err(e) if e.errno == libc::EPERM => {
+                let pin_root = self.pin_root.clone();
+                let recorded = self
+                    .recorded
+                    .get_or_insert_with(|| recorded_programs(&pin_root));
+                let fd = recorded.get(&id).and_then(|fd| fd.try_clone().ok());
+                Ok(fd.map_or(Opened::Hidden, Opened::Fd))
+            }
+            Err(e) => Err(bpf_err(format!("open program {id}"))(e)),
+        }
+    }
+
     /// Adds program `id`, attached to `target` as `attach_type` with `attach_flags`, and
-    /// the maps it uses. A program that went away since the query is skipped.
+    /// the maps it uses. A program that went away since the query is skipped; one this
+    /// process may not open is listed by ID only, with a warning.
     fn add_program(
         &mut self,
         id: u32,
@@ -63,16 +98,31 @@ impl Collected {
         attach_type: u32,
         attach_flags: u32,
     ) -> Result<()> {
-        let fd = match sys::fd_by_id(sys::IdKind::Prog, id) {
-            Ok(fd) => fd,
-            Err(e) if e.is_enoent() => return Ok(()),
-            Err(e) => return Err(bpf_err(format!("open program {id}"))(e)),
+        let fd = match self.open_program(id)? {
+            Opened::Fd(fd) => fd,
+            Opened::Gone => return Ok(()),
+            Opened::Hidden => {
+                self.add_hidden(id, target, attach_type, attach_flags);
+                return Ok(());
+            }
         };
         let info = sys::prog_info(fd.as_fd()).map_err(bpf_err(format!("info of program {id}")))?;
         for map_id in &info.map_ids {
             if let Entry::Vacant(v) = self.maps.entry(map_id.0) {
-                let Ok(mfd) = sys::fd_by_id(sys::IdKind::Map, map_id.0) else {
-                    continue;
+                let mfd = match sys::fd_by_id(sys::IdKind::Map, map_id.0) {
+                    Ok(fd) => fd,
+                    Err(e) => {
+                        if e.errno == libc::EPERM && !self.hidden_maps {
+                            self.hidden_maps = true;
+                            self.warnings.push(
+                                "maps not pinned under the pin root (such as .rodata) are not \
+                                 listed: opening a map by ID (BPF_MAP_GET_FD_BY_ID) needs \
+                                 CAP_SYS_ADMIN"
+                                    .to_string(),
+                            );
+                        }
+                        continue;
+                    }
                 };
                 let minfo = sys::map_info(mfd.as_fd())
                     .map_err(bpf_err(format!("info of map {}", map_id.0)))?;
@@ -95,6 +145,43 @@ impl Collected {
             target: target.to_string(),
         });
         Ok(())
+    }
+
+    /// A program this process may not open: its ID, where and how it is attached, and a
+    /// warning (once) that says why the rest is missing.
+    fn add_hidden(&mut self, id: u32, target: &str, attach_type: u32, attach_flags: u32) {
+        if !self.hidden_programs {
+            self.hidden_programs = true;
+            self.warnings.push(
+                "programs rawbpf did not attach are shown by ID only: their name, type, tag \
+                 and maps need CAP_SYS_ADMIN (BPF_PROG_GET_FD_BY_ID)"
+                    .to_string(),
+            );
+        }
+        self.programs.push(AttachedProgram {
+            id,
+            name: String::new(),
+            prog_type: String::new(),
+            tag: String::new(),
+            attach_type: AttachType(attach_type).to_string(),
+            attach_flags,
+            map_ids: Vec::new(),
+            target: target.to_string(),
+        });
+    }
+
+    /// Each map's `used_by`, completed from the programs' `map_ids` (a map found through its
+    /// pin after the program that uses it).
+    fn link_maps(&mut self) {
+        for p in &self.programs {
+            for mid in &p.map_ids {
+                if let Some(m) = self.maps.get_mut(mid)
+                    && !m.used_by.contains(&p.id)
+                {
+                    m.used_by.push(p.id);
+                }
+            }
+        }
     }
 
     /// Adds the programs attached to the cgroup, every cgroup attach type.
@@ -173,6 +260,29 @@ impl Collected {
     }
 }
 
+/// rawbpf's recorded programs under `pin_root` (cgroup and socket-map records), by ID.
+fn recorded_programs(pin_root: &Path) -> HashMap<u32, OwnedFd> {
+    // Only a pin root that passes the trust check is believed about what rawbpf attached.
+    if !pin_root.exists() || pin_root::check(pin_root).is_err() {
+        return HashMap::new();
+    }
+    let cgroup = records::list_all(pin_root).unwrap_or_default();
+    let paths = cgroup.into_iter().map(|r| r.path).chain(
+        map_records::list(pin_root, None)
+            .into_iter()
+            .map(|r| r.path),
+    );
+    let mut out = HashMap::new();
+    for path in paths {
+        if let Ok(Some(fd)) = records::open(&path)
+            && let Ok(info) = sys::prog_info(fd.as_fd())
+        {
+            out.insert(info.id.0, fd);
+        }
+    }
+    out
+}
+
 /// Paths of the regular files directly under `dir`, sorted.
 fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut paths = Vec::new();
@@ -189,7 +299,10 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
 /// Lists programs and maps per `opts`.
 pub fn map_ids(opts: &MapIdsOptions) -> Result<MapIdsReport> {
     let cgroup = Cgroup::open(&opts.cgroup)?;
-    let mut found = Collected::default();
+    let mut found = Collected {
+        pin_root: opts.pin_root.clone(),
+        ..Collected::default()
+    };
     found.add_cgroup(&cgroup)?;
 
     // Maps pinned directly under the pin root, and the programs attached to the socket
@@ -223,6 +336,7 @@ pub fn map_ids(opts: &MapIdsOptions) -> Result<MapIdsReport> {
         }
     }
 
+    found.link_maps();
     Ok(MapIdsReport {
         cgroup: opts.cgroup.display().to_string(),
         pin_root: opts.pin_root.display().to_string(),

@@ -24,6 +24,8 @@ pub struct MapShowReport {
     pub cgroup: String,
     pub pin_root: String,
     pub maps: Vec<ShownMap>,
+    /// What could not be shown and why (as in `map-ids`).
+    pub warnings: Vec<String>,
 }
 
 /// One map with its entry count.
@@ -67,6 +69,7 @@ pub(crate) fn maps_and_programs(
         cgroup: ids.cgroup,
         pin_root: ids.pin_root,
         maps: ids.maps.into_iter().map(shown).collect(),
+        warnings: ids.warnings,
     };
     Ok((report, ids.programs))
 }

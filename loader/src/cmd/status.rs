@@ -25,6 +25,8 @@ pub struct StatusReport {
     pub cgroup: CgroupStatus,
     /// As in `map show`.
     pub maps: Vec<ShownMap>,
+    /// What could not be shown and why (as in `map-ids`).
+    pub warnings: Vec<String>,
 }
 
 /// The BPF filesystems mounted (from `/proc/self/mounts`).
@@ -146,6 +148,7 @@ pub fn status(opts: &StatusOptions) -> Result<StatusReport> {
             path: opts.cgroup.display().to_string(),
             programs,
         },
+        warnings: maps.warnings,
         maps: maps.maps,
     })
 }

@@ -89,11 +89,30 @@ pub fn find(info: &sys::MapInfo, warnings: &mut Vec<String>) -> Option<MapBtf> {
 
 /// Scans the kernel's programs for one that uses the map and has BTF declaring it.
 fn from_programs(info: &sys::MapInfo, warnings: &mut Vec<String>) -> Option<MapBtf> {
+    let needs_admin = |warnings: &mut Vec<String>| {
+        warnings.push(
+            "the map has no BTF of its own, and finding it in the BTF of the programs that use \
+             it needs CAP_SYS_ADMIN (BPF_PROG_GET_NEXT_ID, BPF_PROG_GET_FD_BY_ID); showing hex"
+                .to_string(),
+        );
+    };
     for id in sys::ids(sys::IdKind::Prog) {
-        let Ok(id) = id else { break };
+        let id = match id {
+            Ok(id) => id,
+            Err(e) if e.errno == libc::EPERM => {
+                needs_admin(warnings);
+                return None;
+            }
+            Err(_) => break,
+        };
         // Programs come and go: one that vanished or cannot be read is skipped.
-        let Ok(fd) = sys::fd_by_id(sys::IdKind::Prog, id) else {
-            continue;
+        let fd = match sys::fd_by_id(sys::IdKind::Prog, id) {
+            Ok(fd) => fd,
+            Err(e) if e.errno == libc::EPERM => {
+                needs_admin(warnings);
+                return None;
+            }
+            Err(_) => continue,
         };
         let Ok(prog) = sys::prog_info(fd.as_fd()) else {
             continue;
