@@ -4,7 +4,7 @@
 use super::code::Function;
 use super::linker::Linker;
 use super::{KCONFIG_SECTION, reloc_error, symbol_label};
-use crate::elf_file::{Rel, STT_SECTION};
+use crate::elf_file::{Rel, STT_SECTION, Section, Symbol};
 use crate::{Error, Insn, Relocation, Result};
 
 impl Linker<'_, '_, '_> {
@@ -30,26 +30,8 @@ impl Linker<'_, '_, '_> {
         let sym = elf
             .symbol(rel.symbol)
             .ok_or_else(|| fail("no such symbol"))?;
-        let unsupported = || Error::UnsupportedRelocation {
-            section: elf.section_name(func.section).to_owned(),
-            offset: rel.offset,
-            r_type: rel.r_type,
-            symbol: symbol_label(elf, rel.symbol),
-        };
         let Some(target) = sym.section.and_then(|s| elf.sections.get(s)) else {
-            // Externs have no section: `__kconfig` ones live in `.kconfig`, the rest are
-            // resolved by the loader.
-            if let Some(&offset) = self.code.targets.kconfig.get(&sym.name) {
-                let offset = u32::try_from(i64::from(offset) + i64::from(insn.imm))
-                    .map_err(|_| fail("offset into .kconfig out of range"))?;
-                self.relocations.push(Relocation::MapValue {
-                    insn: pos,
-                    section: KCONFIG_SECTION.to_owned(),
-                    offset,
-                });
-                return Ok(());
-            }
-            return self.extern_ref(func, pos, rel);
+            return self.extern_address(func, pos, insn, rel, sym, &fail);
         };
         let sym_offset = i64::try_from(sym.value).unwrap_or(i64::MAX);
         // The byte the instruction refers to; checked, so a hostile symbol value cannot
@@ -58,60 +40,124 @@ impl Linker<'_, '_, '_> {
             .checked_add(i64::from(insn.imm))
             .ok_or_else(|| fail("symbol value + imm overflows"))?;
         if target.name == ".maps" || target.name == "maps" || target.name.starts_with("maps/") {
-            let name = if sym.kind == STT_SECTION || sym.name.is_empty() {
-                // A section symbol: the map is the one defined at value + imm.
-                u64::try_from(at)
-                    .ok()
-                    .and_then(|at| self.code.objects.get(&(target.index, at)))
-                    .cloned()
-                    .ok_or_else(|| fail(&format!("no map at offset {at} of {}", target.name)))?
-            } else {
-                sym.name.clone()
-            };
-            if !self.code.targets.map_names.contains(&name) {
-                return Err(fail(&format!(
-                    "{name} is not a map defined in {}",
-                    target.name
-                )));
-            }
-            self.relocations.push(Relocation::MapFd {
-                insn: pos,
-                map: name,
-            });
-            return Ok(());
+            return self.map_fd(pos, target, sym, at, &fail);
         }
         if let Some(&size) = self.code.targets.data_sections.get(&target.name) {
-            let offset = at;
-            let fits = u64::try_from(offset).is_ok_and(|o| o <= size);
-            let offset = u32::try_from(offset).ok().filter(|_| fits).ok_or_else(|| {
-                fail(&format!(
-                    "offset {offset} is outside {} ({size} bytes)",
-                    target.name
-                ))
-            })?;
+            return self.data_address(pos, target, size, at, &fail);
+        }
+        if target.is_executable() && (insn.src_reg == 0 || insn.src_reg == Insn::PSEUDO_FUNC) {
+            return self.callback(pos, target, at, &fail);
+        }
+        Err(Error::UnsupportedRelocation {
+            section: elf.section_name(func.section).to_owned(),
+            offset: rel.offset,
+            r_type: rel.r_type,
+            symbol: symbol_label(elf, rel.symbol),
+        })
+    }
+
+    /// A symbol with no section is an extern: `__kconfig` ones live in `.kconfig`, the rest
+    /// are resolved by the loader.
+    fn extern_address(
+        &mut self,
+        func: &Function,
+        pos: usize,
+        insn: Insn,
+        rel: &Rel,
+        sym: &Symbol,
+        fail: &impl Fn(&str) -> Error,
+    ) -> Result<()> {
+        if let Some(&offset) = self.code.targets.kconfig.get(&sym.name) {
+            let offset = u32::try_from(i64::from(offset) + i64::from(insn.imm))
+                .map_err(|_| fail("offset into .kconfig out of range"))?;
             self.relocations.push(Relocation::MapValue {
                 insn: pos,
-                section: target.name.clone(),
+                section: KCONFIG_SECTION.to_owned(),
                 offset,
             });
             return Ok(());
         }
-        if target.is_executable() && (insn.src_reg == 0 || insn.src_reg == Insn::PSEUDO_FUNC) {
-            // A callback's address (`bpf_loop(..., cb, ...)`): imm is the byte offset of the
-            // function from the symbol; the kernel wants `src_reg = BPF_PSEUDO_FUNC` (clang
-            // 14 leaves it 0) and imm relative to the instruction, like a call.
-            let byte = at;
-            if byte % 8 != 0 {
-                return Err(fail("callback address is not instruction-aligned"));
-            }
-            let linked = self.target(target.index, byte / 8, pos)?;
-            let imm = self.relative(pos, linked)?;
-            if let Some(slot) = self.insns.get_mut(pos) {
-                slot.imm = imm;
-                slot.src_reg = Insn::PSEUDO_FUNC;
-            }
-            return Ok(());
+        self.extern_ref(func, pos, rel)
+    }
+
+    /// A map in `.maps` or `maps`: by the symbol's name, or for a section symbol the map
+    /// defined at byte `at`.
+    fn map_fd(
+        &mut self,
+        pos: usize,
+        target: &Section<'_>,
+        sym: &Symbol,
+        at: i64,
+        fail: &impl Fn(&str) -> Error,
+    ) -> Result<()> {
+        let name = if sym.kind == STT_SECTION || sym.name.is_empty() {
+            // A section symbol: the map is the one defined at value + imm.
+            u64::try_from(at)
+                .ok()
+                .and_then(|at| self.code.objects.get(&(target.index, at)))
+                .cloned()
+                .ok_or_else(|| fail(&format!("no map at offset {at} of {}", target.name)))?
+        } else {
+            sym.name.clone()
+        };
+        if !self.code.targets.map_names.contains(&name) {
+            return Err(fail(&format!(
+                "{name} is not a map defined in {}",
+                target.name
+            )));
         }
-        Err(unsupported())
+        self.relocations.push(Relocation::MapFd {
+            insn: pos,
+            map: name,
+        });
+        Ok(())
+    }
+
+    /// An address in a global data section of `size` bytes, at byte `at`.
+    fn data_address(
+        &mut self,
+        pos: usize,
+        target: &Section<'_>,
+        size: u64,
+        at: i64,
+        fail: &impl Fn(&str) -> Error,
+    ) -> Result<()> {
+        let offset = at;
+        let fits = u64::try_from(offset).is_ok_and(|o| o <= size);
+        let offset = u32::try_from(offset).ok().filter(|_| fits).ok_or_else(|| {
+            fail(&format!(
+                "offset {offset} is outside {} ({size} bytes)",
+                target.name
+            ))
+        })?;
+        self.relocations.push(Relocation::MapValue {
+            insn: pos,
+            section: target.name.clone(),
+            offset,
+        });
+        Ok(())
+    }
+
+    /// A callback's address (`bpf_loop(..., cb, ...)`): imm is the byte offset `at` of the
+    /// function from the symbol; the kernel wants `src_reg = BPF_PSEUDO_FUNC` (clang 14 leaves
+    /// it 0) and imm relative to the instruction, like a call.
+    fn callback(
+        &mut self,
+        pos: usize,
+        target: &Section<'_>,
+        at: i64,
+        fail: &impl Fn(&str) -> Error,
+    ) -> Result<()> {
+        let byte = at;
+        if byte % 8 != 0 {
+            return Err(fail("callback address is not instruction-aligned"));
+        }
+        let linked = self.target(target.index, byte / 8, pos)?;
+        let imm = self.relative(pos, linked)?;
+        if let Some(slot) = self.insns.get_mut(pos) {
+            slot.imm = imm;
+            slot.src_reg = Insn::PSEUDO_FUNC;
+        }
+        Ok(())
     }
 }
