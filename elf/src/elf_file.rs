@@ -101,150 +101,24 @@ fn utf8(bytes: &[u8], what: &str) -> Result<String> {
     })
 }
 
+/// The file header type of the 64-bit objects rawbpf reads (either byte order).
+type Header = FileHeader64<Endianness>;
+/// The section header table of such an object.
+type Table<'a> = object::read::elf::SectionTable<'a, Header>;
+/// Its symbol table.
+type Symtab<'a> = object::read::elf::SymbolTable<'a, Header>;
+
 impl<'a> ElfFile<'a> {
     /// Reads and checks the header, section table, symbol table and relocation sections.
     pub fn parse(bytes: &'a [u8]) -> Result<ElfFile<'a>> {
-        match bytes.get(..4) {
-            Some(b"\x7fELF") => {}
-            _ => return Err(Error::NotElf("no \\x7fELF magic".into())),
-        }
-        if bytes.get(4) != Some(&ELFCLASS64) {
-            return Err(Error::Not64Bit);
-        }
-        let header = FileHeader64::<Endianness>::parse(bytes).map_err(malformed)?;
-        let endian = header.endian().map_err(malformed)?;
-        let machine = header.e_machine(endian).0;
-        if machine != EM_BPF {
-            return Err(Error::NotBpf { machine });
-        }
-        let e_type = header.e_type(endian).0;
-        if e_type != ET_REL {
-            return Err(Error::Malformed(format!(
-                "ELF type {e_type} is not ET_REL (a relocatable object from clang -c)"
-            )));
-        }
+        let (header, endian) = check_header(bytes)?;
         let table = header.sections(endian, bytes).map_err(malformed)?;
-
-        let mut sections = Vec::with_capacity(table.len());
-        for (index, sh) in table.enumerate() {
-            let name = utf8(
-                table.section_name(endian, sh).map_err(malformed)?,
-                "section name",
-            )?;
-            let sh_type = sh.sh_type(endian).0;
-            let data = if sh_type == SHT_NOBITS {
-                &[][..]
-            } else {
-                sh.data(endian, bytes).map_err(|e| Error::Section {
-                    section: name.clone(),
-                    reason: format!("data out of bounds: {e}"),
-                })?
-            };
-            sections.push(Section {
-                index: index.0,
-                name,
-                sh_type,
-                flags: sh.sh_flags(endian).0,
-                size: sh.sh_size(endian),
-                data,
-            });
-        }
-
+        let sections = read_sections(&table, endian, bytes)?;
         let symtab = table
             .symbols(endian, bytes, object::elf::SectionType(SHT_SYMTAB))
             .map_err(malformed)?;
-        let mut symbols = Vec::with_capacity(symtab.len());
-        for (index, sym) in symtab.enumerate() {
-            let name = utf8(
-                symtab.symbol_name(endian, sym).map_err(malformed)?,
-                "symbol name",
-            )?;
-            let section = symtab
-                .symbol_section(endian, sym, index)
-                .map_err(malformed)?
-                .map(|s| s.0)
-                .filter(|&s| s < sections.len());
-            symbols.push(Symbol {
-                name,
-                value: sym.st_value(endian),
-                size: sym.st_size(endian),
-                kind: sym.st_type().0,
-                bind: sym.st_bind().0,
-                undefined: sym.st_shndx(endian).0 == 0,
-                section,
-            });
-        }
-        // A section symbol has no name of its own: it stands for its section.
-        for sym in &mut symbols {
-            if sym.kind == STT_SECTION
-                && sym.name.is_empty()
-                && let Some(s) = sym.section.and_then(|i| sections.get(i))
-            {
-                sym.name.clone_from(&s.name);
-            }
-        }
-
-        let mut relocations: BTreeMap<usize, Vec<Rel>> = BTreeMap::new();
-        for (index, sh) in table.enumerate() {
-            let sh_type = sh.sh_type(endian).0;
-            if sh_type != SHT_REL && sh_type != SHT_RELA {
-                continue;
-            }
-            let rel_name = sections
-                .get(index.0)
-                .map(|s| s.name.clone())
-                .unwrap_or_default();
-            let target = sh.sh_info(endian) as usize;
-            let Some(target_section) = sections.get(target) else {
-                return Err(Error::Section {
-                    section: rel_name,
-                    reason: format!("relocations for section index {target}, which does not exist"),
-                });
-            };
-            // Only relocations of code and of `.maps` mean anything to a loader; debug
-            // sections' ABS64/ABS32 relocations are for linkers and are ignored.
-            if !(target_section.is_executable() || target_section.name == ".maps") {
-                continue;
-            }
-            let link = sh.sh_link(endian) as usize;
-            if link != symtab.section().0 {
-                return Err(Error::Section {
-                    section: rel_name,
-                    reason: format!("linked to section {link}, not the symbol table"),
-                });
-            }
-            let mut rels = Vec::new();
-            if sh_type == SHT_RELA {
-                let (entries, _) = sh
-                    .rela(endian, bytes)
-                    .map_err(malformed)?
-                    .unwrap_or((&[], object::SectionIndex(0)));
-                for r in entries {
-                    rels.push(Rel {
-                        offset: r.r_offset(endian),
-                        symbol: r.r_sym(endian, false),
-                        r_type: r.r_type(endian, false).0,
-                    });
-                }
-            } else {
-                let (entries, _) = sh
-                    .rel(endian, bytes)
-                    .map_err(malformed)?
-                    .unwrap_or((&[], object::SectionIndex(0)));
-                for r in entries {
-                    rels.push(Rel {
-                        offset: r.r_offset(endian),
-                        symbol: r.r_sym(endian),
-                        r_type: r.r_type(endian).0,
-                    });
-                }
-            }
-            relocations.entry(target).or_default().extend(rels);
-        }
-        for rels in relocations.values_mut() {
-            rels.sort_by_key(|r| r.offset);
-        }
-
+        let symbols = read_symbols(&symtab, endian, &sections)?;
+        let relocations = read_relocations(&table, endian, bytes, &sections, symtab.section().0)?;
         Ok(ElfFile {
             big_endian: endian == Endianness::Big,
             sections,
@@ -283,4 +157,172 @@ impl<'a> ElfFile<'a> {
             u32::from_le_bytes(b)
         })
     }
+}
+
+/// The ELF header: magic, 64-bit class, `EM_BPF`, `ET_REL`; and the byte order.
+fn check_header(bytes: &[u8]) -> Result<(&Header, Endianness)> {
+    match bytes.get(..4) {
+        Some(b"\x7fELF") => {}
+        _ => return Err(Error::NotElf("no \\x7fELF magic".into())),
+    }
+    if bytes.get(4) != Some(&ELFCLASS64) {
+        return Err(Error::Not64Bit);
+    }
+    let header = Header::parse(bytes).map_err(malformed)?;
+    let endian = header.endian().map_err(malformed)?;
+    let machine = header.e_machine(endian).0;
+    if machine != EM_BPF {
+        return Err(Error::NotBpf { machine });
+    }
+    let e_type = header.e_type(endian).0;
+    if e_type != ET_REL {
+        return Err(Error::Malformed(format!(
+            "ELF type {e_type} is not ET_REL (a relocatable object from clang -c)"
+        )));
+    }
+    Ok((header, endian))
+}
+
+/// Every section header with its name and bytes (none for `SHT_NOBITS`), bounds-checked.
+fn read_sections<'a>(
+    table: &Table<'a>,
+    endian: Endianness,
+    bytes: &'a [u8],
+) -> Result<Vec<Section<'a>>> {
+    let mut sections = Vec::with_capacity(table.len());
+    for (index, sh) in table.enumerate() {
+        let name = utf8(
+            table.section_name(endian, sh).map_err(malformed)?,
+            "section name",
+        )?;
+        let sh_type = sh.sh_type(endian).0;
+        let data = if sh_type == SHT_NOBITS {
+            &[][..]
+        } else {
+            sh.data(endian, bytes).map_err(|e| Error::Section {
+                section: name.clone(),
+                reason: format!("data out of bounds: {e}"),
+            })?
+        };
+        sections.push(Section {
+            index: index.0,
+            name,
+            sh_type,
+            flags: sh.sh_flags(endian).0,
+            size: sh.sh_size(endian),
+            data,
+        });
+    }
+    Ok(sections)
+}
+
+/// Every symbol, its section index kept only when that section exists; section symbols
+/// named after their section.
+fn read_symbols(
+    symtab: &Symtab<'_>,
+    endian: Endianness,
+    sections: &[Section<'_>],
+) -> Result<Vec<Symbol>> {
+    let mut symbols = Vec::with_capacity(symtab.len());
+    for (index, sym) in symtab.enumerate() {
+        let name = utf8(
+            symtab.symbol_name(endian, sym).map_err(malformed)?,
+            "symbol name",
+        )?;
+        let section = symtab
+            .symbol_section(endian, sym, index)
+            .map_err(malformed)?
+            .map(|s| s.0)
+            .filter(|&s| s < sections.len());
+        symbols.push(Symbol {
+            name,
+            value: sym.st_value(endian),
+            size: sym.st_size(endian),
+            kind: sym.st_type().0,
+            bind: sym.st_bind().0,
+            undefined: sym.st_shndx(endian).0 == 0,
+            section,
+        });
+    }
+    // A section symbol has no name of its own: it stands for its section.
+    for sym in &mut symbols {
+        if sym.kind == STT_SECTION
+            && sym.name.is_empty()
+            && let Some(s) = sym.section.and_then(|i| sections.get(i))
+        {
+            sym.name.clone_from(&s.name);
+        }
+    }
+    Ok(symbols)
+}
+
+/// Relocations of code sections and of `.maps`, by target section index, sorted by offset.
+fn read_relocations(
+    table: &Table<'_>,
+    endian: Endianness,
+    bytes: &[u8],
+    sections: &[Section<'_>],
+    symtab_index: usize,
+) -> Result<BTreeMap<usize, Vec<Rel>>> {
+    let mut relocations: BTreeMap<usize, Vec<Rel>> = BTreeMap::new();
+    for (index, sh) in table.enumerate() {
+        let sh_type = sh.sh_type(endian).0;
+        if sh_type != SHT_REL && sh_type != SHT_RELA {
+            continue;
+        }
+        let rel_name = sections
+            .get(index.0)
+            .map(|s| s.name.clone())
+            .unwrap_or_default();
+        let target = sh.sh_info(endian) as usize;
+        let Some(target_section) = sections.get(target) else {
+            return Err(Error::Section {
+                section: rel_name,
+                reason: format!("relocations for section index {target}, which does not exist"),
+            });
+        };
+        // Only relocations of code and of `.maps` mean anything to a loader; debug
+        // sections' ABS64/ABS32 relocations are for linkers and are ignored.
+        if !(target_section.is_executable() || target_section.name == ".maps") {
+            continue;
+        }
+        let link = sh.sh_link(endian) as usize;
+        if link != symtab_index {
+            return Err(Error::Section {
+                section: rel_name,
+                reason: format!("linked to section {link}, not the symbol table"),
+            });
+        }
+        let mut rels = Vec::new();
+        if sh_type == SHT_RELA {
+            let (entries, _) = sh
+                .rela(endian, bytes)
+                .map_err(malformed)?
+                .unwrap_or((&[], object::SectionIndex(0)));
+            for r in entries {
+                rels.push(Rel {
+                    offset: r.r_offset(endian),
+                    symbol: r.r_sym(endian, false),
+                    r_type: r.r_type(endian, false).0,
+                });
+            }
+        } else {
+            let (entries, _) = sh
+                .rel(endian, bytes)
+                .map_err(malformed)?
+                .unwrap_or((&[], object::SectionIndex(0)));
+            for r in entries {
+                rels.push(Rel {
+                    offset: r.r_offset(endian),
+                    symbol: r.r_sym(endian),
+                    r_type: r.r_type(endian).0,
+                });
+            }
+        }
+        relocations.entry(target).or_default().extend(rels);
+    }
+    for rels in relocations.values_mut() {
+        rels.sort_by_key(|r| r.offset);
+    }
+    Ok(relocations)
 }

@@ -82,7 +82,16 @@ pub(super) fn fix_externs(
     externs: &[crate::Extern],
     kconfig_size: u32,
 ) -> Result<()> {
-    use super::types::{FuncLinkage, Int, Var, VarLinkage};
+    fix_extern_linkage(btf);
+    fix_kconfig(btf, externs, kconfig_size)?;
+    fix_ksyms(btf);
+    Ok(())
+}
+
+/// Extern `VAR`s and `FUNC`s become global; unnamed parameters of extern functions take the
+/// function's name.
+fn fix_extern_linkage(btf: &mut Btf) {
+    use super::types::{FuncLinkage, VarLinkage};
     let mut extern_protos = Vec::new();
     for t in &mut btf.types {
         match t {
@@ -105,7 +114,11 @@ pub(super) fn fix_externs(
             }
         }
     }
+}
 
+/// `.kconfig` gets its layout: its size and each variable's offset and size, from
+/// [`crate::ExternKind::Kconfig`].
+fn fix_kconfig(btf: &mut Btf, externs: &[crate::Extern], kconfig_size: u32) -> Result<()> {
     if let Some((id, _)) = btf.datasec(".kconfig") {
         let original = btf.clone();
         if let Some(BtfType::Datasec(d)) = btf.types.get_mut(id as usize) {
@@ -132,7 +145,12 @@ pub(super) fn fix_externs(
             d.vars.sort_by_key(|v| v.offset);
         }
     }
+    Ok(())
+}
 
+/// Every `.ksyms` entry becomes a 4-byte `int` variable; kfuncs point at one dummy variable.
+fn fix_ksyms(btf: &mut Btf) {
+    use super::types::{Int, Var, VarLinkage};
     if let Some((id, ksyms)) = btf.datasec(".ksyms") {
         let entries: Vec<u32> = ksyms.vars.iter().map(|v| v.type_id).collect();
         let int_id = match btf.types.iter().position(
@@ -191,7 +209,6 @@ pub(super) fn fix_externs(
             }
         }
     }
-    Ok(())
 }
 
 /// Appends a NUL-terminated string to the string table; returns its offset.

@@ -133,62 +133,20 @@ fn each<T>(n: usize, stride: usize, entry: impl Fn(usize) -> Option<T>) -> Optio
 /// Decodes one record whose trailing data `body` has already been length-checked.
 fn decode(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
     let name_off = raw.name_off;
-    let n = usize::from(raw.vlen());
     let reftype = || RefType {
         name_off,
         type_id: raw.size_or_type,
     };
     Some(match raw.kind() {
-        KIND_INT => {
-            let v = body.u32_at(0)?;
-            BtfType::Int(Int {
-                name_off,
-                size: raw.size_or_type,
-                encoding: ((v >> 24) & 0x0f) as u8,
-                offset: ((v >> 16) & 0xff) as u8,
-                bits: (v & 0xff) as u8,
-            })
-        }
+        KIND_INT => decode_int(raw, body)?,
         KIND_PTR => BtfType::Ptr(reftype()),
         KIND_ARRAY => BtfType::Array(Array {
             elem_type: body.u32_at(0)?,
             index_type: body.u32_at(4)?,
             nelems: body.u32_at(8)?,
         }),
-        KIND_STRUCT | KIND_UNION => {
-            let members = each(n, 12, |o| {
-                Some(Member {
-                    name_off: body.u32_at(o)?,
-                    type_id: body.u32_at(o + 4)?,
-                    offset: body.u32_at(o + 8)?,
-                })
-            })?;
-            let c = Composite {
-                name_off,
-                size: raw.size_or_type,
-                kind_flag: raw.kind_flag(),
-                members,
-            };
-            if raw.kind() == KIND_STRUCT {
-                BtfType::Struct(c)
-            } else {
-                BtfType::Union(c)
-            }
-        }
-        KIND_ENUM => {
-            let values = each(n, 8, |o| {
-                Some(EnumValue {
-                    name_off: body.u32_at(o)?,
-                    val: body.u32_at(o + 4)? as i32,
-                })
-            })?;
-            BtfType::Enum(Enum {
-                name_off,
-                size: raw.size_or_type,
-                signed: raw.kind_flag(),
-                values,
-            })
-        }
+        KIND_STRUCT | KIND_UNION => decode_composite(raw, body)?,
+        KIND_ENUM => decode_enum(raw, body)?,
         KIND_FWD => BtfType::Fwd(Fwd {
             name_off,
             is_union: raw.kind_flag(),
@@ -197,52 +155,10 @@ fn decode(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
         KIND_VOLATILE => BtfType::Volatile(reftype()),
         KIND_CONST => BtfType::Const(reftype()),
         KIND_RESTRICT => BtfType::Restrict(reftype()),
-        KIND_FUNC => BtfType::Func(Func {
-            name_off,
-            proto: raw.size_or_type,
-            linkage: match raw.vlen() {
-                0 => FuncLinkage::Static,
-                1 => FuncLinkage::Global,
-                2 => FuncLinkage::Extern,
-                other => FuncLinkage::Other(other),
-            },
-        }),
-        KIND_FUNC_PROTO => {
-            let params = each(n, 8, |o| {
-                Some(Param {
-                    name_off: body.u32_at(o)?,
-                    type_id: body.u32_at(o + 4)?,
-                })
-            })?;
-            BtfType::FuncProto(FuncProto {
-                return_type: raw.size_or_type,
-                params,
-            })
-        }
-        KIND_VAR => BtfType::Var(Var {
-            name_off,
-            type_id: raw.size_or_type,
-            linkage: match body.u32_at(0)? {
-                0 => VarLinkage::Static,
-                1 => VarLinkage::GlobalAllocated,
-                2 => VarLinkage::GlobalExtern,
-                other => VarLinkage::Other(other),
-            },
-        }),
-        KIND_DATASEC => {
-            let vars = each(n, 12, |o| {
-                Some(VarSecinfo {
-                    type_id: body.u32_at(o)?,
-                    offset: body.u32_at(o + 4)?,
-                    size: body.u32_at(o + 8)?,
-                })
-            })?;
-            BtfType::Datasec(Datasec {
-                name_off,
-                size: raw.size_or_type,
-                vars,
-            })
-        }
+        KIND_FUNC => decode_func(raw),
+        KIND_FUNC_PROTO => decode_func_proto(raw, body)?,
+        KIND_VAR => decode_var(raw, body)?,
+        KIND_DATASEC => decode_datasec(raw, body)?,
         KIND_FLOAT => BtfType::Float(Float {
             name_off,
             size: raw.size_or_type,
@@ -253,24 +169,135 @@ fn decode(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
             component_idx: body.u32_at(0)? as i32,
         }),
         KIND_TYPE_TAG => BtfType::TypeTag(reftype()),
-        KIND_ENUM64 => {
-            let values = each(n, 12, |o| {
-                let lo = u64::from(body.u32_at(o + 4)?);
-                let hi = u64::from(body.u32_at(o + 8)?);
-                Some(Enum64Value {
-                    name_off: body.u32_at(o)?,
-                    val: hi << 32 | lo,
-                })
-            })?;
-            BtfType::Enum64(Enum64 {
-                name_off,
-                size: raw.size_or_type,
-                signed: raw.kind_flag(),
-                values,
-            })
-        }
+        KIND_ENUM64 => decode_enum64(raw, body)?,
         _ => return None,
     })
+}
+
+/// `BTF_KIND_INT`: encoding, bit offset and bit count packed in one trailing u32.
+fn decode_int(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
+    let v = body.u32_at(0)?;
+    Some(BtfType::Int(Int {
+        name_off: raw.name_off,
+        size: raw.size_or_type,
+        encoding: ((v >> 24) & 0x0f) as u8,
+        offset: ((v >> 16) & 0xff) as u8,
+        bits: (v & 0xff) as u8,
+    }))
+}
+
+/// `BTF_KIND_STRUCT` / `BTF_KIND_UNION`: vlen `struct btf_member`s.
+fn decode_composite(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
+    let members = each(usize::from(raw.vlen()), 12, |o| {
+        Some(Member {
+            name_off: body.u32_at(o)?,
+            type_id: body.u32_at(o + 4)?,
+            offset: body.u32_at(o + 8)?,
+        })
+    })?;
+    let c = Composite {
+        name_off: raw.name_off,
+        size: raw.size_or_type,
+        kind_flag: raw.kind_flag(),
+        members,
+    };
+    Some(if raw.kind() == KIND_STRUCT {
+        BtfType::Struct(c)
+    } else {
+        BtfType::Union(c)
+    })
+}
+
+/// `BTF_KIND_ENUM`: vlen `struct btf_enum`s; the kind flag says signed.
+fn decode_enum(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
+    let values = each(usize::from(raw.vlen()), 8, |o| {
+        Some(EnumValue {
+            name_off: body.u32_at(o)?,
+            val: body.u32_at(o + 4)? as i32,
+        })
+    })?;
+    Some(BtfType::Enum(Enum {
+        name_off: raw.name_off,
+        size: raw.size_or_type,
+        signed: raw.kind_flag(),
+        values,
+    }))
+}
+
+/// `BTF_KIND_FUNC`: the linkage is in vlen.
+fn decode_func(raw: &RawType) -> BtfType {
+    BtfType::Func(Func {
+        name_off: raw.name_off,
+        proto: raw.size_or_type,
+        linkage: match raw.vlen() {
+            0 => FuncLinkage::Static,
+            1 => FuncLinkage::Global,
+            2 => FuncLinkage::Extern,
+            other => FuncLinkage::Other(other),
+        },
+    })
+}
+
+/// `BTF_KIND_FUNC_PROTO`: vlen `struct btf_param`s.
+fn decode_func_proto(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
+    let params = each(usize::from(raw.vlen()), 8, |o| {
+        Some(Param {
+            name_off: body.u32_at(o)?,
+            type_id: body.u32_at(o + 4)?,
+        })
+    })?;
+    Some(BtfType::FuncProto(FuncProto {
+        return_type: raw.size_or_type,
+        params,
+    }))
+}
+
+/// `BTF_KIND_VAR`: the linkage is the trailing u32.
+fn decode_var(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
+    Some(BtfType::Var(Var {
+        name_off: raw.name_off,
+        type_id: raw.size_or_type,
+        linkage: match body.u32_at(0)? {
+            0 => VarLinkage::Static,
+            1 => VarLinkage::GlobalAllocated,
+            2 => VarLinkage::GlobalExtern,
+            other => VarLinkage::Other(other),
+        },
+    }))
+}
+
+/// `BTF_KIND_DATASEC`: vlen `struct btf_var_secinfo`s.
+fn decode_datasec(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
+    let vars = each(usize::from(raw.vlen()), 12, |o| {
+        Some(VarSecinfo {
+            type_id: body.u32_at(o)?,
+            offset: body.u32_at(o + 4)?,
+            size: body.u32_at(o + 8)?,
+        })
+    })?;
+    Some(BtfType::Datasec(Datasec {
+        name_off: raw.name_off,
+        size: raw.size_or_type,
+        vars,
+    }))
+}
+
+/// `BTF_KIND_ENUM64`: vlen `struct btf_enum64`s, each value in two u32 halves.
+fn decode_enum64(raw: &RawType, body: &Reader<'_>) -> Option<BtfType> {
+    let values = each(usize::from(raw.vlen()), 12, |o| {
+        let lo = u64::from(body.u32_at(o + 4)?);
+        let hi = u64::from(body.u32_at(o + 8)?);
+        Some(Enum64Value {
+            name_off: body.u32_at(o)?,
+            val: hi << 32 | lo,
+        })
+    })?;
+    Some(BtfType::Enum64(Enum64 {
+        name_off: raw.name_off,
+        size: raw.size_or_type,
+        signed: raw.kind_flag(),
+        values,
+    }))
 }
 
 /// `BTF_INFO_ENC(kind, kind_flag, vlen)`. `vlen` comes from a list parsed from a 16-bit
@@ -290,13 +317,7 @@ fn head(out: &mut Vec<u8>, name_off: u32, info: u32, size_or_type: u32) {
 pub(super) fn encode(t: &BtfType, out: &mut Vec<u8>) {
     match t {
         BtfType::Void => {}
-        BtfType::Int(i) => {
-            head(out, i.name_off, info(KIND_INT, false, 0), i.size);
-            let data = (u32::from(i.encoding & 0x0f) << 24)
-                | (u32::from(i.offset) << 16)
-                | u32::from(i.bits);
-            put_u32(out, data);
-        }
+        BtfType::Int(i) => encode_int(i, out),
         BtfType::Ptr(r) => head(out, r.name_off, info(KIND_PTR, false, 0), r.type_id),
         BtfType::Array(a) => {
             head(out, 0, info(KIND_ARRAY, false, 0), 0);
@@ -304,110 +325,135 @@ pub(super) fn encode(t: &BtfType, out: &mut Vec<u8>) {
             put_u32(out, a.index_type);
             put_u32(out, a.nelems);
         }
-        BtfType::Struct(c) | BtfType::Union(c) => {
-            let kind = if matches!(t, BtfType::Struct(_)) {
-                KIND_STRUCT
-            } else {
-                KIND_UNION
-            };
-            head(
-                out,
-                c.name_off,
-                info(kind, c.kind_flag, c.members.len()),
-                c.size,
-            );
-            for m in &c.members {
-                put_u32(out, m.name_off);
-                put_u32(out, m.type_id);
-                put_u32(out, m.offset);
-            }
-        }
-        BtfType::Enum(e) => {
-            head(
-                out,
-                e.name_off,
-                info(KIND_ENUM, e.signed, e.values.len()),
-                e.size,
-            );
-            for v in &e.values {
-                put_u32(out, v.name_off);
-                put_u32(out, v.val as u32);
-            }
-        }
+        BtfType::Struct(c) => encode_composite(KIND_STRUCT, c, out),
+        BtfType::Union(c) => encode_composite(KIND_UNION, c, out),
+        BtfType::Enum(e) => encode_enum(e, out),
         BtfType::Fwd(f) => head(out, f.name_off, info(KIND_FWD, f.is_union, 0), 0),
         BtfType::Typedef(r) => head(out, r.name_off, info(KIND_TYPEDEF, false, 0), r.type_id),
         BtfType::Volatile(r) => head(out, r.name_off, info(KIND_VOLATILE, false, 0), r.type_id),
         BtfType::Const(r) => head(out, r.name_off, info(KIND_CONST, false, 0), r.type_id),
         BtfType::Restrict(r) => head(out, r.name_off, info(KIND_RESTRICT, false, 0), r.type_id),
-        BtfType::Func(f) => {
-            let linkage = match f.linkage {
-                FuncLinkage::Static => 0,
-                FuncLinkage::Global => 1,
-                FuncLinkage::Extern => 2,
-                FuncLinkage::Other(v) => v,
-            };
-            head(
-                out,
-                f.name_off,
-                info(KIND_FUNC, false, usize::from(linkage)),
-                f.proto,
-            );
-        }
-        BtfType::FuncProto(p) => {
-            head(
-                out,
-                0,
-                info(KIND_FUNC_PROTO, false, p.params.len()),
-                p.return_type,
-            );
-            for prm in &p.params {
-                put_u32(out, prm.name_off);
-                put_u32(out, prm.type_id);
-            }
-        }
-        BtfType::Var(v) => {
-            head(out, v.name_off, info(KIND_VAR, false, 0), v.type_id);
-            put_u32(
-                out,
-                match v.linkage {
-                    VarLinkage::Static => 0,
-                    VarLinkage::GlobalAllocated => 1,
-                    VarLinkage::GlobalExtern => 2,
-                    VarLinkage::Other(x) => x,
-                },
-            );
-        }
-        BtfType::Datasec(d) => {
-            head(
-                out,
-                d.name_off,
-                info(KIND_DATASEC, false, d.vars.len()),
-                d.size,
-            );
-            for v in &d.vars {
-                put_u32(out, v.type_id);
-                put_u32(out, v.offset);
-                put_u32(out, v.size);
-            }
-        }
+        BtfType::Func(f) => encode_func(f, out),
+        BtfType::FuncProto(p) => encode_func_proto(p, out),
+        BtfType::Var(v) => encode_var(v, out),
+        BtfType::Datasec(d) => encode_datasec(d, out),
         BtfType::Float(f) => head(out, f.name_off, info(KIND_FLOAT, false, 0), f.size),
         BtfType::DeclTag(d) => {
             head(out, d.name_off, info(KIND_DECL_TAG, false, 0), d.type_id);
             put_u32(out, d.component_idx as u32);
         }
         BtfType::TypeTag(r) => head(out, r.name_off, info(KIND_TYPE_TAG, false, 0), r.type_id),
-        BtfType::Enum64(e) => {
-            head(
-                out,
-                e.name_off,
-                info(KIND_ENUM64, e.signed, e.values.len()),
-                e.size,
-            );
-            for v in &e.values {
-                put_u32(out, v.name_off);
-                put_u32(out, v.val as u32);
-                put_u32(out, (v.val >> 32) as u32);
-            }
-        }
+        BtfType::Enum64(e) => encode_enum64(e, out),
+    }
+}
+
+/// [`decode_int`] backwards.
+fn encode_int(i: &Int, out: &mut Vec<u8>) {
+    head(out, i.name_off, info(KIND_INT, false, 0), i.size);
+    let data =
+        (u32::from(i.encoding & 0x0f) << 24) | (u32::from(i.offset) << 16) | u32::from(i.bits);
+    put_u32(out, data);
+}
+
+/// [`decode_composite`] backwards; `kind` is `KIND_STRUCT` or `KIND_UNION`.
+fn encode_composite(kind: u32, c: &Composite, out: &mut Vec<u8>) {
+    head(
+        out,
+        c.name_off,
+        info(kind, c.kind_flag, c.members.len()),
+        c.size,
+    );
+    for m in &c.members {
+        put_u32(out, m.name_off);
+        put_u32(out, m.type_id);
+        put_u32(out, m.offset);
+    }
+}
+
+/// [`decode_enum`] backwards.
+fn encode_enum(e: &Enum, out: &mut Vec<u8>) {
+    head(
+        out,
+        e.name_off,
+        info(KIND_ENUM, e.signed, e.values.len()),
+        e.size,
+    );
+    for v in &e.values {
+        put_u32(out, v.name_off);
+        put_u32(out, v.val as u32);
+    }
+}
+
+/// [`decode_func`] backwards.
+fn encode_func(f: &Func, out: &mut Vec<u8>) {
+    let linkage = match f.linkage {
+        FuncLinkage::Static => 0,
+        FuncLinkage::Global => 1,
+        FuncLinkage::Extern => 2,
+        FuncLinkage::Other(v) => v,
+    };
+    head(
+        out,
+        f.name_off,
+        info(KIND_FUNC, false, usize::from(linkage)),
+        f.proto,
+    );
+}
+
+/// [`decode_func_proto`] backwards.
+fn encode_func_proto(p: &FuncProto, out: &mut Vec<u8>) {
+    head(
+        out,
+        0,
+        info(KIND_FUNC_PROTO, false, p.params.len()),
+        p.return_type,
+    );
+    for prm in &p.params {
+        put_u32(out, prm.name_off);
+        put_u32(out, prm.type_id);
+    }
+}
+
+/// [`decode_var`] backwards.
+fn encode_var(v: &Var, out: &mut Vec<u8>) {
+    head(out, v.name_off, info(KIND_VAR, false, 0), v.type_id);
+    put_u32(
+        out,
+        match v.linkage {
+            VarLinkage::Static => 0,
+            VarLinkage::GlobalAllocated => 1,
+            VarLinkage::GlobalExtern => 2,
+            VarLinkage::Other(x) => x,
+        },
+    );
+}
+
+/// [`decode_datasec`] backwards.
+fn encode_datasec(d: &Datasec, out: &mut Vec<u8>) {
+    head(
+        out,
+        d.name_off,
+        info(KIND_DATASEC, false, d.vars.len()),
+        d.size,
+    );
+    for v in &d.vars {
+        put_u32(out, v.type_id);
+        put_u32(out, v.offset);
+        put_u32(out, v.size);
+    }
+}
+
+/// [`decode_enum64`] backwards.
+fn encode_enum64(e: &Enum64, out: &mut Vec<u8>) {
+    head(
+        out,
+        e.name_off,
+        info(KIND_ENUM64, e.signed, e.values.len()),
+        e.size,
+    );
+    for v in &e.values {
+        put_u32(out, v.name_off);
+        put_u32(out, v.val as u32);
+        put_u32(out, (v.val >> 32) as u32);
     }
 }

@@ -3,7 +3,9 @@
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
-use rawbpf_elf::{DataKind, Endian, ExternKind, Object, Pinning, Relocation};
+use rawbpf_elf::{
+    DataKind, DataSection, Endian, Extern, ExternKind, MapDef, Object, Pinning, Program, Relocation,
+};
 
 use crate::error::{Error, Result};
 use crate::report::{
@@ -119,81 +121,6 @@ pub fn inspect(path: &Path) -> Result<InspectReport> {
 
 /// The [`InspectReport`] of a parsed object.
 pub fn describe(obj: &Object) -> InspectReport {
-    let programs = obj
-        .programs
-        .iter()
-        .map(|p| InspectProgram {
-            name: p.name.clone(),
-            section: p.section.clone(),
-            prog_type: p.kind.prog_type.to_string(),
-            attach_type: p.kind.expected_attach_type.map(|a| a.to_string()),
-            insns: p.insns.len(),
-            subprograms: p.subprograms.clone(),
-            relocations: p
-                .relocations
-                .iter()
-                .map(|r| match r {
-                    Relocation::MapFd { insn, map } => InspectRelocation::MapFd {
-                        insn: *insn,
-                        map: map.clone(),
-                    },
-                    Relocation::MapValue {
-                        insn,
-                        section,
-                        offset,
-                    } => InspectRelocation::MapValue {
-                        insn: *insn,
-                        section: section.clone(),
-                        offset: *offset,
-                    },
-                    Relocation::Extern { insn, name } => InspectRelocation::Extern {
-                        insn: *insn,
-                        name: name.clone(),
-                    },
-                })
-                .collect(),
-            core_relos: p.core_relos.len(),
-            loose_section: rawbpf_elf::section::is_loose(&p.section),
-        })
-        .collect();
-    let maps = obj
-        .maps
-        .iter()
-        .map(|m| InspectMap {
-            name: m.name.clone(),
-            map_type: m.map_type.to_string(),
-            key_size: m.key_size,
-            value_size: m.value_size,
-            max_entries: m.max_entries,
-            flags: m.map_flags,
-            pinning: m.pinning.name().to_string(),
-            source: m.source.name().to_string(),
-        })
-        .collect();
-    let data = obj
-        .data
-        .iter()
-        .map(|d| InspectData {
-            name: d.name.clone(),
-            kind: match d.kind {
-                DataKind::Rodata => "rodata",
-                DataKind::Data => "data",
-                DataKind::Bss => "bss",
-            }
-            .to_string(),
-            size: d.size(),
-        })
-        .collect();
-    let btf = obj.btf.as_ref().map(|btf| {
-        let ext = obj.btf_ext.as_ref();
-        InspectBtf {
-            types: btf.len().saturating_sub(1),
-            strings: btf.header().str_len,
-            func_info: ext.map_or(0, |e| e.func_info.iter().map(|s| s.records.len()).sum()),
-            line_info: ext.map_or(0, |e| e.line_info.iter().map(|s| s.records.len()).sum()),
-            core_relos: ext.map_or(0, |e| e.core_relos.iter().map(|s| s.records.len()).sum()),
-        }
-    });
     InspectReport {
         license: obj.license.clone(),
         endian: match obj.endian {
@@ -202,27 +129,103 @@ pub fn describe(obj: &Object) -> InspectReport {
         }
         .to_string(),
         kernel_version: obj.kernel_version,
-        programs,
-        maps,
-        data,
-        btf,
-        externs: obj
-            .externs
-            .iter()
-            .map(|e| InspectExtern {
-                name: e.name.clone(),
-                kind: match e.kind {
-                    ExternKind::Kconfig { .. } => "kconfig",
-                    ExternKind::Ksym { type_id: Some(_) } => "ksym",
-                    ExternKind::Ksym { type_id: None } => "ksym_typeless",
-                    ExternKind::Kfunc { .. } => "kfunc",
-                    _ => "unknown",
-                }
-                .to_string(),
-                weak: e.weak,
-            })
-            .collect(),
+        programs: obj.programs.iter().map(describe_program).collect(),
+        maps: obj.maps.iter().map(describe_map).collect(),
+        data: obj.data.iter().map(describe_data).collect(),
+        btf: describe_btf(obj),
+        externs: obj.externs.iter().map(describe_extern).collect(),
         unclassified: obj.unclassified.iter().map(|p| p.name.clone()).collect(),
+    }
+}
+
+fn describe_program(p: &Program) -> InspectProgram {
+    InspectProgram {
+        name: p.name.clone(),
+        section: p.section.clone(),
+        prog_type: p.kind.prog_type.to_string(),
+        attach_type: p.kind.expected_attach_type.map(|a| a.to_string()),
+        insns: p.insns.len(),
+        subprograms: p.subprograms.clone(),
+        relocations: p.relocations.iter().map(describe_relocation).collect(),
+        core_relos: p.core_relos.len(),
+        loose_section: rawbpf_elf::section::is_loose(&p.section),
+    }
+}
+
+fn describe_relocation(r: &Relocation) -> InspectRelocation {
+    match r {
+        Relocation::MapFd { insn, map } => InspectRelocation::MapFd {
+            insn: *insn,
+            map: map.clone(),
+        },
+        Relocation::MapValue {
+            insn,
+            section,
+            offset,
+        } => InspectRelocation::MapValue {
+            insn: *insn,
+            section: section.clone(),
+            offset: *offset,
+        },
+        Relocation::Extern { insn, name } => InspectRelocation::Extern {
+            insn: *insn,
+            name: name.clone(),
+        },
+    }
+}
+
+fn describe_map(m: &MapDef) -> InspectMap {
+    InspectMap {
+        name: m.name.clone(),
+        map_type: m.map_type.to_string(),
+        key_size: m.key_size,
+        value_size: m.value_size,
+        max_entries: m.max_entries,
+        flags: m.map_flags,
+        pinning: m.pinning.name().to_string(),
+        source: m.source.name().to_string(),
+    }
+}
+
+fn describe_data(d: &DataSection) -> InspectData {
+    InspectData {
+        name: d.name.clone(),
+        kind: match d.kind {
+            DataKind::Rodata => "rodata",
+            DataKind::Data => "data",
+            DataKind::Bss => "bss",
+        }
+        .to_string(),
+        size: d.size(),
+    }
+}
+
+/// Type and record counts of `.BTF` and `.BTF.ext`, when the object has BTF.
+fn describe_btf(obj: &Object) -> Option<InspectBtf> {
+    obj.btf.as_ref().map(|btf| {
+        let ext = obj.btf_ext.as_ref();
+        InspectBtf {
+            types: btf.len().saturating_sub(1),
+            strings: btf.header().str_len,
+            func_info: ext.map_or(0, |e| e.func_info.iter().map(|s| s.records.len()).sum()),
+            line_info: ext.map_or(0, |e| e.line_info.iter().map(|s| s.records.len()).sum()),
+            core_relos: ext.map_or(0, |e| e.core_relos.iter().map(|s| s.records.len()).sum()),
+        }
+    })
+}
+
+fn describe_extern(e: &Extern) -> InspectExtern {
+    InspectExtern {
+        name: e.name.clone(),
+        kind: match e.kind {
+            ExternKind::Kconfig { .. } => "kconfig",
+            ExternKind::Ksym { type_id: Some(_) } => "ksym",
+            ExternKind::Ksym { type_id: None } => "ksym_typeless",
+            ExternKind::Kfunc { .. } => "kfunc",
+            _ => "unknown",
+        }
+        .to_string(),
+        weak: e.weak,
     }
 }
 

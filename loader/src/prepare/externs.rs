@@ -261,71 +261,87 @@ pub fn resolve_ksyms(obj: &mut Object, target: Option<&CoreTarget<'_>>) -> Resul
         if !used.contains(&e.name.as_str()) {
             continue;
         }
-        let r = match &e.kind {
-            ExternKind::Kconfig { .. } => continue,
-            ExternKind::Unknown => {
-                return Err(unsupported(format!(
-                    "extern {}: the object's BTF does not describe it (build with clang -g; \
-                     rawbpf needs BTF to tell __kconfig from __ksym externs)",
-                    e.name
-                )));
-            }
-            ExternKind::Ksym { type_id: None } => match addresses.get(&e.name) {
-                Some(&a) => Resolution::Address(a),
-                None => Resolution::Missing,
-            },
-            ExternKind::Ksym {
-                type_id: Some(local_type),
-            } => {
-                let target = target.ok_or_else(|| {
-                    unsupported(format!("extern {}: kernel BTF not loaded", e.name))
-                })?;
-                match kernel_id(target, &e.name, false) {
-                    Some(id) if addresses.contains_key(&e.name) => {
-                        check_var_type(obj, *local_type, target, id, &e.name)?;
-                        Resolution::BtfId(id)
-                    }
-                    Some(_) if !e.weak => {
-                        return Err(unsupported(format!(
-                            "extern {}: the kernel's BTF has this variable but /proc/kallsyms has                              no address for it (a data symbol on a kernel built without                              CONFIG_KALLSYMS_ALL), so the kernel cannot resolve it either",
-                            e.name
-                        )));
-                    }
-                    _ => Resolution::Missing,
-                }
-            }
-            ExternKind::Kfunc { func_id } => {
-                let target = target.ok_or_else(|| {
-                    unsupported(format!("extern {}: kernel BTF not loaded", e.name))
-                })?;
-                match kernel_id(target, &e.name, true) {
-                    Some(id) => {
-                        check_func_proto(obj, *func_id, target, id, &e.name)?;
-                        Resolution::BtfId(id)
-                    }
-                    None => Resolution::Missing,
-                }
-            }
-        };
-        if matches!(r, Resolution::Missing) && !e.weak {
-            let what = if matches!(e.kind, ExternKind::Kfunc { .. }) {
-                "kfunc"
-            } else {
-                "kernel symbol"
-            };
+        if let Some(r) = resolve_one(obj, e, target, &addresses)? {
+            resolved.insert(e.name.clone(), (r, index));
+        }
+    }
+    patch_programs(obj, &resolved)
+}
+
+/// How one used extern resolves (`None` for `__kconfig` ones, which are data); a missing
+/// extern that is not weak is an error.
+fn resolve_one(
+    obj: &Object,
+    e: &Extern,
+    target: Option<&CoreTarget<'_>>,
+    addresses: &HashMap<String, u64>,
+) -> Result<Option<Resolution>> {
+    let r = match &e.kind {
+        ExternKind::Kconfig { .. } => return Ok(None),
+        ExternKind::Unknown => {
             return Err(unsupported(format!(
-                "extern {}: the running kernel has no {what} of that name (in vmlinux BTF{}); \
-                 declare it __weak to load without it",
-                e.name,
-                if what == "kfunc" {
-                    "; kfuncs of kernel modules are not resolved yet"
-                } else {
-                    " / kallsyms"
-                }
+                "extern {}: the object's BTF does not describe it (build with clang -g; \
+                 rawbpf needs BTF to tell __kconfig from __ksym externs)",
+                e.name
             )));
         }
-        resolved.insert(e.name.clone(), (r, index));
+        ExternKind::Ksym { type_id: None } => match addresses.get(&e.name) {
+            Some(&a) => Resolution::Address(a),
+            None => Resolution::Missing,
+        },
+        ExternKind::Ksym {
+            type_id: Some(local_type),
+        } => {
+            let target = target
+                .ok_or_else(|| unsupported(format!("extern {}: kernel BTF not loaded", e.name)))?;
+            match kernel_id(target, &e.name, false) {
+                Some(id) if addresses.contains_key(&e.name) => {
+                    check_var_type(obj, *local_type, target, id, &e.name)?;
+                    Resolution::BtfId(id)
+                }
+                Some(_) if !e.weak => {
+                    return Err(unsupported(format!(
+                        "extern {}: the kernel's BTF has this variable but /proc/kallsyms has                              no address for it (a data symbol on a kernel built without                              CONFIG_KALLSYMS_ALL), so the kernel cannot resolve it either",
+                        e.name
+                    )));
+                }
+                _ => Resolution::Missing,
+            }
+        }
+        ExternKind::Kfunc { func_id } => {
+            let target = target
+                .ok_or_else(|| unsupported(format!("extern {}: kernel BTF not loaded", e.name)))?;
+            match kernel_id(target, &e.name, true) {
+                Some(id) => {
+                    check_func_proto(obj, *func_id, target, id, &e.name)?;
+                    Resolution::BtfId(id)
+                }
+                None => Resolution::Missing,
+            }
+        }
+    };
+    if matches!(r, Resolution::Missing) && !e.weak {
+        let what = if matches!(e.kind, ExternKind::Kfunc { .. }) {
+            "kfunc"
+        } else {
+            "kernel symbol"
+        };
+        return Err(unsupported(format!(
+            "extern {}: the running kernel has no {what} of that name (in vmlinux BTF{}); \
+             declare it __weak to load without it",
+            e.name,
+            if what == "kfunc" {
+                "; kfuncs of kernel modules are not resolved yet"
+            } else {
+                " / kallsyms"
+            }
+        )));
     }
+    Ok(Some(r))
+}
+
+/// Patches every instruction that uses an extern and drops its [`Relocation::Extern`].
+fn patch_programs(obj: &mut Object, resolved: &HashMap<String, (Resolution, usize)>) -> Result<()> {
     for p in &mut obj.programs {
         let mut kept = Vec::with_capacity(p.relocations.len());
         for r in std::mem::take(&mut p.relocations) {

@@ -405,6 +405,9 @@ fn gpl_compatible(license: &str) -> bool {
     )
 }
 
+/// A pinned map this load would reuse: its info and pin path, by map name.
+type Pinned<'a> = HashMap<&'a str, (&'a sys::MapInfo, &'a PathBuf)>;
+
 /// The full comparison, once every tag matched: the report of an unchanged load, or `None`.
 fn unchanged(
     opts: &LoadOptions,
@@ -414,30 +417,7 @@ fn unchanged(
     previous: &[Option<Previous>],
     internals: &[Vec<Internal>],
 ) -> Option<LoadReport> {
-    // The object maps this load would use: pinned ones reused, nothing to create.
-    let referenced: HashSet<&str> = obj
-        .programs
-        .iter()
-        .flat_map(|p| &p.relocations)
-        .filter_map(|r| match r {
-            Relocation::MapFd { map, .. } => Some(map.as_str()),
-            _ => None,
-        })
-        .collect();
-    if !pins.all {
-        return None;
-    }
-    let pinned: HashMap<&str, (&sys::MapInfo, &PathBuf)> = pins
-        .found
-        .iter()
-        .map(|(name, (_, info, path))| (name.as_str(), (info, path)))
-        .collect();
-    if obj.maps.iter().any(|def| {
-        !pinned.contains_key(def.name.as_str()) && referenced.contains(def.name.as_str())
-    }) {
-        return None;
-    }
-
+    let pinned = reused_maps(obj, pins)?;
     let fds = placeholder_fds(obj);
     let license_gpl = gpl_compatible(&obj.license);
     let mut programs = Vec::new();
@@ -453,62 +433,14 @@ fn unchanged(
         {
             return None;
         }
-        // Placeholder -> the map id this load would use.
-        let mut ids: HashMap<i32, u32> = HashMap::new();
-        for (j, def) in obj.maps.iter().enumerate() {
-            if let Some((mi, _)) = pinned.get(def.name.as_str()) {
-                ids.insert(MAP_BASE + j as i32, mi.id.0);
-            }
-        }
-        for (j, s) in obj.data.iter().enumerate() {
-            if let Some(m) = internals[i].iter().find(|m| m.section == s.name && m.equal) {
-                ids.insert(SECTION_BASE + j as i32, m.info.id.0);
-            }
-        }
-        let Ok(insns) = relocate::relocate(p, &fds) else {
-            return None;
-        };
-        let mut want = Vec::new();
-        for (src, fd, off) in map_refs(&insns) {
-            let &id = ids.get(&fd)?;
-            want.push((
-                src,
-                id as i32,
-                if src == Insn::PSEUDO_MAP_VALUE {
-                    off
-                } else {
-                    0
-                },
-            ));
-        }
-        let want_set: HashSet<u32> = want.iter().map(|&(_, id, _)| id as u32).collect();
-        let have_set: HashSet<u32> = info.map_ids.iter().map(|m| m.0).collect();
-        if want_set != have_set {
-            return None;
-        }
-        if prev.xlated.is_empty() || map_refs(&prev.xlated) != want {
-            return None;
-        }
+        let ids = map_ids(obj, &pinned, &internals[i]);
+        let want_set = same_map_refs(p, &fds, &ids, prev)?;
         for m in &internals[i] {
             if want_set.contains(&m.info.id.0) {
                 used_internal.push((m, p.name.as_str()));
             }
         }
-        let attach = match plan {
-            Plan::Cgroup { attach_type } => AttachReport {
-                target: opts.cgroup.display().to_string(),
-                attach_type: AttachType(*attach_type).to_string(),
-                mode: Some(opts.attach_mode.name().to_string()),
-                replaced_id: None,
-            },
-            Plan::Map { attach_type, map } => AttachReport {
-                target: format!("map {map}"),
-                attach_type: AttachType(*attach_type).to_string(),
-                mode: None,
-                replaced_id: None,
-            },
-            Plan::None | Plan::NotAttached(_) => return None,
-        };
+        let attach = attach_report(opts, plan)?;
         programs.push(LoadedProgram {
             name: p.name.clone(),
             section: p.section.clone(),
@@ -522,7 +454,120 @@ fn unchanged(
             pin_path: None,
         });
     }
+    Some(LoadReport {
+        object: opts.object.display().to_string(),
+        pin_root: opts.pin_root.display().to_string(),
+        programs,
+        maps: reused_maps_report(obj, &pinned, used_internal),
+        warnings: Vec::new(),
+    })
+}
 
+/// The pinned maps this load would reuse, or `None` when a map some program uses has no pin
+/// (this load would create it).
+fn reused_maps<'a>(obj: &Object, pins: &'a Pins) -> Option<Pinned<'a>> {
+    // The object maps this load would use: pinned ones reused, nothing to create.
+    let referenced: HashSet<&str> = obj
+        .programs
+        .iter()
+        .flat_map(|p| &p.relocations)
+        .filter_map(|r| match r {
+            Relocation::MapFd { map, .. } => Some(map.as_str()),
+            _ => None,
+        })
+        .collect();
+    if !pins.all {
+        return None;
+    }
+    let pinned: Pinned<'a> = pins
+        .found
+        .iter()
+        .map(|(name, (_, info, path))| (name.as_str(), (info, path)))
+        .collect();
+    if obj.maps.iter().any(|def| {
+        !pinned.contains_key(def.name.as_str()) && referenced.contains(def.name.as_str())
+    }) {
+        return None;
+    }
+    Some(pinned)
+}
+
+/// Placeholder -> the map id this load would use, for one program's pinned and internal maps.
+fn map_ids(obj: &Object, pinned: &Pinned<'_>, internals: &[Internal]) -> HashMap<i32, u32> {
+    let mut ids: HashMap<i32, u32> = HashMap::new();
+    for (j, def) in obj.maps.iter().enumerate() {
+        if let Some((mi, _)) = pinned.get(def.name.as_str()) {
+            ids.insert(MAP_BASE + j as i32, mi.id.0);
+        }
+    }
+    for (j, s) in obj.data.iter().enumerate() {
+        if let Some(m) = internals.iter().find(|m| m.section == s.name && m.equal) {
+            ids.insert(SECTION_BASE + j as i32, m.info.id.0);
+        }
+    }
+    ids
+}
+
+/// The ids of the maps program `p` would use, when the loaded program uses exactly those,
+/// in the same places of its translated instructions; `None` otherwise.
+fn same_map_refs(
+    p: &Program,
+    fds: &relocate::Fds,
+    ids: &HashMap<i32, u32>,
+    prev: &Previous,
+) -> Option<HashSet<u32>> {
+    let Ok(insns) = relocate::relocate(p, fds) else {
+        return None;
+    };
+    let mut want = Vec::new();
+    for (src, fd, off) in map_refs(&insns) {
+        let &id = ids.get(&fd)?;
+        want.push((
+            src,
+            id as i32,
+            if src == Insn::PSEUDO_MAP_VALUE {
+                off
+            } else {
+                0
+            },
+        ));
+    }
+    let want_set: HashSet<u32> = want.iter().map(|&(_, id, _)| id as u32).collect();
+    let have_set: HashSet<u32> = prev.info.map_ids.iter().map(|m| m.0).collect();
+    if want_set != have_set {
+        return None;
+    }
+    if prev.xlated.is_empty() || map_refs(&prev.xlated) != want {
+        return None;
+    }
+    Some(want_set)
+}
+
+/// How the planned attachment is reported; `None` for a program this load would not attach.
+fn attach_report(opts: &LoadOptions, plan: &Plan) -> Option<AttachReport> {
+    Some(match plan {
+        Plan::Cgroup { attach_type } => AttachReport {
+            target: opts.cgroup.display().to_string(),
+            attach_type: AttachType(*attach_type).to_string(),
+            mode: Some(opts.attach_mode.name().to_string()),
+            replaced_id: None,
+        },
+        Plan::Map { attach_type, map } => AttachReport {
+            target: format!("map {map}"),
+            attach_type: AttachType(*attach_type).to_string(),
+            mode: None,
+            replaced_id: None,
+        },
+        Plan::None | Plan::NotAttached(_) => return None,
+    })
+}
+
+/// The reused pinned maps, then each internal map some program uses, once.
+fn reused_maps_report(
+    obj: &Object,
+    pinned: &Pinned<'_>,
+    used_internal: Vec<(&Internal, &str)>,
+) -> Vec<LoadedMap> {
     let mut maps_out = Vec::new();
     for def in &obj.maps {
         if let Some((info, path)) = pinned.get(def.name.as_str()) {
@@ -535,13 +580,7 @@ fn unchanged(
             maps_out.push(loaded_map(&m.info.name, &m.info, None));
         }
     }
-    Some(LoadReport {
-        object: opts.object.display().to_string(),
-        pin_root: opts.pin_root.display().to_string(),
-        programs,
-        maps: maps_out,
-        warnings: Vec::new(),
-    })
+    maps_out
 }
 
 fn loaded_map(name: &str, info: &sys::MapInfo, pin: Option<&PathBuf>) -> LoadedMap {
