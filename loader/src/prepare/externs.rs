@@ -301,7 +301,9 @@ fn resolve_one(
                 }
                 Some(_) if !e.weak => {
                     return Err(unsupported(format!(
-                        "extern {}: the kernel's BTF has this variable but /proc/kallsyms has                              no address for it (a data symbol on a kernel built without                              CONFIG_KALLSYMS_ALL), so the kernel cannot resolve it either",
+                        "extern {}: the kernel's BTF has this variable but /proc/kallsyms has \
+                         no address for it (a data symbol on a kernel built without \
+                         CONFIG_KALLSYMS_ALL), so the kernel cannot resolve it either",
                         e.name
                     )));
                 }
