@@ -73,6 +73,8 @@ impl Drop for TestCgroup {
         for pid in self.pids() {
             let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
+        // Child cgroups a test made (left behind when it failed half way) go first.
+        remove_children(&self.path);
         // rmdir succeeds once the killed tasks are gone; a survivor is moved to the parent.
         let removed = kernel::poll(|| std::fs::remove_dir(&self.path).ok());
         if removed.is_none() {
@@ -85,6 +87,19 @@ impl Drop for TestCgroup {
             if let Err(e) = std::fs::remove_dir(&self.path) {
                 eprintln!("cleanup: rmdir {}: {e}", self.path.display());
             }
+        }
+    }
+}
+
+/// Removes the (empty) child cgroups under `dir`, deepest first.
+fn remove_children(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if e.file_type().is_ok_and(|t| t.is_dir()) {
+            remove_children(&e.path());
+            let _ = std::fs::remove_dir(e.path());
         }
     }
 }
