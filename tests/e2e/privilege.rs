@@ -97,6 +97,18 @@ fn the_units_capabilities_are_enough_for_every_command() {
     );
     let map = env.pinned_map_id();
 
+    // Unchanged, but the .rodata map cannot be opened by ID to prove it: loaded again, the
+    // pinned map reused, and the report says why.
+    let again = as_unit(&["load", SOCKOPS_O]);
+    let prog = crate::harness::report::id(&again["programs"][0]["id"]);
+    assert_eq!(env.pinned_map_id(), map);
+    assert!(
+        again["warnings"].as_array().is_some_and(|w| w
+            .iter()
+            .any(|w| w.as_str().is_some_and(|s| s.contains("CAP_SYS_ADMIN")))),
+        "{again}"
+    );
+
     let ids = as_unit(&["map-ids"]);
     let p = &ids["programs"][0];
     assert_eq!(crate::harness::report::id(&p["id"]), prog, "{ids}");

@@ -108,6 +108,7 @@ fn run(
         unchanged::Outcome::Load(reusable) => reusable,
     };
     st.previous = reusable.take_attached();
+    warnings.extend(reusable.warning.take());
 
     st.btf = btf::load(obj, warnings)?;
     test_hook::reached(Step::BtfLoaded)?;

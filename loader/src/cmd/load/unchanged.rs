@@ -56,6 +56,8 @@ pub(crate) enum Outcome {
 ///   pins and records as they are until the load is done).
 #[derive(Debug, Default)]
 pub(crate) struct Reusable {
+    /// Why the check could not tell whether the object changed, when it could not.
+    pub(crate) warning: Option<String>,
     rodata: HashMap<String, (sys::MapFd, sys::MapInfo)>,
     pinned: HashMap<String, (sys::MapFd, sys::MapInfo)>,
     attached: HashMap<usize, Replaced>,
@@ -160,9 +162,14 @@ pub(crate) fn check(
     let obj_name = global_data::object_name(&opts.object);
     let pinned_ids = pins.ids();
     let mut internals: Vec<Vec<Internal>> = Vec::with_capacity(previous.len());
+    let mut denied = false;
     for prev in &previous {
         internals.push(match prev {
-            Some(prev) if !obj.data.is_empty() => internal_maps(prev, obj, &obj_name, &pinned_ids),
+            Some(prev) if !obj.data.is_empty() => {
+                let (maps, no_access) = internal_maps(prev, obj, &obj_name, &pinned_ids);
+                denied |= no_access;
+                maps
+            }
             _ => Vec::new(),
         });
     }
@@ -174,6 +181,14 @@ pub(crate) fn check(
     };
     if let Some(report) = report {
         return Ok(Outcome::Unchanged(Box::new(report)));
+    }
+    if denied && !opts.force {
+        reusable.warning = Some(
+            "the attached programs' data maps (.rodata, ...) cannot be compared with the object: \
+             opening a map by ID (BPF_MAP_GET_FD_BY_ID) needs CAP_SYS_ADMIN, so the object was \
+             loaded again even if nothing changed"
+                .to_string(),
+        );
     }
     for m in internals.into_iter().flatten() {
         if m.kind == DataKind::Rodata && m.equal && m.frozen {
@@ -281,7 +296,7 @@ fn internal_maps(
     obj: &Object,
     obj_name: &str,
     skip: &HashSet<u32>,
-) -> Vec<Internal> {
+) -> (Vec<Internal>, bool) {
     let by_name: HashMap<String, &DataSection> = obj
         .data
         .iter()
@@ -289,9 +304,14 @@ fn internal_maps(
         .map(|s| (global_data::internal_map_name(obj_name, &s.name), s))
         .collect();
     let mut out = Vec::new();
+    let mut denied = false;
     for id in prev.info.map_ids.iter().filter(|id| !skip.contains(&id.0)) {
-        let Ok(fd) = sys::fd_by_id(sys::IdKind::Map, id.0) else {
-            continue;
+        let fd = match sys::fd_by_id(sys::IdKind::Map, id.0) {
+            Ok(fd) => fd,
+            Err(e) => {
+                denied |= e.errno == libc::EPERM;
+                continue;
+            }
         };
         let Ok((fd, info)) = sys::MapFd::open(fd) else {
             continue;
@@ -327,7 +347,7 @@ fn internal_maps(
             frozen,
         });
     }
-    out
+    (out, denied)
 }
 
 /// `frozen: 1` in the map's `/proc/self/fdinfo` entry (`BPF_MAP_FREEZE` was called).
