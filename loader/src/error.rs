@@ -389,9 +389,6 @@ impl Error {
     }
 }
 
-/// Maps a failed bpf(2) call to an [`Error`]: EPERM while this process lacks a capability
-/// the command may need becomes [`Error::Privileges`] naming it (exit 4), everything else
-/// [`Error::Bpf`] with `what` as context.
 /// A name as error messages show it: quoted, and cut to 64 characters (with its length)
 /// when longer, so that a hostile object cannot fill the terminal.
 pub(crate) fn shorten(name: &str) -> String {
@@ -403,6 +400,9 @@ pub(crate) fn shorten(name: &str) -> String {
     format!("{head:?}... ({} bytes)", name.len())
 }
 
+/// Maps a failed bpf(2) call to an [`Error`]: EPERM while this process lacks a capability
+/// the command may need becomes [`Error::Privileges`] naming it (exit 4), everything else
+/// [`Error::Bpf`] with `what` as context.
 pub(crate) fn bpf_err(what: impl Into<String>) -> impl FnOnce(sys::Error) -> Error {
     move |source| {
         let what = what.into();

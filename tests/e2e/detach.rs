@@ -231,3 +231,42 @@ fn records_of_removed_cgroups_are_shown_and_freed() {
         "program {prog} still alive after detach --unpin"
     );
 }
+
+/// `detach --cgroup CG` without `--pin-root` finds the records a load made under another
+/// pin root through rawbpf's index, detaches, and removes the index entry.
+#[test]
+fn detach_finds_the_pin_root_the_load_used() {
+    let Some(env) = TestEnv::new("detach_index") else {
+        return;
+    };
+    let loaded = env.load(SOCKOPS_O, &[]);
+    let cg = env.cgroup_path().display().to_string();
+    let args: Vec<String> = ["--json", "detach", "--cgroup", &cg]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let v = crate::harness::cli::parse_json(&args, &crate::harness::cli::rawbpf(&args));
+    assert_eq!(
+        v["detached"][0]["id"].as_u64(),
+        Some(u64::from(loaded.prog_id)),
+        "{v}"
+    );
+    assert!(kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).is_empty());
+    let records = env.pins.join("attached-progs");
+    assert_eq!(
+        std::fs::read_dir(&records)
+            .map(Iterator::count)
+            .unwrap_or(0),
+        0
+    );
+    let inode = std::os::unix::fs::MetadataExt::ino(&std::fs::metadata(env.cgroup_path()).unwrap());
+    let left: Vec<_> = std::fs::read_dir("/sys/fs/bpf/rawbpf-index")
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with(&format!("{inode}-")))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(left.is_empty(), "index entries left: {left:?}");
+}

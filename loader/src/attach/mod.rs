@@ -4,6 +4,7 @@
 //! May import `host`, `map`, `prog` and `error`.
 
 pub mod apply;
+pub mod index;
 pub mod map_records;
 pub mod plan;
 pub mod prog_pins;

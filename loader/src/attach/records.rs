@@ -57,7 +57,7 @@ pub fn escape(name: &str) -> String {
         .replace('/', "%2F")
 }
 
-fn unescape(name: &str) -> String {
+pub fn unescape(name: &str) -> String {
     name.replace("%2F", "/")
         .replace("%2E", ".")
         .replace("%25", "%")

@@ -49,6 +49,24 @@ impl TestPinRoot {
 
 impl Drop for TestPinRoot {
     fn drop(&mut self) {
+        // The index entries that point at this pin root (`rawbpf-index/<inode>-<path>`).
+        let escaped = self
+            .path
+            .display()
+            .to_string()
+            .replace('%', "%25")
+            .replace('.', "%2E")
+            .replace('/', "%2F");
+        if let Ok(entries) = std::fs::read_dir(Path::new(BPFFS).join("rawbpf-index")) {
+            for e in entries.flatten() {
+                if e.file_name()
+                    .to_string_lossy()
+                    .ends_with(&format!("-{escaped}"))
+                {
+                    let _ = std::fs::remove_dir(e.path());
+                }
+            }
+        }
         match std::fs::remove_dir_all(&self.path) {
             Ok(()) => {}
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}

@@ -12,7 +12,7 @@ use rawbpf_abi::AttachType;
 use rawbpf_elf::Object;
 use rawbpf_syscalls as sys;
 
-use crate::attach::apply;
+use crate::attach::{apply, index};
 use crate::cmd::load::DEFAULT_PIN_ROOT;
 use crate::error::{Error, OtherProgram, Result, bpf_err};
 use crate::host::cgroup::Cgroup;
@@ -114,6 +114,14 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
         (true, Some(root)) => unpin::unpin(root, obj.as_ref(), act)?,
         _ => unpin::Unpinned::default(),
     };
+    if detached.is_empty()
+        && unpinned.removed.is_empty()
+        && opts.prog_id.is_none()
+        && opts.pin_root == Path::new(DEFAULT_PIN_ROOT)
+        && let Some(report) = detach_indexed(opts, &cgroup)?
+    {
+        return Ok(report);
+    }
     if detached.is_empty() && unpinned.removed.is_empty() {
         let others = attached_programs(&cgroup);
         return Err(match opts.prog_id {
@@ -136,6 +144,35 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
         kept: unpinned.kept,
         dry_run: opts.dry_run,
     })
+}
+
+/// Nothing was recorded under the default pin root: detaches per `opts` under each pin root
+/// the index names for this cgroup (`attach::index`), as if it had been given. `None` when
+/// the index names none, or none had anything to detach.
+fn detach_indexed(opts: &DetachOptions, cgroup: &Cgroup) -> Result<Option<DetachReport>> {
+    let mut merged: Option<DetachReport> = None;
+    for root in index::pin_roots(cgroup.inode) {
+        if root == Path::new(DEFAULT_PIN_ROOT) || !root.is_dir() {
+            continue;
+        }
+        let found = match detach(&DetachOptions {
+            pin_root: root,
+            ..opts.clone()
+        }) {
+            Ok(r) => r,
+            Err(Error::NothingAttached { .. }) => continue,
+            Err(e) => return Err(e),
+        };
+        match merged.as_mut() {
+            None => merged = Some(found),
+            Some(m) => {
+                m.detached.extend(found.detached);
+                m.unpinned.extend(found.unpinned);
+                m.kept.extend(found.kept);
+            }
+        }
+    }
+    Ok(merged)
 }
 
 /// Detaches the programs recorded for this cgroup (only `obj`'s, when given) and removes
@@ -179,6 +216,13 @@ fn detach_recorded(
             }
         }
         act.remove(&rec.path)?;
+    }
+    // No record of this cgroup left here: the index no longer points here for it.
+    if records::list(root, cgroup.inode)?.is_empty()
+        && let Some(entry) = index::entry(cgroup.inode, root)
+    {
+        act.remove(&entry)?;
+        act.remove_dir_if_empty(&index::dir());
     }
     Ok(out)
 }

@@ -9,7 +9,7 @@ use super::LoadOptions;
 use super::state::{AttachTarget, Attachment, Stage, State, Undo, ensure_dir_tracked, set_stage};
 use crate::attach::plan::Plan;
 use crate::attach::records;
-use crate::attach::{apply, map_records};
+use crate::attach::{apply, index, map_records};
 use crate::error::Result;
 use crate::test_hook::{self, Step};
 
@@ -186,4 +186,23 @@ pub(super) fn others_recorded(
             )
         })
         .collect()
+}
+
+/// Points the index (`attach::index`) at this pin root for the cgroup, once a program is
+/// attached there; undone on rollback like any directory this load makes. Best effort: a
+/// failure (someone else's index directory) is a warning, never a failed load.
+pub(super) fn index_cgroup(opts: &LoadOptions, st: &mut State) -> Option<String> {
+    let attached = st
+        .attachments
+        .iter()
+        .any(|a| matches!(a.target, AttachTarget::Cgroup(_)));
+    let inode = st.cgroup.as_ref().map(|c| c.inode).filter(|_| attached)?;
+    let entry = index::entry(inode, &opts.pin_root)?;
+    ensure_dir_tracked(st, &entry).err().map(|e| {
+        format!(
+            "cannot note the pin root in {} ({e}); `detach` will need --pin-root {}",
+            index::dir().display(),
+            opts.pin_root.display()
+        )
+    })
 }

@@ -134,6 +134,7 @@ fn run(
         attach::attach_one(opts, st, i, p, plan)?;
     }
     test_hook::reached(Step::AfterRecords)?;
+    warnings.extend(attach::index_cgroup(opts, st));
     warnings.extend(attach::others_recorded(opts, obj, &plans, st));
 
     Ok(report::report(
