@@ -13,6 +13,7 @@ mod error;
 mod ids;
 mod info;
 mod map;
+mod mapped;
 mod obj;
 mod process;
 mod prog;
@@ -34,6 +35,7 @@ pub use map::{
     MapCreate, MapFd, UpdateFlags, map_create, map_create_attr, map_delete_elem, map_elem_attr,
     map_freeze, map_get_next_key, map_lookup_elem, map_update_elem, possible_cpus,
 };
+pub use mapped::KernelBtfMap;
 pub use obj::{obj_attr, obj_get, obj_pin};
 pub use process::reset_sigpipe;
 pub use prog::{

@@ -11,16 +11,22 @@ use crate::error::{Error, Result};
 /// Where the kernel exposes its own BTF.
 pub const VMLINUX_BTF: &str = "/sys/kernel/btf/vmlinux";
 
-/// Reads and parses a kernel BTF file.
+/// Reads and parses a kernel BTF file: mapped where the kernel allows it (6.16+: one
+/// `mmap` instead of a page-sized `read` per 4 KiB, and no heap copy of the file), read
+/// otherwise. The parse copies what it keeps; the mapping goes right after.
 pub fn read(path: &Path, why: &str) -> Result<Btf> {
-    let bytes = std::fs::read(path).map_err(|e| Error::Unsupported {
+    let unreadable = |e: std::io::Error| Error::Unsupported {
         what: format!(
             "{why} needs the kernel's BTF, but {} cannot be read ({e}); the kernel must be built \
              with CONFIG_DEBUG_INFO_BTF=y",
             path.display()
         ),
-    })?;
-    Btf::parse(&bytes).map_err(|e| Error::Unsupported {
+    };
+    let parsed = match rawbpf_syscalls::KernelBtfMap::open(path).map_err(unreadable)? {
+        Some(mapped) => Btf::parse(mapped.bytes()),
+        None => Btf::parse(&std::fs::read(path).map_err(unreadable)?),
+    };
+    parsed.map_err(|e| Error::Unsupported {
         what: format!(
             "{why}: the kernel BTF {} does not parse: {e}",
             path.display()
