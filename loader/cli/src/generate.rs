@@ -33,8 +33,9 @@ Install:
   rawbpf man > /usr/local/share/man/man1/rawbpf.1
   rawbpf man map > /usr/local/share/man/man1/rawbpf-map.1")]
 pub struct ManArgs {
-    /// A subcommand (e.g. `load`, `map`) to print the page of instead of rawbpf(1).
-    pub command: Option<String>,
+    /// A command (e.g. `load`, `map`, or `map dump`) to print the page of instead of
+    /// rawbpf(1).
+    pub command: Vec<String>,
 }
 
 /// `completions` with `--json`.
@@ -81,18 +82,24 @@ fn shell_name(shell: Shell) -> &'static str {
 pub fn man(sub: Option<&str>) -> rawbpf::Result<(String, String)> {
     let mut root = Cli::command();
     root.build();
-    let cmd = match sub {
-        None => root,
-        Some(name) => root
+    // A nested command is named by its path: `man "map dump"` (or `man map dump`). After
+    // `build()` each display name is `rawbpf-<path>` and each bin name `rawbpf <path>`,
+    // which the page's title and synopsis use.
+    let mut cmd = root;
+    for word in sub.unwrap_or_default().split_whitespace() {
+        let next = cmd
             .get_subcommands()
-            .find(|c| c.get_name() == name && !c.is_hide_set())
-            // After `build()` its display name is `rawbpf-<name>` and its bin name
-            // `rawbpf <name>`, which the page's title and synopsis use.
+            .find(|c| c.get_name() == word && !c.is_hide_set())
             .cloned()
             .ok_or_else(|| rawbpf::Error::BadArgument {
-                what: format!("no subcommand {name:?} (see `rawbpf --help`)"),
-            })?,
-    };
+                what: format!(
+                    "no command {:?} (see `rawbpf --help`; a nested one is named by its path, \
+                     as in `rawbpf man map dump`)",
+                    sub.unwrap_or_default()
+                ),
+            })?;
+        cmd = next;
+    }
     let man = clap_mangen::Man::new(cmd);
     let mut buf = Vec::new();
     man.render(&mut buf).map_err(|source| rawbpf::Error::Io {
@@ -120,7 +127,8 @@ pub fn run_completions(args: &CompletionsArgs, g: Global) -> rawbpf::Result<()> 
 }
 
 pub fn run_man(args: &ManArgs, g: Global) -> rawbpf::Result<()> {
-    let (page, roff) = man(args.command.as_deref())?;
+    let path = args.command.join(" ");
+    let (page, roff) = man((!path.is_empty()).then_some(path.as_str()))?;
     if g.json {
         print_json(&ManJson { page, roff });
     } else {
@@ -159,5 +167,9 @@ mod tests {
         assert_eq!(name, "rawbpf-map.1");
         assert!(roff.contains("dump"), "{roff}");
         assert!(man(Some("nope")).is_err());
+        let (name, roff) = man(Some("map dump")).unwrap();
+        assert_eq!(name, "rawbpf-map-dump.1");
+        assert!(roff.contains("\\-\\-pinned"), "{roff}");
+        assert!(man(Some("map nope")).is_err());
     }
 }
