@@ -129,3 +129,31 @@ fn a_renamed_program_is_reported_still_attached() {
     });
     assert!(warned, "{v}");
 }
+
+/// `--no-pin` over a pinned map moves the attached program onto a new, empty map: the
+/// kernel shows the new program off the pinned map, and the report says so.
+#[test]
+fn no_pin_over_a_pinned_map_says_what_happens() {
+    let Some(env) = TestEnv::new("reload_nopin") else {
+        return;
+    };
+    env.load(SOCKOPS_O, &[]);
+    let pinned = env.pinned_map_id();
+    let v = env.json(&["load", SOCKOPS_O, "--no-pin"]);
+    let prog = crate::harness::report::id(&v["programs"][0]["id"]);
+    assert!(
+        !kernel::prog_map_ids(prog).contains(&pinned),
+        "still on the pinned map"
+    );
+    assert_eq!(env.pinned_map_id(), pinned, "the pin itself stays");
+    let pin = env
+        .pins
+        .join(crate::harness::MAP_NAME)
+        .display()
+        .to_string();
+    let warned = v["warnings"].as_array().unwrap().iter().any(|w| {
+        w.as_str()
+            .is_some_and(|s| s.contains("--no-pin") && s.contains(&pin))
+    });
+    assert!(warned, "{v}");
+}

@@ -52,9 +52,13 @@ pub struct Cli {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
 
-    /// Print one JSON document on stdout (errors as {"error": ..., "exit_code": N}).
-    #[arg(long, global = true)]
+    /// Print one JSON document on stdout, on one line (errors as {"error": ..., "exit_code": N}).
+    #[arg(short = 'j', long, global = true)]
     pub json: bool,
+
+    /// Print the JSON document indented (implies --json), as bpftool's -p.
+    #[arg(short = 'p', long, global = true)]
+    pub pretty: bool,
 
     #[command(subcommand)]
     pub command: Command,
@@ -116,7 +120,9 @@ fn usage_error(e: &clap::Error) -> std::process::ExitCode {
         };
         return std::process::ExitCode::from(code);
     }
-    if std::env::args_os().any(|a| a == "--json") {
+    if std::env::args_os()
+        .any(|a| ["--json", "-j", "--pretty", "-p"].contains(&a.to_str().unwrap_or("")))
+    {
         // clap's first line, without its `error: ` prefix (the rest is usage and tips).
         let rendered = e.render().to_string();
         let first = rendered.lines().next().unwrap_or_default();
@@ -139,9 +145,10 @@ fn main() -> std::process::ExitCode {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
+    output::set_pretty(cli.pretty);
     let g = Global {
         verbose: cli.verbose > 0,
-        json: cli.json,
+        json: cli.json || cli.pretty,
     };
     let (context, result) = match &cli.command {
         Command::Inspect(a) => (

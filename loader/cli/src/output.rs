@@ -2,15 +2,29 @@
 
 use std::error::Error as _;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 
 use super::Global;
 use super::style::Paint;
 
+/// `-p/--pretty`: JSON indented instead of on one line. Set once, from the command line.
+static PRETTY: AtomicBool = AtomicBool::new(false);
+
+/// Chooses indented JSON (`-p`) over one line (`-j`, `--json`).
+pub fn set_pretty(pretty: bool) {
+    PRETTY.store(pretty, Ordering::Relaxed);
+}
+
 /// Prints `value` as one JSON document on stdout.
 pub fn print_json<T: Serialize>(value: &T) {
-    match serde_json::to_string_pretty(value) {
+    let text = if PRETTY.load(Ordering::Relaxed) {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
+    match text {
         Ok(s) => println!("{s}"),
         Err(e) => eprintln!("rawbpf: cannot serialise the report: {e}"),
     }

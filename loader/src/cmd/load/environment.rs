@@ -69,3 +69,26 @@ pub(super) fn enter(
     }
     Ok(pin_paths)
 }
+
+/// With `--no-pin`, the maps that are pinned under the pin root all the same: this load
+/// makes new, empty ones, so the programs it attaches stop using the pinned maps and what
+/// they hold (a sockhash's sockets). Said, not refused: it may be what the user wants.
+pub(super) fn unpinned_over_pins(opts: &LoadOptions, obj: &Object) -> Vec<String> {
+    if opts.pin {
+        return Vec::new();
+    }
+    obj.maps
+        .iter()
+        .filter_map(|def| {
+            let path = create::pin_path(&opts.pin_root, def, true).ok()??;
+            path.exists().then(|| {
+                format!(
+                    "--no-pin: map {} is pinned at {}, but this load creates a new, empty map; \
+                     the programs it attaches use the new one, not the pinned map or its entries",
+                    def.name,
+                    path.display()
+                )
+            })
+        })
+        .collect()
+}

@@ -95,6 +95,7 @@ fn run(
         .map(|p| plan(obj, p, opts.attach))
         .collect();
     let pin_paths = environment::enter(opts, obj, &plans, st)?;
+    warnings.extend(environment::unpinned_over_pins(opts, obj));
     test_hook::reached(Step::Locked)?;
 
     // Nothing to do when the attached programs already are this object's; otherwise the
