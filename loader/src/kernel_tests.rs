@@ -120,6 +120,17 @@ impl Sandbox {
 
 impl Drop for Sandbox {
     fn drop(&mut self) {
+        // The index entry a load made for this cgroup and pin root.
+        if let Ok(meta) = std::fs::metadata(&self.cgroup)
+            && let Some(entry) = crate::attach::index::entry(
+                std::os::unix::fs::MetadataExt::ino(&meta),
+                &self.pin_root,
+            )
+        {
+            let _ = std::fs::remove_dir(entry);
+            // The index itself when no one else's entry is left in it.
+            let _ = std::fs::remove_dir(crate::attach::index::dir());
+        }
         if let Ok(cg) = Cgroup::open(&self.cgroup) {
             for AttachType(at) in AttachType::CGROUP {
                 let Ok(q) = sys::prog_query(cg.fd(), at) else {

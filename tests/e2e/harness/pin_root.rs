@@ -66,6 +66,8 @@ impl Drop for TestPinRoot {
                     let _ = std::fs::remove_dir(e.path());
                 }
             }
+            // The index itself when no one else's entry is left in it.
+            let _ = std::fs::remove_dir(Path::new(BPFFS).join("rawbpf-index"));
         }
         match std::fs::remove_dir_all(&self.path) {
             Ok(()) => {}
