@@ -50,6 +50,9 @@ cargo clippy --locked --workspace --all-targets "${hook[@]}" -- -D warnings
 RUSTDOCFLAGS="-D warnings" cargo doc --locked --no-deps --workspace --quiet
 
 cargo build --locked --workspace
+# The README's main command is `cargo run ... -- load ...`: it must find the one binary to
+# run (it attaches to the root cgroup, so the tests run only its form, not the load).
+cargo run --locked --quiet -- --version >/dev/null
 
 # A sockops program attached to the cgroup root with flags 0 (single mode) makes the kernel
 # refuse every sockops attach below it, so every kernel test would fail: say it once, here.

@@ -1,5 +1,7 @@
-//! The attach step of `load`: each program attached as planned, cgroup attachments bracketed
-//! by their pending and final attach records, every stage in the undo log.
+//! The attach step of `load`: each program attached as planned, cgroup and socket-map
+//! attachments bracketed by their pending and final attach records, every stage in the undo
+//! log; then the index entry that lets `detach` find this pin root, and the warning about
+//! programs an earlier load recorded under names the object no longer has.
 
 use std::os::fd::AsFd;
 
