@@ -441,21 +441,11 @@ fn a_map_type_the_kernel_lacks_is_named_not_einval() {
     };
     let _serial = SERIAL.lock();
     let def = rawbpf_elf::MapDef {
-        name: "future_map".into(),
-        // No kernel has map type 9999: the kernel says EINVAL, its BTF says why.
-        map_type: rawbpf_elf::MapType(9999),
         key_size: 4,
         value_size: 4,
         max_entries: 1,
-        map_flags: 0,
-        pinning: rawbpf_elf::Pinning::None,
-        numa_node: None,
-        map_extra: 0,
-        btf_key_type_id: None,
-        btf_value_type_id: None,
-        inner: None,
-        initial_values: vec![],
-        source: rawbpf_elf::MapSource::BtfMaps,
+        // No kernel has map type 9999: the kernel says EINVAL, its BTF says why.
+        ..crate::map::test_def("future_map", rawbpf_elf::MapType(9999))
     };
     let err = crate::map::create::create(&def, None).unwrap_err();
     assert!(

@@ -353,24 +353,14 @@ pub fn layout_mismatch(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rawbpf_elf::{MapSource, Pinning};
+    use rawbpf_elf::Pinning;
 
     fn def(map_type: MapType, max_entries: u32, flags: u32) -> MapDef {
         MapDef {
-            name: "m".into(),
-            map_type,
-            key_size: 0,
-            value_size: 0,
             max_entries,
             map_flags: flags,
             pinning: Pinning::ByName,
-            numa_node: None,
-            map_extra: 0,
-            btf_key_type_id: None,
-            btf_value_type_id: None,
-            inner: None,
-            initial_values: vec![],
-            source: MapSource::BtfMaps,
+            ..crate::map::test_def("m", map_type)
         }
     }
 

@@ -253,24 +253,14 @@ pub fn create(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<sys::MapFd> {
 mod tests {
     use super::*;
     use rawbpf_abi::MapType;
-    use rawbpf_elf::MapSource;
 
     fn def() -> MapDef {
         MapDef {
-            name: "sock_ops_map".into(),
-            map_type: MapType::SOCKHASH,
             key_size: 16,
             value_size: 8,
             max_entries: 65535,
-            map_flags: 0,
             pinning: Pinning::ByName,
-            numa_node: None,
-            map_extra: 0,
-            btf_key_type_id: None,
-            btf_value_type_id: None,
-            inner: None,
-            initial_values: vec![],
-            source: MapSource::BtfMaps,
+            ..crate::map::test_def("sock_ops_map", MapType::SOCKHASH)
         }
     }
 

@@ -9,3 +9,25 @@ pub mod create;
 pub mod decode;
 pub mod global_data;
 pub mod owned;
+
+/// A map definition for tests: `name` of `map_type`, every size and option zero or absent;
+/// a test sets what it needs with `MapDef { key_size: 4, ..test_def(..) }`.
+#[cfg(test)]
+pub(crate) fn test_def(name: &str, map_type: rawbpf_elf::MapType) -> rawbpf_elf::MapDef {
+    rawbpf_elf::MapDef {
+        name: name.into(),
+        map_type,
+        key_size: 0,
+        value_size: 0,
+        max_entries: 0,
+        map_flags: 0,
+        pinning: rawbpf_elf::Pinning::None,
+        numa_node: None,
+        map_extra: 0,
+        btf_key_type_id: None,
+        btf_value_type_id: None,
+        inner: None,
+        initial_values: vec![],
+        source: rawbpf_elf::MapSource::BtfMaps,
+    }
+}
