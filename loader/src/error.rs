@@ -32,6 +32,40 @@ pub enum ExitCode {
     MapConflict = 7,
 }
 
+impl ExitCode {
+    /// Every exit code with its one-line meaning, for the man page's EXIT STATUS (docs/cli.md
+    /// has the long form).
+    pub const ALL: [(ExitCode, &'static str); 8] = [
+        (ExitCode::Success, "success"),
+        (
+            ExitCode::Other,
+            "other error: bpf(2) failed in an unexpected way, an I/O error",
+        ),
+        (
+            ExitCode::Usage,
+            "usage error: an argument rawbpf refuses or one that does not fit the object",
+        ),
+        (
+            ExitCode::NothingAttached,
+            "detach: nothing attached by rawbpf there (or that program is not attached)",
+        ),
+        (
+            ExitCode::Environment,
+            "environment: bpffs, cgroup v2, privileges, a kernel that lacks a feature, \
+             a load or attach the kernel refused without a verifier verdict",
+        ),
+        (
+            ExitCode::InvalidObject,
+            "the object file cannot be used: unreadable, not a BPF ELF, malformed, unsupported",
+        ),
+        (ExitCode::Verifier, "the verifier rejected a program"),
+        (
+            ExitCode::MapConflict,
+            "a pinned map conflicts with the object's definition, or the pin is not a map",
+        ),
+    ];
+}
+
 /// One field that differs between a pinned map and the object's definition.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {

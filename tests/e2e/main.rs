@@ -24,6 +24,7 @@ fn crash_tests_need_the_test_hook_feature() {
 
 mod cgroup_default;
 mod climb;
+mod completions;
 mod detach;
 mod errors;
 mod map_ids;

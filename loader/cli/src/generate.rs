@@ -4,6 +4,7 @@
 use clap::CommandFactory;
 use serde::Serialize;
 
+use super::completion;
 use super::output::print_json;
 use super::{Cli, Global};
 
@@ -54,7 +55,7 @@ struct ManJson {
 
 /// The completion script for `shell`.
 pub fn completions(shell: Shell) -> String {
-    let mut cmd = Cli::command();
+    let mut cmd = completion::visible_command();
     let mut buf = Vec::new();
     match shell {
         Shell::Bash => {
@@ -67,7 +68,11 @@ pub fn completions(shell: Shell) -> String {
             clap_complete::generate(clap_complete::Shell::Fish, &mut cmd, "rawbpf", &mut buf)
         }
     }
-    String::from_utf8_lossy(&buf).into_owned()
+    let mut script = String::from_utf8_lossy(&buf).into_owned();
+    if shell == Shell::Bash {
+        script.push_str(&completion::bash_wrapper(&cmd));
+    }
+    script
 }
 
 fn shell_name(shell: Shell) -> &'static str {
@@ -107,10 +112,101 @@ pub fn man(sub: Option<&str>) -> rawbpf::Result<(String, String)> {
         path: "-".into(),
         source,
     })?;
-    Ok((
-        man.get_filename(),
-        String::from_utf8_lossy(&buf).into_owned(),
-    ))
+    let mut roff = preformat_examples(&String::from_utf8_lossy(&buf));
+    roff.push_str(&man_trailer(sub));
+    Ok((man.get_filename(), roff))
+}
+
+/// clap_mangen's EXTRA section (the `after_help` text) as a man reader expects it: titled
+/// EXAMPLES when it starts with the examples, indented lines (commands) kept as they are
+/// instead of filled and justified, blank lines as paragraph breaks.
+fn preformat_examples(roff: &str) -> String {
+    let mut out = String::with_capacity(roff.len() + 64);
+    let mut in_extra = false;
+    let mut in_literal = false;
+    let mut lines = roff.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.starts_with(".SH ") {
+            if in_literal {
+                out.push_str(".fi\n");
+                in_literal = false;
+            }
+            in_extra = line == ".SH EXTRA";
+            if in_extra {
+                let examples = lines.peek() == Some(&"Examples:");
+                out.push_str(if examples {
+                    ".SH EXAMPLES\n"
+                } else {
+                    ".SH NOTES\n"
+                });
+                if examples {
+                    lines.next();
+                }
+                continue;
+            }
+        }
+        if in_extra {
+            let literal = line.starts_with("  ");
+            if literal != in_literal {
+                out.push_str(if literal { ".nf\n" } else { ".fi\n" });
+                in_literal = literal;
+            }
+            if line.is_empty() && !in_literal {
+                out.push_str(".PP\n");
+                continue;
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if in_literal {
+        out.push_str(".fi\n");
+    }
+    out
+}
+
+/// The sections clap_mangen does not write: EXIT STATUS, ENVIRONMENT and SEE ALSO.
+fn man_trailer(sub: Option<&str>) -> String {
+    let mut roff = String::from(".SH \"EXIT STATUS\"\n");
+    for (code, meaning) in rawbpf::ExitCode::ALL {
+        roff.push_str(&format!(".TP\n{}\n{}\n", code as u8, roff_escape(meaning)));
+    }
+    roff.push_str(
+        ".PP\nNo input makes rawbpf panic (exit 101). With \\fB\\-\\-json\\fR, errors are also\n",
+    );
+    roff.push_str("printed on stdout as {\"error\": ..., \"exit_code\": N}.\n");
+    roff.push_str(".SH ENVIRONMENT\n");
+    for (var, meaning) in [
+        ("NO_COLOR", "non-empty: no colour on stdout or stderr"),
+        (
+            "CLICOLOR_FORCE",
+            "non-empty: colour even when the output is not a terminal",
+        ),
+        ("CLICOLOR", "0: no colour"),
+        ("TERM", "dumb or unset: no colour"),
+    ] {
+        roff.push_str(&format!(".TP\n\\fB{var}\\fR\n{}\n", roff_escape(meaning)));
+    }
+    roff.push_str(".SH \"SEE ALSO\"\n");
+    let mut see = Vec::new();
+    match sub {
+        Some(path) if !path.trim().is_empty() => see.push("\\fBrawbpf\\fR(1)".to_string()),
+        _ => see.push("\\fBrawbpf\\-load\\fR(1), \\fBrawbpf\\-map\\fR(1)".to_string()),
+    }
+    see.push("\\fBbpftool\\fR(8), \\fBbpf\\fR(2), \\fBbpf\\-helpers\\fR(7)".to_string());
+    roff.push_str(&see.join(", "));
+    roff.push_str("\n.PP\nThe guide: docs/ in the rawbpf source (quickstart, cli, guarantees).\n");
+    roff
+}
+
+/// Text made safe for roff: backslashes, hyphens (so they stay hyphens), a leading dot.
+fn roff_escape(text: &str) -> String {
+    let s = text.replace('\\', "\\e").replace('-', "\\-");
+    if s.starts_with('.') || s.starts_with('\'') {
+        format!("\\&{s}")
+    } else {
+        s
+    }
 }
 
 pub fn run_completions(args: &CompletionsArgs, g: Global) -> rawbpf::Result<()> {
@@ -171,5 +267,20 @@ mod tests {
         assert_eq!(name, "rawbpf-map-dump.1");
         assert!(roff.contains("\\-\\-pinned"), "{roff}");
         assert!(man(Some("map nope")).is_err());
+        for section in [
+            ".SH \"EXIT STATUS\"",
+            ".SH ENVIRONMENT",
+            ".SH \"SEE ALSO\"",
+            "NO_COLOR",
+        ] {
+            assert!(roff.contains(section), "{section} missing");
+        }
+        assert!(roff.contains(".TP\n7\n"), "exit code 7 listed");
+        let (_, roff) = man(Some("load")).unwrap();
+        assert!(
+            roff.contains(".SH EXAMPLES\n.nf\n  rawbpf load"),
+            "examples kept as lines"
+        );
+        assert!(!roff.contains(".SH EXTRA"));
     }
 }
