@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+mod completion;
 mod detach;
 mod generate;
 mod inspect;
@@ -46,7 +47,13 @@ cgroup v2, privileges), 5 invalid object, 6 verifier rejected, 7 pinned map conf
 
 /// Pure-Rust eBPF loader: pinned maps that survive reloads, cgroup attach, no libbpf.
 #[derive(Debug, Parser)]
-#[command(name = "rawbpf", version, about, after_help = AFTER_HELP)]
+#[command(
+    name = "rawbpf",
+    version,
+    about,
+    after_help = AFTER_HELP,
+    infer_subcommands = true
+)]
 pub struct Cli {
     /// More output: the full verifier log (also on success), warnings in detail.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
@@ -141,6 +148,9 @@ fn usage_error(e: &clap::Error) -> std::process::ExitCode {
 fn main() -> std::process::ExitCode {
     // `rawbpf ... | head` ends quietly instead of panicking on EPIPE.
     rawbpf_syscalls::reset_sigpipe();
+    if completion::answer_candidates() {
+        return std::process::ExitCode::SUCCESS;
+    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
@@ -201,6 +211,23 @@ mod tests {
         assert_eq!(c.verbose, 1);
         let c = Cli::try_parse_from(["rawbpf", "--json", "map-ids"]).unwrap();
         assert!(c.json);
+    }
+
+    #[test]
+    fn unique_prefixes_and_aliases() {
+        let c = Cli::try_parse_from(["rawbpf", "lo", "x.o"]).unwrap();
+        assert!(matches!(c.command, Command::Load(_)));
+        let c = Cli::try_parse_from(["rawbpf", "st"]).unwrap();
+        assert!(matches!(c.command, Command::Status(_)));
+        for words in [["rawbpf", "map", "list"], ["rawbpf", "map", "sh"]] {
+            let c = Cli::try_parse_from(words).unwrap();
+            let Command::Map(m) = c.command else {
+                panic!("not map")
+            };
+            assert!(matches!(m.command, map::MapCommand::Show(_)), "{words:?}");
+        }
+        // `ma` is map, map-ids or man: ambiguous, a usage error.
+        assert!(Cli::try_parse_from(["rawbpf", "ma"]).is_err());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub enum MapCommand {
     /// Print every entry of a map, keys and values decoded with BTF (hex without BTF).
     Dump(DumpArgs),
     /// List the maps pinned under the pin root and those the cgroup's programs use.
+    #[command(visible_alias = "list")]
     Show(ShowArgs),
 }
 
