@@ -84,8 +84,9 @@ impl std::fmt::Display for Mismatch {
     }
 }
 
-/// A program attached by someone else, for [`Error::NothingAttached`]'s hint.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A program attached by someone else, for [`Error::NothingAttached`]'s hint and what
+/// `detach` reports as left attached.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct OtherProgram {
     pub id: u32,
     pub name: String,
@@ -97,6 +98,24 @@ fn join_mismatches(m: &[Mismatch]) -> String {
         .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// What to do about a pin root (or pin) that is not on bpffs: `--mount-bpffs` mounts only
+/// `/sys/fs/bpf`, so it is advice only for paths below it.
+fn bpffs_hint(path: &std::path::Path) -> String {
+    let default = std::path::Path::new(crate::host::pin_root::DEFAULT_BPFFS);
+    if path.starts_with(default) {
+        format!(
+            "mount one with `mount -t bpf bpf {}`, or pass --mount-bpffs",
+            default.display()
+        )
+    } else {
+        format!(
+            "mount one at or above it (`mount -t bpf bpf DIR`), or use a pin root under {} (--mount-bpffs mounts only {})",
+            default.display(),
+            default.display()
+        )
+    }
 }
 
 fn others_hint(cgroup: &std::path::Path, others: &[OtherProgram]) -> String {
@@ -172,8 +191,12 @@ pub enum Error {
         reason: String,
     },
 
-    #[error("{} is not on a bpffs (it is on {}, which is not a BPF filesystem); mount one with `mount -t bpf bpf /sys/fs/bpf`, or pass --mount-bpffs", path.display(), on.display())]
+    #[error("{} is not on a bpffs (it is on {}, which is not a BPF filesystem); {}", path.display(), on.display(), bpffs_hint(path))]
     BpffsNotMounted { path: PathBuf, on: PathBuf },
+
+    /// A pin named by the user (`--pinned PATH`) that cannot be one: pins exist only on bpffs.
+    #[error("{} is not a pin: it is not on a BPF filesystem; pins live on bpffs, e.g. under /sys/fs/bpf (list maps with `rawbpf map show`)", path.display())]
+    PinOffBpffs { path: PathBuf },
 
     /// A pin root (or a directory above it on bpffs) that other users could write.
     #[error("pin root {}: {} is not safe for rawbpf's pins: {reason}. Another user could plant or remove pins there; use a pin root only root (or this user) can write: `chown root: {} && chmod 0700 {}`, or remove it and let rawbpf create it", pin_root.display(), dir.display(), dir.display(), dir.display())]
@@ -333,6 +356,7 @@ impl Error {
             | Error::LockTimeout { .. }
             | Error::MapNotFound { .. }
             | Error::NotAMap { .. } => ExitCode::Other,
+            Error::PinOffBpffs { .. } => ExitCode::Usage,
             Error::ReadObject { .. }
             | Error::Object { .. }
             | Error::BigEndian { .. }
@@ -473,4 +497,25 @@ pub(crate) fn io_err(
 ) -> impl FnOnce(std::io::Error) -> Error {
     let path = path.to_path_buf();
     move |source| Error::Io { what, path, source }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mount_bpffs_is_advised_only_where_it_mounts() {
+        let under = Error::BpffsNotMounted {
+            path: "/sys/fs/bpf/rawbpf".into(),
+            on: "/sys/fs".into(),
+        };
+        assert!(under.to_string().contains("or pass --mount-bpffs"), "{under}");
+        let elsewhere = Error::BpffsNotMounted {
+            path: "/tmp/x/p".into(),
+            on: "/tmp/x".into(),
+        };
+        let text = elsewhere.to_string();
+        assert!(!text.contains("or pass --mount-bpffs"), "{text}");
+        assert!(text.contains("--mount-bpffs mounts only /sys/fs/bpf"), "{text}");
+    }
 }

@@ -92,3 +92,54 @@ fn usage_mistakes_are_exit_2_with_a_json_error() {
     crate::harness::cli::assert_exit(&args, &out, &[2]);
     assert!(env.pins.contents().is_empty(), "{:?}", env.pins.contents());
 }
+
+/// Errors that point the right way: a typo in a map or program name gets the name that
+/// exists; a file off bpffs given as a pin is a usage error (exit 2) saying it is no pin,
+/// not the kernel's bare EACCES.
+#[test]
+fn typos_get_did_you_mean_and_a_file_off_bpffs_is_no_pin() {
+    let Some(env) = crate::harness::TestEnv::new("errors_hints") else {
+        return;
+    };
+    env.load(crate::harness::SOCKOPS_O, &[]);
+    let pin_root = env.pins.path().display().to_string();
+    let error = |args: &[&str], code: i32| {
+        let mut full = vec!["--json".to_string()];
+        if args[0] == "map" {
+            full.extend(args.iter().map(|s| s.to_string()));
+            full.extend(["--pin-root".to_string(), pin_root.clone()]);
+        } else {
+            full.extend(env.args(args));
+        }
+        let out = crate::harness::cli::rawbpf(&full);
+        crate::harness::cli::assert_exit(&full, &out, &[code]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}", crate::harness::cli::describe(&full, &out)));
+        v["error"].as_str().unwrap_or_default().to_string()
+    };
+    let e = error(&["map", "dump", "sock_ops_mpa"], 1);
+    assert!(e.contains("did you mean sock_ops_map?"), "{e}");
+    let e = error(
+        &[
+            "load",
+            crate::harness::SOCKOPS_O,
+            "--program",
+            "bpf_add_to_sockhsh",
+        ],
+        2,
+    );
+    assert!(e.contains("did you mean bpf_add_to_sockhash?"), "{e}");
+    let e = error(&["load", crate::harness::SOCKOPS_O, "--set", "nope=1"], 2);
+    assert!(!e.contains("____fmt"), "an internal name offered: {e}");
+    let file = tempfile::NamedTempFile::new().unwrap();
+    let e = error(
+        &[
+            "map",
+            "dump",
+            "--pinned",
+            &file.path().display().to_string(),
+        ],
+        2,
+    );
+    assert!(e.contains("not on a BPF filesystem"), "{e}");
+}

@@ -10,6 +10,7 @@ use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Result, bpf_err};
 use crate::host::pin_root;
+use crate::suggest;
 
 /// Which map.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -57,7 +58,7 @@ pub fn open(sel: &MapSelector) -> Result<OpenMap> {
             pin_root.join(name)
         }
     };
-    let fd = open_pin(&path)?;
+    let fd = open_pin(&path, sel)?;
     let kind = sys::obj_info_kind(fd.as_fd());
     if kind != sys::ObjKind::Map {
         return Err(Error::NotAMap {
@@ -74,17 +75,45 @@ pub fn open(sel: &MapSelector) -> Result<OpenMap> {
     })
 }
 
-fn open_pin(path: &Path) -> Result<OwnedFd> {
+fn open_pin(path: &Path, sel: &MapSelector) -> Result<OwnedFd> {
     sys::obj_get(&pin_root::c_path(path)?).map_err(|e| {
         if e.is_enoent() {
             Error::MapNotFound {
                 what: format!("pinned at {}", path.display()),
-                hint: " (list maps with `rawbpf map show`; is --pin-root right?)".to_string(),
+                hint: not_found_hint(sel),
+            }
+        } else if !pin_root::is_on_bpffs(path).unwrap_or(true) {
+            // The kernel's EACCES/EPERM for a file that is no pin at all says nothing useful.
+            Error::PinOffBpffs {
+                path: path.to_path_buf(),
             }
         } else {
             bpf_err(format!("open pin {}", path.display()))(e)
         }
     })
+}
+
+/// What to say when nothing is pinned where `sel` points: for a name, the closest name
+/// pinned under the pin root and the pin root itself (the usual mistake); for a path, where
+/// to look.
+fn not_found_hint(sel: &MapSelector) -> String {
+    let MapSelector::Name { pin_root, name } = sel else {
+        return " (list maps with `rawbpf map show`)".to_string();
+    };
+    let pinned: Vec<String> = std::fs::read_dir(pin_root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    match suggest::closest(name, pinned.iter().map(String::as_str)) {
+        Some(near) => format!(" (did you mean {near}? list maps with `rawbpf map show`)"),
+        None => format!(
+            " (list maps with `rawbpf map show`; is --pin-root {} right?)",
+            pin_root.display()
+        ),
+    }
 }
 
 /// The byte size of one per-CPU slot (`round_up(value_size, 8)`).

@@ -160,8 +160,11 @@ fn override_types(obj: &mut Object, overrides: &[(String, String)]) -> Result<()
 fn no_program(obj: &Object, name: &str) -> String {
     let mut names: Vec<&str> = obj.programs.iter().map(|p| p.name.as_str()).collect();
     names.extend(obj.unclassified.iter().map(|p| p.name.as_str()));
+    let near = crate::suggest::closest(name, names.iter().copied())
+        .map(|near| format!("; did you mean {near}?"))
+        .unwrap_or_default();
     format!(
-        "the object has no program {name} (it has: {})",
+        "the object has no program {name}{near} (it has: {})",
         names.join(", ")
     )
 }

@@ -67,7 +67,11 @@ fn find(btf: &Btf, fixed: &Btf, obj: &Object, name: &str) -> Result<(String, u32
             if var_name == name {
                 return Ok((d.name.clone(), v.offset, var.type_id));
             }
-            available.push(var_name.to_string());
+            // A function's `static` (`bpf_printk`'s `func.____fmt`) is the compiler's, not
+            // a knob: settable when named exactly, never offered.
+            if !var_name.contains('.') {
+                available.push(var_name.to_string());
+            }
         }
     }
     for d in obj.data.iter().filter(|d| d.kind != DataKind::Rodata) {
@@ -89,10 +93,13 @@ fn find(btf: &Btf, fixed: &Btf, obj: &Object, name: &str) -> Result<(String, u32
     Err(err(
         name,
         if available.is_empty() {
-            "the object has no .rodata variables".to_string()
+            "the object has no `const volatile` globals to set".to_string()
         } else {
             format!(
-                "no such .rodata variable (it has: {})",
+                "no such .rodata variable{} (it has: {})",
+                crate::suggest::closest(name, available.iter().map(String::as_str))
+                    .map(|near| format!("; did you mean {near}?"))
+                    .unwrap_or_default(),
                 available.join(", ")
             )
         },
