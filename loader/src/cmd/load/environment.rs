@@ -92,3 +92,37 @@ pub(super) fn unpinned_over_pins(opts: &LoadOptions, obj: &Object) -> Vec<String
         })
         .collect()
 }
+
+/// With `--no-attach`, the pins this load makes all the same: the maps (and the pin root)
+/// stay after rawbpf exits, while the programs go with it unless `--pin-progs` keeps them.
+/// Said, not refused: pre-creating pinned maps for another loader is a use.
+pub(super) fn pinned_without_attach(
+    opts: &LoadOptions,
+    obj: &Object,
+    pin_paths: &[Option<PathBuf>],
+) -> Option<String> {
+    if opts.attach {
+        return None;
+    }
+    let new: Vec<String> = obj
+        .maps
+        .iter()
+        .zip(pin_paths)
+        .filter_map(|(def, path)| {
+            let path = path.as_ref()?;
+            (!path.exists()).then(|| format!("{} at {}", def.name, path.display()))
+        })
+        .collect();
+    if new.is_empty() {
+        return None;
+    }
+    let progs = if opts.compat.pin_progs {
+        "its programs stay pinned under the pin root's progs/"
+    } else {
+        "its programs are unloaded when rawbpf exits (--pin-progs keeps them)"
+    };
+    Some(format!(
+        "--no-attach: this load pins {} (they stay after rawbpf exits; --no-pin pins nothing); {progs}",
+        new.join(", ")
+    ))
+}

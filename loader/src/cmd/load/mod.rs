@@ -96,6 +96,7 @@ fn run(
         .collect();
     let pin_paths = environment::enter(opts, obj, &plans, st)?;
     warnings.extend(environment::unpinned_over_pins(opts, obj));
+    warnings.extend(environment::pinned_without_attach(opts, obj, &pin_paths));
     test_hook::reached(Step::Locked)?;
 
     // Nothing to do when the attached programs already are this object's; otherwise the
