@@ -24,6 +24,7 @@ mod map;
 mod prepare;
 mod prog;
 pub mod report;
+mod suggest;
 pub mod test_hook;
 
 #[cfg(test)]

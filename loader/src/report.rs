@@ -103,6 +103,9 @@ pub struct DetachReport {
     pub kept: Vec<String>,
     /// `--dry-run`: `detached` and `unpinned` say what would go; nothing changed.
     pub dry_run: bool,
+    /// Programs still attached directly to the cgroup after the detach (other tools', or
+    /// rawbpf's under another pin root): what keeps running there.
+    pub left_attached: Vec<crate::error::OtherProgram>,
 }
 
 /// One program `detach` detached.

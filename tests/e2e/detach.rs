@@ -2,7 +2,7 @@
 //! the map; a second `detach` has nothing to do (exit 3).
 
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
-use crate::harness::{MAP_NAME, SOCKOPS_O, TestEnv};
+use crate::harness::{MAP_NAME, SOCKOPS_O, TestEnv, TestPinRoot, cli};
 
 #[test]
 fn detach_keeps_pin_then_unpin_frees_map() {
@@ -269,4 +269,85 @@ fn detach_finds_the_pin_root_the_load_used() {
         })
         .unwrap_or_default();
     assert!(left.is_empty(), "index entries left: {left:?}");
+}
+
+/// `detach` without OBJ detaches everything rawbpf recorded under the pin root, the sk_msg
+/// program on the pinned sockhash included (a second `detach` then finds nothing), and names
+/// the program it leaves running in the cgroup: one attached under another pin root.
+#[test]
+fn detach_without_object_takes_the_map_programs_and_names_what_stays() {
+    let Some(env) = TestEnv::new("detach_all") else {
+        return;
+    };
+    let sockops = env.load(SOCKOPS_O, &[]);
+    let map_id = env.pinned_map_id();
+    let skmsg_o = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
+    let v = env.json(&["load", skmsg_o]);
+    let skmsg = crate::harness::report::id(&v["programs"][0]["id"]);
+    // A second deployment of the sockops object in the same cgroup, under its own pin root.
+    let elsewhere = TestPinRoot::new("detach_all_elsewhere");
+    let other = cli::parse_json(
+        &[],
+        &cli::rawbpf(&[
+            "--json".to_string(),
+            "load".into(),
+            SOCKOPS_O.into(),
+            "--cgroup".into(),
+            env.cgroup_path().display().to_string(),
+            "--pin-root".into(),
+            elsewhere.path().display().to_string(),
+            "--no-pin".into(),
+            "--force".into(),
+        ]),
+    );
+    let other_id = crate::harness::report::id(&other["programs"][0]["id"]);
+
+    let d = env.json(&["detach"]);
+    let detached: Vec<u32> = d["detached"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| crate::harness::report::id(&p["id"]))
+        .collect();
+    assert_eq!(detached, vec![sockops.prog_id, skmsg], "{d}");
+    assert_eq!(
+        d["detached"][0]["name"], "bpf_add_to_sockhash",
+        "the full name, not the kernel's 15 bytes: {d}"
+    );
+    // The kernel: the sockhash has no sk_msg program, the cgroup only the other one.
+    if crate::harness::features::sockmap_prog_query() {
+        let map = rawbpf_syscalls::fd_by_id(rawbpf_syscalls::IdKind::Map, map_id).unwrap();
+        let q = rawbpf_syscalls::prog_query(std::os::fd::AsFd::as_fd(&map), 7).unwrap();
+        assert!(q.prog_ids.is_empty(), "still on the map: {:?}", q.prog_ids);
+    }
+    assert!(
+        env.pins
+            .contents()
+            .iter()
+            .all(|p| !p.to_string_lossy().contains("attached-progs/map")),
+        "map records left: {:?}",
+        env.pins.contents()
+    );
+    assert_eq!(
+        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+        vec![other_id]
+    );
+    assert_eq!(
+        d["left_attached"][0]["id"].as_u64(),
+        Some(u64::from(other_id)),
+        "{d}"
+    );
+    env.run_expect(&["detach"], &[3]);
+
+    let mut args = vec!["detach", "--unpin", "--cgroup"];
+    let cg = env.cgroup_path().display().to_string();
+    let root = elsewhere.path().display().to_string();
+    args.extend([cg.as_str(), "--pin-root", root.as_str()]);
+    let out = cli::rawbpf(args.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    assert!(out.status.success(), "{out:?}");
+    assert!(
+        elsewhere.contents().is_empty(),
+        "left: {:?}",
+        elsewhere.contents()
+    );
 }

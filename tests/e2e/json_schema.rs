@@ -186,6 +186,7 @@ const DETACH: &[&str] = &[
     "unpinned",
     "kept",
     "dry_run",
+    "left_attached",
 ];
 
 const VERIFIER_ERROR: &[&str] = &[

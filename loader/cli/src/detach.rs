@@ -79,5 +79,11 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
     for p in &report.kept {
         println!("kept {p} (not created by rawbpf)");
     }
+    for o in &report.left_attached {
+        println!(
+            "still attached to {}: program {} (id {}, {}), not detached by this command",
+            report.cgroup, o.name, o.id, o.attach_type
+        );
+    }
     Ok(())
 }

@@ -15,7 +15,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::attach::records::{dir, escape};
+use crate::attach::records::{dir, escape, unescape};
 
 /// Prefix of a map record's name.
 const MAP: &str = "map";
@@ -41,11 +41,19 @@ pub struct MapRecord {
     pub path: PathBuf,
     pub map_id: u32,
     pub attach_type: u32,
+    /// The program's full name (the kernel keeps only 15 bytes of it).
+    pub program: String,
     pub pending: bool,
 }
 
 /// `map<id>-<attach type>-<name>` or its pending form; `None` for any other name.
+#[cfg(test)]
 fn parse(name: &str) -> Option<(u32, u32, bool)> {
+    parse_full(name).map(|(id, at, _, pending)| (id, at, pending))
+}
+
+/// [`parse`] with the program's name.
+fn parse_full(name: &str) -> Option<(u32, u32, String, bool)> {
     let (rest, pending) = match name.strip_prefix(PENDING_MAP) {
         Some(rest) => (rest, true),
         None => (name.strip_prefix(MAP)?, false),
@@ -55,7 +63,7 @@ fn parse(name: &str) -> Option<(u32, u32, bool)> {
     if prog.is_empty() {
         return None;
     }
-    Some((id.parse().ok()?, at.parse().ok()?, pending))
+    Some((id.parse().ok()?, at.parse().ok()?, unescape(prog), pending))
 }
 
 /// Every map record (final and pending) under `pin_root`, sorted by name; with `map_id`,
@@ -67,11 +75,12 @@ pub fn list(pin_root: &Path, map_id: Option<u32>) -> Vec<MapRecord> {
     let mut out: Vec<MapRecord> = entries
         .flatten()
         .filter_map(|e| {
-            let (id, attach_type, pending) = parse(&e.file_name().to_string_lossy())?;
+            let (id, attach_type, program, pending) = parse_full(&e.file_name().to_string_lossy())?;
             (map_id.is_none_or(|want| want == id)).then(|| MapRecord {
                 path: e.path(),
                 map_id: id,
                 attach_type,
+                program,
                 pending,
             })
         })
@@ -91,6 +100,10 @@ mod tests {
         assert_eq!(p, root.join("attached-progs/map7-60-bpf%2Eredir"));
         assert_eq!(parse("map7-60-bpf%2Eredir"), Some((7, 60, false)));
         assert_eq!(parse("pending-map7-60-x"), Some((7, 60, true)));
+        assert_eq!(
+            parse_full("map7-60-bpf%2Eredir").map(|r| r.2),
+            Some("bpf.redir".to_string())
+        );
         let pending = pending_path(root, 7, 60, "x");
         assert_eq!(pending, root.join("attached-progs/pending-map7-60-x"));
         for other in [

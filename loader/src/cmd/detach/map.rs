@@ -9,6 +9,9 @@
 //! refused with ENOENT. The records go either way. Sockets already in the map keep the
 //! program they picked up when they were added (the kernel copies a map's programs into a
 //! socket only then); see `docs/performance.md`, "The fast path".
+//!
+//! `detach` without OBJ goes by the map records alone ([`detach_all_recorded`]): every
+//! program rawbpf attached to a socket map of this pin root, whatever object it came from.
 
 use std::os::fd::AsFd;
 use std::path::Path;
@@ -88,7 +91,7 @@ pub(crate) fn detach_object(
             match act.prog_detach(map_fd.as_fd(), prog.as_fd(), attach_type) {
                 Ok(()) => out.push(DetachedProgram {
                     id: info.id.0,
-                    name: info.name.clone(),
+                    name: p.name.clone(),
                     attach_type: AttachType(attach_type).to_string(),
                 }),
                 // Not the program attached there (a stale or pending record).
@@ -106,6 +109,51 @@ pub(crate) fn detach_object(
         for path in &recorded {
             act.remove(path)?;
         }
+    }
+    Ok(out)
+}
+
+/// The map pinned directly under `pin_root` whose kernel ID is `map_id`: rawbpf's own pins
+/// name the map without `BPF_MAP_GET_FD_BY_ID` (which needs CAP_SYS_ADMIN).
+fn pinned_map_with_id(pin_root: &Path, map_id: u32) -> Option<std::os::fd::OwnedFd> {
+    let entries = std::fs::read_dir(pin_root).ok()?;
+    entries
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| sys::obj_get(&pin_root::c_path(&e.path()).ok()?).ok())
+        .find(|fd| sys::map_info(fd.as_fd()).is_ok_and(|i| i.id.0 == map_id))
+}
+
+/// `detach` without OBJ: detaches every program a map record of `pin_root` names from the
+/// socket map it was attached to, and removes the records. A record whose map is gone, or
+/// whose program is no longer attached there, is only removed.
+pub(crate) fn detach_all_recorded(pin_root: &Path, act: Act) -> Result<Vec<DetachedProgram>> {
+    let mut out = Vec::new();
+    for rec in map_records::list(pin_root, None) {
+        let map = pinned_map_with_id(pin_root, rec.map_id)
+            .or_else(|| sys::fd_by_id(sys::IdKind::Map, rec.map_id).ok());
+        if let (Some(map), Some(prog)) = (map, records::open(&rec.path)?) {
+            let info = sys::prog_info(prog.as_fd())
+                .map_err(bpf_err(format!("program {}: info", rec.program)))?;
+            match act.prog_detach(map.as_fd(), prog.as_fd(), rec.attach_type) {
+                Ok(()) => out.push(DetachedProgram {
+                    id: info.id.0,
+                    name: rec.program.clone(),
+                    attach_type: AttachType(rec.attach_type).to_string(),
+                }),
+                Err(e) if e.errno == libc::ENOENT => {}
+                Err(e) => {
+                    return Err(bpf_err(format!(
+                        "program {} (id {}): detach from map {} ({})",
+                        rec.program,
+                        info.id.0,
+                        rec.map_id,
+                        AttachType(rec.attach_type)
+                    ))(e));
+                }
+            }
+        }
+        act.remove(&rec.path)?;
     }
     Ok(out)
 }

@@ -106,9 +106,12 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
         Some(id) => detach_by_id(&cgroup, pin_root, id, act)?,
         None => detach_recorded(&cgroup, pin_root, obj.as_ref(), act)?,
     };
-    // OBJ's sk_msg / sk_skb programs, attached to its pinned socket maps.
-    if let (None, Some(obj), Some(root)) = (opts.prog_id, obj.as_ref(), pin_root) {
-        detached.extend(map::detach_object(root, obj, act)?);
+    // sk_msg / sk_skb programs attached to the pin root's socket maps: OBJ's, or without
+    // OBJ every one rawbpf recorded.
+    match (opts.prog_id, obj.as_ref(), pin_root) {
+        (None, Some(obj), Some(root)) => detached.extend(map::detach_object(root, obj, act)?),
+        (None, None, Some(root)) => detached.extend(map::detach_all_recorded(root, act)?),
+        _ => {}
     }
     let unpinned = match (opts.unpin, pin_root) {
         (true, Some(root)) => unpin::unpin(root, obj.as_ref(), act)?,
@@ -137,12 +140,17 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
             },
         });
     }
+    let left_attached = attached_programs(&cgroup)
+        .into_iter()
+        .filter(|o| !detached.iter().any(|d| d.id == o.id))
+        .collect();
     Ok(DetachReport {
         cgroup: opts.cgroup.display().to_string(),
         detached,
         unpinned: unpinned.removed,
         kept: unpinned.kept,
         dry_run: opts.dry_run,
+        left_attached,
     })
 }
 
@@ -169,6 +177,7 @@ fn detach_indexed(opts: &DetachOptions, cgroup: &Cgroup) -> Result<Option<Detach
                 m.detached.extend(found.detached);
                 m.unpinned.extend(found.unpinned);
                 m.kept.extend(found.kept);
+                m.left_attached = found.left_attached;
             }
         }
     }
@@ -210,7 +219,7 @@ fn detach_recorded(
                     )))?;
                 out.push(DetachedProgram {
                     id: info.id.0,
-                    name: info.name.clone(),
+                    name: rec.program.clone(),
                     attach_type: AttachType(rec.attach_type).to_string(),
                 });
             }
