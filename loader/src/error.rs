@@ -509,13 +509,19 @@ mod tests {
             path: "/sys/fs/bpf/rawbpf".into(),
             on: "/sys/fs".into(),
         };
-        assert!(under.to_string().contains("or pass --mount-bpffs"), "{under}");
+        assert!(
+            under.to_string().contains("or pass --mount-bpffs"),
+            "{under}"
+        );
         let elsewhere = Error::BpffsNotMounted {
             path: "/tmp/x/p".into(),
             on: "/tmp/x".into(),
         };
         let text = elsewhere.to_string();
         assert!(!text.contains("or pass --mount-bpffs"), "{text}");
-        assert!(text.contains("--mount-bpffs mounts only /sys/fs/bpf"), "{text}");
+        assert!(
+            text.contains("--mount-bpffs mounts only /sys/fs/bpf"),
+            "{text}"
+        );
     }
 }

@@ -197,6 +197,9 @@ pub struct InspectReport {
     /// Functions of sections no name rule knows; `load --prog-type NAME=TYPE` makes them
     /// programs.
     pub unclassified: Vec<String>,
+    /// Names `load` refuses (a map name that cannot be a file name, a duplicate program
+    /// name), each as the error `load` gives.
+    pub problems: Vec<String>,
 }
 
 /// An extern as parsed.

@@ -74,6 +74,7 @@ const INSPECT: &[&str] = &[
     "btf.func_info",
     "btf.line_info",
     "btf.core_relos",
+    "problems",
 ];
 
 const LOAD: &[&str] = &[

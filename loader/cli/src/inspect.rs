@@ -93,6 +93,9 @@ fn print_human(r: &InspectReport) {
             r.unclassified.join(", ")
         );
     }
+    for p in &r.problems {
+        println!("problem: {p}");
+    }
     match &r.btf {
         Some(b) => println!(
             "btf: {} types, {} bytes of strings, {} func_info, {} line_info, {} CO-RE relocations",

@@ -60,6 +60,14 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 /// [`Object::parse`] plus the checks the parser leaves to the loader: no BTF type cycles, and
 /// names that can be file names. `path` is for messages.
 pub fn parse_checked(path: &Path, bytes: &[u8]) -> Result<Object> {
+    let obj = parse_unchecked_names(path, bytes)?;
+    validate_names(path, &obj)?;
+    Ok(obj)
+}
+
+/// [`parse_checked`] without the name checks: `inspect` shows an object whose names `load`
+/// would refuse, and flags them.
+fn parse_unchecked_names(path: &Path, bytes: &[u8]) -> Result<Object> {
     let obj = Object::parse(bytes).map_err(|source| Error::Object {
         path: path.to_path_buf(),
         source,
@@ -75,18 +83,26 @@ pub fn parse_checked(path: &Path, bytes: &[u8]) -> Result<Object> {
             },
         });
     }
-    validate_names(path, &obj)?;
     Ok(obj)
 }
 
 /// Every map name must be a file name (bpffs rules for pinned maps); every program name
 /// must fit an attach record's file name and be unique in the object.
 pub fn validate_names(path: &Path, obj: &Object) -> Result<()> {
+    match name_problems(path, obj).into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+/// Every name of `obj` that `load` refuses, as the error it would give.
+fn name_problems(path: &Path, obj: &Object) -> Vec<Error> {
+    let mut out = Vec::new();
     for m in &obj.maps {
         if m.pinning != Pinning::None {
-            pin_root::validate_pin_name(&m.name)?;
+            out.extend(pin_root::validate_pin_name(&m.name).err());
         } else if let Some(reason) = pin_root::name_problem(&m.name) {
-            return Err(Error::InvalidMapName {
+            out.push(Error::InvalidMapName {
                 map: m.name.clone(),
                 reason: reason.to_string(),
             });
@@ -94,7 +110,7 @@ pub fn validate_names(path: &Path, obj: &Object) -> Result<()> {
         if let Some(inner) = &m.inner
             && let Some(reason) = pin_root::name_problem(&inner.name)
         {
-            return Err(Error::InvalidMapName {
+            out.push(Error::InvalidMapName {
                 map: inner.name.clone(),
                 reason: reason.to_string(),
             });
@@ -102,21 +118,31 @@ pub fn validate_names(path: &Path, obj: &Object) -> Result<()> {
     }
     let mut seen = std::collections::HashSet::new();
     for p in &obj.programs {
-        records::validate_program_name(&p.name)?;
+        out.extend(records::validate_program_name(&p.name).err());
         if !seen.insert(p.name.as_str()) {
-            return Err(Error::DuplicateProgram {
+            out.push(Error::DuplicateProgram {
                 path: path.to_path_buf(),
                 name: p.name.clone(),
             });
         }
     }
-    Ok(())
+    out
 }
 
-/// Parses `path` and describes it.
+/// Parses `path` and describes it. Names `load` would refuse do not stop it: they are
+/// listed in the report's `problems`.
 pub fn inspect(path: &Path) -> Result<InspectReport> {
-    let obj = read_object(path)?;
-    Ok(describe(&obj))
+    let bytes = read_bounded(path).map_err(|source| Error::ReadObject {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let obj = parse_unchecked_names(path, &bytes)?;
+    let mut report = describe(&obj);
+    report.problems = name_problems(path, &obj)
+        .iter()
+        .map(|e| format!("{e}: `load` refuses it"))
+        .collect();
+    Ok(report)
 }
 
 /// The [`InspectReport`] of a parsed object.
@@ -135,6 +161,7 @@ pub fn describe(obj: &Object) -> InspectReport {
         btf: describe_btf(obj),
         externs: obj.externs.iter().map(describe_extern).collect(),
         unclassified: obj.unclassified.iter().map(|p| p.name.clone()).collect(),
+        problems: Vec::new(),
     }
 }
 
