@@ -233,14 +233,42 @@ fn records_of_removed_cgroups_are_shown_and_freed() {
 }
 
 /// `detach --cgroup CG` without `--pin-root` finds the records a load made under another
-/// pin root through rawbpf's index, detaches, and removes the index entry.
+/// pin root through rawbpf's index, detaches, and removes the index entry; `map-ids` and
+/// `status` find it the same way.
 #[test]
 fn detach_finds_the_pin_root_the_load_used() {
     let Some(env) = TestEnv::new("detach_index") else {
         return;
     };
     let loaded = env.load(SOCKOPS_O, &[]);
+    let map_id = env.pinned_map_id();
     let cg = env.cgroup_path().display().to_string();
+    let pins = env.pins.path().display().to_string();
+    // map-ids and status look where the load put the records, too.
+    for cmd in ["map-ids", "status"] {
+        let args: Vec<String> = ["--json", cmd, "--cgroup", &cg]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let v = crate::harness::cli::parse_json(&args, &crate::harness::cli::rawbpf(&args));
+        let root = if cmd == "status" {
+            &v["pin_root"]["path"]
+        } else {
+            &v["pin_root"]
+        };
+        assert_eq!(root.as_str(), Some(pins.as_str()), "{cmd}: {v}");
+        let pinned = v["maps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|m| m["id"].as_u64() == Some(u64::from(map_id)))
+            .map(|m| m["pinned"].clone());
+        assert_eq!(
+            pinned.and_then(|p| p.as_str().map(String::from)),
+            Some(env.pins.join(MAP_NAME).display().to_string()),
+            "{cmd}: {v}"
+        );
+    }
     let args: Vec<String> = ["--json", "detach", "--cgroup", &cg]
         .iter()
         .map(|s| s.to_string())

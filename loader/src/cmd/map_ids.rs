@@ -298,6 +298,11 @@ fn files_under(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Lists programs and maps per `opts`.
 pub fn map_ids(opts: &MapIdsOptions) -> Result<MapIdsReport> {
+    let found = MapIdsOptions {
+        pin_root: crate::cmd::found_pin_root::for_cgroup(&opts.cgroup, &opts.pin_root),
+        ..opts.clone()
+    };
+    let opts = &found;
     let cgroup = Cgroup::open(&opts.cgroup)?;
     let mut found = Collected {
         pin_root: opts.pin_root.clone(),

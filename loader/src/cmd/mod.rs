@@ -3,6 +3,7 @@
 //! except the crate root, which re-exports the entry points.
 
 pub mod detach;
+pub mod found_pin_root;
 pub mod inspect;
 pub mod load;
 pub mod map_dump;

@@ -124,11 +124,11 @@ fn stale_records(root: &Path) -> Vec<String> {
 /// Collects the status per `opts`.
 pub fn status(opts: &StatusOptions) -> Result<StatusReport> {
     let mounts = bpf_mounts(&std::fs::read_to_string("/proc/self/mounts").unwrap_or_default());
+    let root = &crate::cmd::found_pin_root::for_cgroup(&opts.cgroup, &opts.pin_root);
     let (maps, programs) = maps_and_programs(&MapShowOptions {
         cgroup: opts.cgroup.clone(),
-        pin_root: opts.pin_root.clone(),
+        pin_root: root.clone(),
     })?;
-    let root = &opts.pin_root;
     let mut map_pins: Vec<String> = maps.maps.iter().filter_map(|m| m.pinned.clone()).collect();
     map_pins.sort();
     Ok(StatusReport {
