@@ -194,6 +194,16 @@ pub struct InspectReport {
     /// Functions of sections no name rule knows; `load --prog-type NAME=TYPE` makes them
     /// programs.
     pub unclassified: Vec<String>,
+    /// The executable sections no name rule knows that hold functions: `load` refuses
+    /// the object until each function has a type (`--prog-type`) or `--program` chooses.
+    pub unknown_sections: Vec<InspectUnknownSection>,
+}
+
+/// An executable section whose name gives no program type, with its functions.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InspectUnknownSection {
+    pub section: String,
+    pub functions: Vec<String>,
 }
 
 /// An extern as parsed.
