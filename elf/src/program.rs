@@ -14,11 +14,15 @@ pub struct ProgramKind {
     pub attach_target: Option<String>,
 }
 
-/// How a section name was classified (for `inspect`).
+/// How a section name was classified (for `inspect`, and for the loader's refusal of
+/// functions that no section rule types).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SectionInfo {
     pub section: String,
     pub kind: Option<ProgramKind>,
+    /// The section's functions that are programs (or would be, were the section's type
+    /// known), in offset order; subprograms other code calls are not listed.
+    pub functions: Vec<String>,
 }
 
 /// One loadable program, linked: its own instructions followed by every subprogram it

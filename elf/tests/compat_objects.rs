@@ -223,6 +223,64 @@ fn loose_sections_and_unclassified_functions() {
     assert_eq!(unknown, ["custom_filter"]);
 }
 
+/// The sections of no known type that hold functions, with those functions.
+fn untyped(obj: &Object) -> Vec<(&str, Vec<&str>)> {
+    obj.sections
+        .iter()
+        .filter(|s| s.kind.is_none() && !s.functions.is_empty())
+        .map(|s| {
+            let fns = s.functions.iter().map(String::as_str).collect();
+            (s.section.as_str(), fns)
+        })
+        .collect()
+}
+
+#[test]
+fn functions_of_unknown_sections_are_listed_by_section() {
+    let obj = object("unknown_sections.o");
+    assert_eq!(names(&obj), ["us_socket"]);
+    assert_eq!(obj.programs[0].subprograms, ["us_clamp"]);
+    assert_eq!(
+        untyped(&obj),
+        [
+            ("tc_ingress", vec!["us_tc_ingress"]),
+            ("program1", vec!["us_program1"]),
+            ("prog", vec!["us_prog_a", "us_prog_b"]),
+        ]
+    );
+    let socket = obj.sections.iter().find(|s| s.section == "socket").unwrap();
+    assert_eq!(socket.functions, ["us_socket"]);
+}
+
+/// `.text` subprograms, maps, data, license and BTF are not programs: no other object has a
+/// section that would make `load` refuse it as untyped.
+#[test]
+fn only_unknown_executable_sections_are_untyped() {
+    let dir = format!("{}/../tests/objects", env!("CARGO_MANIFEST_DIR"));
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        let Some(bytes) = name
+            .ends_with(".o")
+            .then(|| std::fs::read(format!("{dir}/{name}")).unwrap())
+        else {
+            continue;
+        };
+        let Ok(obj) = Object::parse(&bytes) else {
+            continue; // the malformed ones are other tests' business
+        };
+        seen += 1;
+        let expected: &[&str] = match name.as_str() {
+            "loose_sections.o" => &["my_filter"],
+            "unknown_sections.o" => &["tc_ingress", "program1", "prog"],
+            _ => &[],
+        };
+        let found: Vec<&str> = untyped(&obj).into_iter().map(|(s, _)| s).collect();
+        assert_eq!(found, expected, "{name}");
+    }
+    assert!(seen >= 10, "{seen} objects in {dir}");
+}
+
 #[test]
 fn big_endian_object_parses_to_the_same_program() {
     let le = object("rodata_knobs.o");

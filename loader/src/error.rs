@@ -56,7 +56,8 @@ impl ExitCode {
         ),
         (
             ExitCode::InvalidObject,
-            "the object file cannot be used: unreadable, not a BPF ELF, malformed, unsupported",
+            "the object file cannot be used: unreadable, not a BPF ELF, malformed, unsupported, \
+             functions in sections of no known program type",
         ),
         (ExitCode::Verifier, "the verifier rejected a program"),
         (
@@ -118,6 +119,36 @@ fn bpffs_hint(path: &std::path::Path) -> String {
     }
 }
 
+fn untyped_text(sections: &[(String, Vec<String>)]) -> String {
+    let list = sections
+        .iter()
+        .map(|(sec, fns)| {
+            let noun = if fns.len() == 1 {
+                "function"
+            } else {
+                "functions"
+            };
+            format!("{} ({noun} {})", shorten(sec), fns.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let (noun, these) = if sections.len() == 1 {
+        ("section", "this section")
+    } else {
+        ("sections", "these sections")
+    };
+    let example = sections
+        .first()
+        .and_then(|(_, f)| f.first())
+        .map_or("NAME", String::as_str);
+    format!(
+        "{noun} {list}: no rule gives {these} a program type, so rawbpf would leave their \
+         functions out; give each its type with --prog-type NAME=TYPE (e.g. --prog-type \
+         {example}=sched_cls; a kernel name such as socket_filter or xdp, or a SEC() name), \
+         or name the programs to load with --program NAME"
+    )
+}
+
 fn others_hint(cgroup: &std::path::Path, others: &[OtherProgram]) -> String {
     if others.is_empty() {
         return String::new();
@@ -156,6 +187,15 @@ pub enum Error {
 
     #[error("unsupported object: {what}")]
     Unsupported { what: String },
+
+    /// Functions of executable sections whose names no rule types (`SEC("tc_ingress")`,
+    /// `SEC("prog")`): loading the rest would leave them out silently. Found before any
+    /// kernel object is created.
+    #[error("{}", untyped_text(sections))]
+    UntypedPrograms {
+        /// Each section with the functions in it.
+        sections: Vec<(String, Vec<String>)>,
+    },
 
     /// A command-line argument that does not fit the object (`--program`, `--prog-type`,
     /// `--set` naming what is not there, a value of the wrong type): a usage error, exit 2.
@@ -361,6 +401,7 @@ impl Error {
             | Error::Object { .. }
             | Error::BigEndian { .. }
             | Error::Unsupported { .. }
+            | Error::UntypedPrograms { .. }
             | Error::InvalidMapName { .. }
             | Error::InvalidProgName { .. }
             | Error::DuplicateProgram { .. }

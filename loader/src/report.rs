@@ -200,6 +200,16 @@ pub struct InspectReport {
     /// Names `load` refuses (a map name that cannot be a file name, a duplicate program
     /// name), each as the error `load` gives.
     pub problems: Vec<String>,
+    /// The executable sections no name rule knows that hold functions: `load` refuses
+    /// the object until each function has a type (`--prog-type`) or `--program` chooses.
+    pub unknown_sections: Vec<InspectUnknownSection>,
+}
+
+/// An executable section whose name gives no program type, with its functions.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct InspectUnknownSection {
+    pub section: String,
+    pub functions: Vec<String>,
 }
 
 /// An extern as parsed.

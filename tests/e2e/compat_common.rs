@@ -73,3 +73,9 @@ pub fn named<'v>(report: &'v Value, list: &str, name: &str) -> &'v Value {
 pub fn exists(p: &Path) -> bool {
     std::fs::symlink_metadata(p).is_ok()
 }
+
+/// `rawbpf <args>` in the test's environment, which must exit with `code`; its stderr.
+pub fn stderr_of(env: &TestEnv, args: &[&str], code: i32) -> String {
+    let out = env.run_expect(args, &[code]);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

@@ -32,6 +32,9 @@ enum Expect {
     /// Loads where the kernel has the `bpf_loop` helper (5.17+); refused with exit 4, the
     /// helper named, elsewhere.
     NeedsBpfLoop,
+    /// Has functions in sections of no known type: refused with exit 5 as it is, loads with
+    /// these `--prog-type NAME=TYPE` arguments.
+    NeedsProgTypes(&'static [&'static str]),
 }
 
 use Expect::*;
@@ -44,7 +47,19 @@ const OBJECTS: &[(&str, Expect)] = &[
     ("core_vmlinux.o", Loads),
     ("externs_kernel.o", NeedsKernelConfig),
     ("rodata_knobs.o", Loads),
-    ("loose_sections.o", Loads),
+    (
+        "loose_sections.o",
+        NeedsProgTypes(&["custom_filter=socket_filter"]),
+    ),
+    (
+        "unknown_sections.o",
+        NeedsProgTypes(&[
+            "us_tc_ingress=sched_cls",
+            "us_program1=socket_filter",
+            "us_prog_a=socket_filter",
+            "us_prog_b=sched_act",
+        ]),
+    ),
     ("tracing_btf.o", Loads),
     ("tracing_fentry.o", NeedsTrampolines),
     ("bad_trailing.o", Refused),
@@ -111,6 +126,15 @@ fn every_test_object_loads_or_is_refused_with_a_reason() {
             }
             NeedsBpfLoop => assert_eq!(code, 4, "{name}: {err}"),
             NeedsTrampolines => loaded += trampoline_load(name, code, &err),
+            NeedsProgTypes(types) => {
+                assert_eq!(code, 5, "{name} has untyped functions: {err}");
+                let mut args = vec!["load", obj.as_str(), "--no-attach", "--no-pin"];
+                for t in types {
+                    args.extend(["--prog-type", t]);
+                }
+                env.json(&args);
+                loaded += 1;
+            }
         }
     }
     eprintln!("compat objects: {loaded} of {} load", OBJECTS.len());

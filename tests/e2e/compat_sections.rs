@@ -1,6 +1,6 @@
 //! Section names, program selection and the objects rawbpf must refuse with a reason.
 
-use crate::compat_common::{exists, load_pinned, named, object};
+use crate::compat_common::{exists, load_pinned, named, object, stderr_of};
 use crate::harness::report::id;
 use crate::harness::{TestEnv, cli, kernel};
 
@@ -10,7 +10,28 @@ fn loose_section_names_and_prog_type_override() {
         return;
     };
     let obj = object("loose_sections.o");
-    let report = env.json(&["load", &obj, "--no-pin", "--pin-progs"]);
+    // `my_filter` matches no rule: the object is refused until its function has a type...
+    let err = stderr_of(&env, &["load", &obj, "--no-pin", "--pin-progs"], 5);
+    assert!(
+        err.contains("my_filter") && err.contains("custom_filter"),
+        "{err}"
+    );
+    assert!(env.pins.contents().is_empty(), "{:?}", env.pins.contents());
+    // ... or --program leaves it out on purpose.
+    let report = env.json(&[
+        "load",
+        &obj,
+        "--no-pin",
+        "--pin-progs",
+        "--program",
+        "loose_parser",
+        "--program",
+        "loose_verdict",
+        "--program",
+        "loose_plain",
+        "--program",
+        "loose_cls",
+    ]);
     let parser = named(&report, "programs", "loose_parser");
     assert_eq!(
         parser["attach"]["attach_type"], "sk_skb_stream_parser",
@@ -28,14 +49,7 @@ fn loose_section_names_and_prog_type_override() {
         ),
         (Some("sched_cls"), 3)
     );
-    // `my_filter` matches no rule: no program, until its type is given.
-    assert!(
-        report["programs"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|p| p["name"] != "custom_filter")
-    );
+    assert!(!exists(&env.pins.path().join("progs/custom_filter")));
     let report = env.json(&[
         "load",
         &obj,
@@ -55,6 +69,8 @@ fn loose_section_names_and_prog_type_override() {
         "--pin-progs",
         "--no-attach",
         "--prog-type",
+        "custom_filter=socket_filter",
+        "--prog-type",
         "loose_cls=sched_act",
     ]);
     assert_eq!(
@@ -62,7 +78,15 @@ fn loose_section_names_and_prog_type_override() {
         4
     );
     let out = env.run_expect(
-        &["load", &obj, "--no-attach", "--prog-type", "nosuch=xdp"],
+        &[
+            "load",
+            &obj,
+            "--no-attach",
+            "--prog-type",
+            "custom_filter=socket_filter",
+            "--prog-type",
+            "nosuch=xdp",
+        ],
         &[2],
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("no program nosuch"));
@@ -72,11 +96,107 @@ fn loose_section_names_and_prog_type_override() {
             &obj,
             "--no-attach",
             "--prog-type",
-            "loose_cls=bogus",
+            "custom_filter=bogus",
         ],
         &[2],
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown program type"));
+}
+
+/// Untyped functions (`SEC("tc_ingress")`, `SEC("program1")`, `SEC("prog")`) never load
+/// silently left out: the object is refused (exit 5) before any kernel object exists, until
+/// each has a type or `--program` chooses.
+#[test]
+fn functions_of_unknown_sections_are_refused_until_typed() {
+    let Some(env) = TestEnv::new("compat_untyped") else {
+        return;
+    };
+    let obj = object("unknown_sections.o");
+    let err = stderr_of(&env, &["load", &obj, "--pin-progs", "--no-attach"], 5);
+    for word in [
+        "tc_ingress",
+        "us_tc_ingress",
+        "program1",
+        "us_program1",
+        "\"prog\"",
+        "us_prog_a, us_prog_b",
+        "--prog-type",
+    ] {
+        assert!(err.contains(word), "{word}: {err}");
+    }
+    // Nothing was created: no program pinned, no map, no pin root content.
+    assert!(env.pins.contents().is_empty(), "{:?}", env.pins.contents());
+    // inspect lists them flagged, and succeeds.
+    let v = cli::parse_json(&[], &cli::rawbpf(["--json", "inspect", obj.as_str()]));
+    let sections: Vec<&str> = v["unknown_sections"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["section"].as_str().unwrap())
+        .collect();
+    assert_eq!(sections, ["tc_ingress", "program1", "prog"]);
+    assert_eq!(
+        v["unknown_sections"][2]["functions"],
+        serde_json::json!(["us_prog_a", "us_prog_b"])
+    );
+
+    // Some typed, others not: still refused, naming only the rest.
+    let args = [
+        "load",
+        &obj,
+        "--pin-progs",
+        "--no-attach",
+        "--prog-type",
+        "us_tc_ingress=sched_cls",
+        "--prog-type",
+        "us_program1=socket_filter",
+        "--prog-type",
+        "us_prog_a=socket_filter",
+    ];
+    let err = stderr_of(&env, &args, 5);
+    assert!(
+        err.contains("us_prog_b") && !err.contains("us_prog_a"),
+        "{err}"
+    );
+    assert!(env.pins.contents().is_empty());
+
+    // --program chooses: only that program exists in the kernel.
+    let report = load_pinned(&env, "unknown_sections.o", &["--program", "us_socket"]);
+    let socket = id(&named(&report, "programs", "us_socket")["id"]);
+    assert_eq!(report["programs"].as_array().unwrap().len(), 1);
+    assert!(kernel::live_prog_ids_named("us_socket").contains(&socket));
+    assert!(!exists(&env.pins.path().join("progs/us_tc_ingress")));
+    // Naming an untyped function with --program says how to type it (exit 2).
+    let args = ["load", &obj, "--no-attach", "--program", "us_prog_a"];
+    assert!(stderr_of(&env, &args, 2).contains("--prog-type us_prog_a=TYPE"));
+
+    // Every function typed: all five load, each with the type given.
+    let report = load_pinned(
+        &env,
+        "unknown_sections.o",
+        &[
+            "--prog-type",
+            "us_tc_ingress=sched_cls",
+            "--prog-type",
+            "us_program1=socket_filter",
+            "--prog-type",
+            "us_prog_a=socket_filter",
+            "--prog-type",
+            "us_prog_b=sched_act",
+        ],
+    );
+    for (name, ty) in [
+        ("us_socket", 1),
+        ("us_tc_ingress", 3),
+        ("us_program1", 1),
+        ("us_prog_a", 1),
+        ("us_prog_b", 4),
+    ] {
+        let pid = id(&named(&report, "programs", name)["id"]);
+        assert_eq!(kernel::prog_info(pid).prog_type, ty, "{name}");
+        let pinned = kernel::pinned_prog_id(&env.pins.path().join("progs").join(name));
+        assert_eq!(pinned, Some(pid), "{name}");
+    }
 }
 
 #[test]

@@ -75,6 +75,15 @@ const INSPECT: &[&str] = &[
     "btf.line_info",
     "btf.core_relos",
     "problems",
+    "unclassified",
+    "unknown_sections",
+];
+
+/// `inspect` of an object with functions in sections of no known type.
+const INSPECT_UNKNOWN: &[&str] = &[
+    "unclassified",
+    "unknown_sections[].section",
+    "unknown_sections[].functions",
 ];
 
 const LOAD: &[&str] = &[
@@ -220,6 +229,11 @@ fn every_command_json_has_the_documented_fields() {
         return;
     };
     check_all(&json(&["inspect", SOCKOPS_O]), INSPECT, "inspect");
+    let unknown = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/objects/unknown_sections.o"
+    );
+    check_all(&json(&["inspect", unknown]), INSPECT_UNKNOWN, "inspect");
 
     // A verifier rejection first (nothing is loaded yet).
     let mut args = vec!["--json".to_string()];

@@ -65,6 +65,7 @@ pub(crate) fn programs(
     btf_ext: Option<&BtfExt>,
 ) -> Result<Linked> {
     let code = Code::new(elf, targets, btf_ext)?;
+    let called = code.called_functions();
     let mut kinds = HashMap::new();
     let mut sections = Vec::new();
     for sec in elf
@@ -73,15 +74,25 @@ pub(crate) fn programs(
         .filter(|s| s.is_executable() && s.name != ".text")
     {
         let kind = section::classify(&sec.name);
+        let functions = code
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|&(f, func)| {
+                func.section == sec.index
+                    && !(called.contains(&f) && (kind.is_none() || code.local.contains(&f)))
+            })
+            .map(|(_, func)| func.name.clone())
+            .collect();
         sections.push(SectionInfo {
             section: sec.name.clone(),
             kind: kind.clone(),
+            functions,
         });
         if let Some(kind) = kind {
             kinds.insert(sec.index, kind);
         }
     }
-    let called = code.called_functions();
     let text = elf.section_by_name(".text").map(|s| s.index);
     let unspec = ProgramKind {
         prog_type: crate::ProgType::UNSPEC,

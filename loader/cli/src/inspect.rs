@@ -87,10 +87,12 @@ fn print_human(r: &InspectReport) {
             if e.weak { "  (weak)" } else { "" }
         );
     }
-    if !r.unclassified.is_empty() {
+    for s in &r.unknown_sections {
         println!(
-            "functions in sections of no known type (load with --prog-type NAME=TYPE): {}",
-            r.unclassified.join(", ")
+            "section {}  no known program type  functions {}  (load refuses it: give each a \
+             type with --prog-type NAME=TYPE)",
+            s.section,
+            s.functions.join(", ")
         );
     }
     for p in &r.problems {

@@ -10,7 +10,7 @@ use rawbpf_elf::{
 use crate::error::{Error, Result};
 use crate::report::{
     InspectBtf, InspectData, InspectExtern, InspectMap, InspectProgram, InspectRelocation,
-    InspectReport,
+    InspectReport, InspectUnknownSection,
 };
 use crate::{attach::records, host::pin_root};
 
@@ -162,6 +162,10 @@ pub fn describe(obj: &Object) -> InspectReport {
         externs: obj.externs.iter().map(describe_extern).collect(),
         unclassified: obj.unclassified.iter().map(|p| p.name.clone()).collect(),
         problems: Vec::new(),
+        unknown_sections: crate::prepare::object::untyped(obj)
+            .into_iter()
+            .map(|(section, functions)| InspectUnknownSection { section, functions })
+            .collect(),
     }
 }
 

@@ -53,6 +53,7 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
     let mut out = Prepared::default();
     override_types(obj, &opts.prog_types)?;
     select_programs(obj, &opts.programs, &mut out.warnings)?;
+    check_untyped(obj, &opts.programs)?;
     rodata_set::apply(obj, &opts.sets)?;
     fix_maps(obj)?;
     for m in obj
@@ -169,6 +170,37 @@ fn no_program(obj: &Object, name: &str) -> String {
     )
 }
 
+/// The functions of sections no rule types that are still without a type (no
+/// `--prog-type`): an error, unless `--program` chose the programs to load.
+fn check_untyped(obj: &Object, chosen: &[String]) -> Result<()> {
+    if !chosen.is_empty() {
+        return Ok(());
+    }
+    let sections = untyped(obj);
+    if sections.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::UntypedPrograms { sections })
+    }
+}
+
+/// Each section of no known type with its functions that no `--prog-type` made programs.
+pub fn untyped(obj: &Object) -> Vec<(String, Vec<String>)> {
+    obj.sections
+        .iter()
+        .filter(|s| s.kind.is_none())
+        .filter_map(|s| {
+            let left: Vec<String> = s
+                .functions
+                .iter()
+                .filter(|f| !obj.programs.iter().any(|p| &p.name == *f))
+                .cloned()
+                .collect();
+            (!left.is_empty()).then(|| (s.section.clone(), left))
+        })
+        .collect()
+}
+
 /// `--program NAME`: keeps only the named programs. A prog array slot that names a program
 /// left out is dropped, with a warning.
 fn select_programs(obj: &mut Object, names: &[String], warnings: &mut Vec<String>) -> Result<()> {
@@ -176,12 +208,21 @@ fn select_programs(obj: &mut Object, names: &[String], warnings: &mut Vec<String
         return Ok(());
     }
     for n in names {
-        if !obj.programs.iter().any(|p| &p.name == n) {
-            return Err(bad_argument(format!(
-                "--program {n}: {}",
-                no_program(obj, n)
-            )));
+        if obj.programs.iter().any(|p| &p.name == n) {
+            continue;
         }
+        let untyped = obj
+            .sections
+            .iter()
+            .find(|s| s.kind.is_none() && s.functions.contains(n));
+        return Err(bad_argument(match untyped {
+            Some(s) => format!(
+                "--program {n}: {n} is in section {}, whose name gives no program type; give \
+                 its type with --prog-type {n}=TYPE",
+                s.section
+            ),
+            None => format!("--program {n}: {}", no_program(obj, n)),
+        }));
     }
     let keep: HashSet<&String> = names.iter().collect();
     obj.programs.retain(|p| keep.contains(&p.name));

@@ -284,3 +284,16 @@ pub fn kernel_config() -> Option<String> {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     text.contains("CONFIG_BPF_SYSCALL=").then_some(text)
 }
+
+/// The live programs whose kernel name is `name` (other tests' programs included: compare
+/// ids), via `BPF_PROG_GET_NEXT_ID`; a program freed while walked is skipped.
+pub fn live_prog_ids_named(name: &str) -> Vec<u32> {
+    rawbpf_syscalls::ids(IdKind::Prog)
+        .map(|r| r.unwrap_or_else(|e| panic!("prog id iteration: {e}")))
+        .filter(|&id| match rawbpf_syscalls::fd_by_id(IdKind::Prog, id) {
+            Ok(fd) => rawbpf_syscalls::prog_info(fd.as_fd()).is_ok_and(|i| i.name == name),
+            Err(e) if e.is_enoent() => false,
+            Err(e) => panic!("prog fd_by_id {id}: {e}"),
+        })
+        .collect()
+}

@@ -41,6 +41,7 @@ const PIN_RACE_RETRIES: usize = 3;
 /// did remains, and no fd stays open after it returns.
 pub fn load(opts: &LoadOptions) -> Result<LoadReport> {
     let mut obj = inspect::read_object(&opts.object)?;
+    check_endian(&obj, &opts.object)?;
     // Make it loadable here: CO-RE, externs, --set, --program, --prog-type (docs/objects.md).
     let prepared = crate::prepare::object::prepare(&mut obj, &opts.compat)?;
     let mut attempt = 0;
@@ -61,12 +62,18 @@ pub fn load(opts: &LoadOptions) -> Result<LoadReport> {
     }
 }
 
-fn check_supported(obj: &Object, path: &Path) -> Result<()> {
+/// A big-endian object is refused before anything else is said about it.
+fn check_endian(obj: &Object, path: &Path) -> Result<()> {
     if obj.endian == Endian::Big {
         return Err(Error::BigEndian {
             path: path.to_path_buf(),
         });
     }
+    Ok(())
+}
+
+fn check_supported(obj: &Object, path: &Path) -> Result<()> {
+    check_endian(obj, path)?;
     if let Some(ext) = &obj.btf_ext
         && let Some(sec) = ext.core_relos.iter().find(|s| !s.records.is_empty())
     {
