@@ -228,3 +228,53 @@ fn data_map_pins_are_checked_and_repaired() {
     as_unit(&["detach", "--unpin"]);
     assert_nothing_left(&env);
 }
+
+/// Under the unit's capability set an `sk_msg` program attached to the pinned sockhash is
+/// found through its map record (the kernel opens no program by ID; attach type 7 is
+/// `BPF_SK_MSG_VERDICT`): an unchanged reload
+/// leaves it attached, and `detach OBJ` detaches it.
+#[test]
+fn the_units_capabilities_reload_and_detach_map_programs() {
+    let Some(env) = TestEnv::new("privilege_skmsg") else {
+        return;
+    };
+    if !crate::harness::features::sockmap_prog_query() {
+        return;
+    }
+    let as_unit = |cmd: &[&str]| unit_json(env.args(cmd));
+    let skmsg_o = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
+    as_unit(&["load", SOCKOPS_O]);
+    let map = env.pinned_map_id();
+    let v = as_unit(&["load", skmsg_o]);
+    let prog = crate::harness::report::id(&v["programs"][0]["id"]);
+    let on_map = || -> Vec<u32> {
+        let fd = rawbpf_syscalls::fd_by_id(rawbpf_syscalls::IdKind::Map, map).unwrap();
+        rawbpf_syscalls::prog_query(std::os::fd::AsFd::as_fd(&fd), 7)
+            .unwrap()
+            .prog_ids
+            .iter()
+            .map(|p| p.0)
+            .collect()
+    };
+    assert_eq!(on_map(), vec![prog]);
+    let maps = kernel::prog_map_ids(prog);
+
+    let again = as_unit(&["load", skmsg_o]);
+    assert_eq!(again["programs"][0]["status"], "unchanged", "{again}");
+    assert_eq!(
+        crate::harness::report::id(&again["programs"][0]["id"]),
+        prog
+    );
+    assert_eq!(on_map(), vec![prog]);
+    assert_eq!(kernel::prog_map_ids(prog), maps);
+
+    let d = as_unit(&["detach", skmsg_o]);
+    assert_eq!(
+        crate::harness::report::id(&d["detached"][0]["id"]),
+        prog,
+        "{d}"
+    );
+    assert!(on_map().is_empty(), "still attached to the sockhash");
+    as_unit(&["detach", "--unpin"]);
+    assert_nothing_left(&env);
+}

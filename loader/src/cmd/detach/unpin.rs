@@ -106,7 +106,7 @@ pub fn unpin(root: &Path, obj: Option<&Object>, act: Act) -> Result<Unpinned> {
     // The socket-map records of the maps unpinned: their programs go with the maps.
     for r in map_records::list(root, None) {
         if unpinned.contains(&r.map_id) {
-            act.remove(&r.path)?;
+            act.remove_record(&r.path)?;
         }
     }
     if !act.dry_run {

@@ -209,24 +209,33 @@ pub(super) fn index_cgroup(opts: &LoadOptions, st: &mut State) -> Option<String>
     })
 }
 
-/// Pins each cgroup-attached program's internal data maps beside its final record
-/// (`attach::data_pins`), replacing the previous program's, so that a reload without
-/// CAP_SYS_ADMIN can compare them with the object. Runs once every attachment is committed,
-/// so nothing needs undoing; best effort: a failure is a warning, never a failed load.
+/// Pins each attached program's internal data maps beside its final record (cgroup or
+/// socket-map, `attach::data_pins`), replacing the previous program's, so that a reload
+/// without CAP_SYS_ADMIN can compare them with the object. Runs once every attachment is
+/// committed, so nothing needs undoing; best effort: a failure is a warning, never a failed
+/// load.
 pub(super) fn pin_data_maps(
     opts: &LoadOptions,
     obj: &rawbpf_elf::Object,
     st: &State,
 ) -> Vec<String> {
-    let Some(cg) = st.cgroup.as_ref() else {
-        return Vec::new();
-    };
     let mut warnings = Vec::new();
     for a in &st.attachments {
-        let (AttachTarget::Cgroup(_), Some(p), Some(prog)) =
-            (&a.target, obj.programs.get(a.prog), st.progs.get(a.prog))
-        else {
+        let (Some(p), Some(prog)) = (obj.programs.get(a.prog), st.progs.get(a.prog)) else {
             continue;
+        };
+        let record = match (&a.target, st.cgroup.as_ref()) {
+            (AttachTarget::Cgroup(_), Some(cg)) => {
+                records::path(&opts.pin_root, cg.inode, a.attach_type, &p.name)
+            }
+            // Socket-map records exist only under a locked pin root.
+            (AttachTarget::Map(m), _) if st.lock.is_some() => match st.maps.get(*m) {
+                Some(map) => {
+                    map_records::path(&opts.pin_root, map.info.id.0, a.attach_type, &p.name)
+                }
+                None => continue,
+            },
+            _ => continue,
         };
         let maps: Vec<_> = st
             .maps
@@ -234,7 +243,6 @@ pub(super) fn pin_data_maps(
             .filter(|m| m.section.is_some() && prog.info.map_ids.contains(&m.info.id))
             .map(|m| (m.fd.as_fd(), m.info.id.0))
             .collect();
-        let record = records::path(&opts.pin_root, cg.inode, a.attach_type, &p.name);
         if let Err(e) = data_pins::sync(&record, &maps) {
             warnings.push(format!(
                 "program {}: {e}; a reload without CAP_SYS_ADMIN will load it again",

@@ -30,8 +30,8 @@ use rawbpf_syscalls as sys;
 
 use super::LoadOptions;
 use crate::attach::apply::{self, AttachMode, Replaced};
-use crate::attach::data_pins;
 use crate::attach::plan::Plan;
+use crate::attach::{data_pins, map_records};
 use crate::error::Result;
 use crate::host::cgroup::Cgroup;
 use crate::map::global_data;
@@ -149,7 +149,7 @@ pub(crate) fn check(
                     .iter()
                     .position(|d| &d.name == map)
                     .and_then(|i| pin_paths.get(i).cloned().flatten());
-                on_map(pin.as_deref(), *attach_type, p)
+                on_map(&opts.pin_root, pin.as_deref(), *attach_type, p)
             }
             Plan::None | Plan::NotAttached(_) => None,
         });
@@ -286,21 +286,31 @@ fn xlated_capacity(p: &Program) -> usize {
 }
 
 /// The program attached to the pinned sockmap/sockhash (`BPF_PROG_QUERY` on a map works
-/// since Linux 5.19), when it has this program's name.
-fn on_map(pin: Option<&Path>, attach_type: u32, p: &Program) -> Option<Previous> {
+/// since Linux 5.19), when it has this program's name. Opened by ID, or without
+/// CAP_SYS_ADMIN (no program opens by ID) through its map record when that names it.
+fn on_map(root: &Path, pin: Option<&Path>, attach_type: u32, p: &Program) -> Option<Previous> {
     let pin = pin.filter(|p| p.exists())?;
     let map = sys::obj_get(&pin_root::c_path(pin).ok()?).ok()?;
     let q = sys::prog_query_ids(map.as_fd(), attach_type).ok()?;
     let [id] = q.prog_ids[..] else {
         return None;
     };
-    let fd = sys::fd_by_id(sys::IdKind::Prog, id.0).ok()?;
+    let (fd, record) = match sys::fd_by_id(sys::IdKind::Prog, id.0) {
+        Ok(fd) => (fd, None),
+        Err(_) => {
+            let map_id = sys::map_info(map.as_fd()).ok()?.id.0;
+            let record = map_records::path(root, map_id, attach_type, &p.name);
+            let fd = records::open(&record).ok()??;
+            (sys::obj_info_kind(fd.as_fd()) == sys::ObjKind::Prog).then_some(())?;
+            (fd, Some(record))
+        }
+    };
     let (info, xlated) = sys::prog_info_and_xlated(fd.as_fd(), xlated_capacity(p)).ok()?;
-    (info.name == sys::ObjName::new(&p.name).as_str()).then_some(Previous {
+    (info.id == id && info.name == sys::ObjName::new(&p.name).as_str()).then_some(Previous {
         fd,
         info,
         xlated,
-        record: None,
+        record,
     })
 }
 
