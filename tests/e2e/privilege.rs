@@ -268,6 +268,18 @@ fn the_units_capabilities_reload_and_detach_map_programs() {
     assert_eq!(on_map(), vec![prog]);
     assert_eq!(kernel::prog_map_ids(prog), maps);
 
+    // A forced reload swaps it, knowing what it replaced (what a rollback would put back).
+    let forced = as_unit(&["load", skmsg_o, "--force"]);
+    let (old, prog) = (
+        prog,
+        crate::harness::report::id(&forced["programs"][0]["id"]),
+    );
+    assert_eq!(
+        forced["programs"][0]["attach"]["replaced_id"], old,
+        "{forced}"
+    );
+    assert_eq!(on_map(), vec![prog]);
+
     let d = as_unit(&["detach", skmsg_o]);
     assert_eq!(
         crate::harness::report::id(&d["detached"][0]["id"]),
@@ -275,6 +287,30 @@ fn the_units_capabilities_reload_and_detach_map_programs() {
         "{d}"
     );
     assert!(on_map().is_empty(), "still attached to the sockhash");
+    as_unit(&["detach", "--unpin"]);
+    assert_nothing_left(&env);
+}
+
+/// Under the unit's capability set a reload in `single` mode knows the program it replaces
+/// (found through its attach record, not by ID): what a rollback would put back.
+#[test]
+fn the_units_capabilities_replace_in_single_mode() {
+    let Some(env) = TestEnv::new("privilege_single") else {
+        return;
+    };
+    let as_unit = |cmd: &[&str]| unit_json(env.args(cmd));
+    let load = ["load", SOCKOPS_O, "--attach-mode", "single", "--force"];
+    let first = crate::harness::report::id(&as_unit(&load)["programs"][0]["id"]);
+    let again = as_unit(&load);
+    let second = crate::harness::report::id(&again["programs"][0]["id"]);
+    assert_eq!(
+        again["programs"][0]["attach"]["replaced_id"], first,
+        "{again}"
+    );
+    assert_eq!(
+        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+        vec![second]
+    );
     as_unit(&["detach", "--unpin"]);
     assert_nothing_left(&env);
 }
