@@ -1,5 +1,5 @@
-//! The internal data maps (`.rodata`, `.data`, `.bss`) of each program rawbpf attached to a
-//! cgroup, pinned beside its attach record at
+//! The internal data maps (`.rodata`, `.data`, `.bss`) of each program rawbpf attached (to a
+//! cgroup or a socket map), pinned beside its attach record at
 //! `<pin root>/attached-progs/data/<record name>%<map id>`.
 //!
 //! Why: the unchanged-reload check compares these maps with the object, and without

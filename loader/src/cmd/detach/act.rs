@@ -47,7 +47,7 @@ impl Act {
         }
     }
 
-    /// Removes a cgroup attach record and the data map pins beside it
+    /// Removes an attach record (cgroup or socket-map) and the data map pins beside it
     /// (`attach::data_pins`), those first: a run dying halfway leaves no pin without a
     /// record to find it by.
     pub fn remove_record(self, record: &Path) -> Result<()> {
