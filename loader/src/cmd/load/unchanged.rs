@@ -189,7 +189,8 @@ pub(crate) fn check(
     if denied && !opts.force {
         reusable.warning = Some(
             "the attached programs' data maps (.rodata, ...) cannot be compared with the object: \
-             their attach record has no data map pins (it was made by an older rawbpf) and \
+             their attach record has no usable data map pins (made by an older rawbpf, or not \
+             the program's maps) and \
              opening a map by ID (BPF_MAP_GET_FD_BY_ID) needs CAP_SYS_ADMIN, so the object was \
              loaded again even if nothing changed; this load pins them beside its records, so \
              the next reload can tell"
