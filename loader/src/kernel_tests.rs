@@ -306,10 +306,13 @@ fn load_failing_at(opts: &LoadOptions, step: Step) -> Error {
     r.unwrap_err()
 }
 
-/// The program ID an attach record pins.
+/// The program ID an attach record pins (the `data` directory beside the records aside).
 fn recorded_id(sb: &Sandbox) -> Option<u32> {
     let dir = sb.pin_root.join(pin_root::ATTACHED_DIR);
-    let entry = std::fs::read_dir(dir).ok()?.next()?.ok()?;
+    let entry = std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .find(|e| e.file_type().is_ok_and(|t| t.is_file()))?;
     let fd = sys::obj_get(&pin_root::c_path(&entry.path()).unwrap()).ok()?;
     Some(sys::prog_info(fd.as_fd()).unwrap().id.0)
 }

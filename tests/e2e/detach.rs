@@ -194,6 +194,7 @@ fn records_of_removed_cgroups_are_shown_and_freed() {
     let records: Vec<_> = std::fs::read_dir(env.pins.join("attached-progs"))
         .unwrap()
         .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
         .map(|e| e.path())
         .collect();
     assert_eq!(records.len(), 1, "{records:?}");

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use crate::harness::cli::{self, NOBODY, RAWBPF};
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
-use crate::harness::{SOCKOPS_O, TestEnv};
+use crate::harness::{MAP_NAME, SOCKOPS_O, TestEnv};
 
 #[test]
 fn unprivileged_load_fails_cleanly() {
@@ -21,10 +21,13 @@ fn unprivileged_load_fails_cleanly() {
         "stderr should say what privilege is missing: {}",
         cli::describe(&args, &out)
     );
-    assert!(
-        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).is_empty(),
-        "a program got attached by an unprivileged load"
-    );
+    assert_nothing_left(&env);
+}
+
+/// Nothing attached to the test cgroup, nothing under the pin root.
+fn assert_nothing_left(env: &TestEnv) {
+    let attached = kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
+    assert!(attached.is_empty(), "still attached: {attached:?}");
     assert!(
         env.pins.contents().is_empty(),
         "pins left behind: {:?}",
@@ -63,6 +66,25 @@ fn load_refused_without_a_verdict_is_an_environment_error() {
     assert!(doc.get("verifier_log").is_none(), "{doc}");
 }
 
+/// Runs `rawbpf --json <cmd>` as uid 0 with the systemd unit's capability set only; its JSON.
+fn unit_json(cmd: Vec<String>) -> serde_json::Value {
+    let mut args = vec!["--json".to_string()];
+    args.extend(cmd);
+    let out = cli::rawbpf_with(
+        Command::new("setpriv")
+            .args([
+                "--bounding-set",
+                "-all,+bpf,+net_admin,+perfmon",
+                "--inh-caps",
+                "-all",
+                "--",
+            ])
+            .arg(RAWBPF)
+            .args(&args),
+    );
+    cli::parse_json(&args, &out)
+}
+
 /// The systemd unit's capability set (CAP_BPF, CAP_NET_ADMIN, CAP_PERFMON; no
 /// CAP_SYS_ADMIN, so the kernel opens nothing by ID): every command does its job, reading
 /// rawbpf's own programs through their records, and says what it cannot show.
@@ -71,23 +93,7 @@ fn the_units_capabilities_are_enough_for_every_command() {
     let Some(env) = TestEnv::new("privilege_unit") else {
         return;
     };
-    let as_unit_args = |cmd: Vec<String>| -> serde_json::Value {
-        let mut args = vec!["--json".to_string()];
-        args.extend(cmd);
-        let out = cli::rawbpf_with(
-            Command::new("setpriv")
-                .args([
-                    "--bounding-set",
-                    "-all,+bpf,+net_admin,+perfmon",
-                    "--inh-caps",
-                    "-all",
-                    "--",
-                ])
-                .arg(RAWBPF)
-                .args(&args),
-        );
-        cli::parse_json(&args, &out)
-    };
+    let as_unit_args = unit_json;
     let as_unit = |cmd: &[&str]| as_unit_args(env.args(cmd));
     let loaded = as_unit(&["load", SOCKOPS_O]);
     let prog = crate::harness::report::id(&loaded["programs"][0]["id"]);
@@ -97,17 +103,23 @@ fn the_units_capabilities_are_enough_for_every_command() {
     );
     let map = env.pinned_map_id();
 
-    // Unchanged, but the .rodata map cannot be opened by ID to prove it: loaded again, the
-    // pinned map reused, and the report says why.
+    // Unchanged: the .rodata map is opened through its pin beside the attach record (the
+    // kernel opens nothing by ID without CAP_SYS_ADMIN), so nothing is loaded again.
+    let maps = kernel::prog_map_ids(prog);
+    assert_eq!(maps.len(), 2, "sockhash and .rodata: {maps:?}");
     let again = as_unit(&["load", SOCKOPS_O]);
-    let prog = crate::harness::report::id(&again["programs"][0]["id"]);
-    assert_eq!(env.pinned_map_id(), map);
-    assert!(
-        again["warnings"].as_array().is_some_and(|w| w
-            .iter()
-            .any(|w| w.as_str().is_some_and(|s| s.contains("CAP_SYS_ADMIN")))),
-        "{again}"
+    assert_eq!(
+        crate::harness::report::id(&again["programs"][0]["id"]),
+        prog
     );
+    assert_eq!(again["programs"][0]["status"], "unchanged", "{again}");
+    assert_eq!(again["warnings"], serde_json::json!([]), "{again}");
+    assert_eq!(
+        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+        vec![prog]
+    );
+    assert_eq!(kernel::prog_map_ids(prog), maps);
+    assert_eq!(env.pinned_map_id(), map);
 
     let ids = as_unit(&["map-ids"]);
     let p = &ids["programs"][0];
@@ -139,6 +151,166 @@ fn the_units_capabilities_are_enough_for_every_command() {
         "hex without a word why: {dump}"
     );
 
-    as_unit(&["detach"]);
-    assert!(kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS).is_empty());
+    as_unit(&["detach", "--unpin"]);
+    assert_nothing_left(&env);
+}
+
+/// Under the unit's capability set the data map pins beside an attach record are trusted
+/// only when they hold the map they name: a pin of another map there, or none (a record
+/// of an older rawbpf), means "load again" with the reason, and that load pins the new
+/// program's own maps, so the next reload is unchanged.
+#[test]
+fn data_map_pins_are_checked_and_repaired() {
+    let Some(env) = TestEnv::new("privilege_data_pins") else {
+        return;
+    };
+    let as_unit = |cmd: &[&str]| unit_json(env.args(cmd));
+    let data = env.pins.join("attached-progs/data");
+    let c = |p: &std::path::Path| std::ffi::CString::new(p.display().to_string()).unwrap();
+    let first = crate::harness::report::id(&as_unit(&["load", SOCKOPS_O])["programs"][0]["id"]);
+    let sockhash = env.pinned_map_id();
+    let rodata_of = |prog: u32| -> u32 {
+        let ids: Vec<u32> = kernel::prog_map_ids(prog)
+            .into_iter()
+            .filter(|&id| id != sockhash)
+            .collect();
+        assert_eq!(
+            ids.len(),
+            1,
+            "one .rodata map besides the sockhash: {ids:?}"
+        );
+        ids[0]
+    };
+    // The one data pin, checked to hold `rodata`.
+    let the_pin = |rodata: u32| -> std::path::PathBuf {
+        let names = crate::reliability_common::names_in(&data);
+        assert_eq!(names.len(), 1, "{names:?}");
+        assert!(names[0].ends_with(&format!("%{rodata}")), "{names:?}");
+        let pin = data.join(&names[0]);
+        assert_eq!(kernel::pinned_map_id(&pin), Some(rodata));
+        pin
+    };
+    let loaded_again = |before: u32| -> u32 {
+        let v = as_unit(&["load", SOCKOPS_O]);
+        let prog = crate::harness::report::id(&v["programs"][0]["id"]);
+        assert_eq!(v["programs"][0]["status"], "loaded", "{v}");
+        assert_ne!(prog, before);
+        assert!(
+            v["warnings"].as_array().is_some_and(|w| w
+                .iter()
+                .any(|w| w.as_str().is_some_and(|s| s.contains("CAP_SYS_ADMIN")))),
+            "{v}"
+        );
+        assert_eq!(
+            kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+            vec![prog]
+        );
+        prog
+    };
+
+    let pin = the_pin(rodata_of(first));
+
+    // Another map (the sockhash) pinned under the .rodata map's name is not trusted.
+    std::fs::remove_file(&pin).unwrap();
+    let hash = rawbpf_syscalls::obj_get(&c(&env.pins.join(MAP_NAME))).unwrap();
+    rawbpf_syscalls::obj_pin(std::os::fd::AsFd::as_fd(&hash), &c(&pin)).unwrap();
+    let second = loaded_again(first);
+    the_pin(rodata_of(second));
+
+    // No data pins (an older rawbpf's record): loaded again, then unchanged.
+    std::fs::remove_dir_all(&data).unwrap();
+    let third = loaded_again(second);
+    the_pin(rodata_of(third));
+    let v = as_unit(&["load", SOCKOPS_O]);
+    assert_eq!(v["programs"][0]["status"], "unchanged", "{v}");
+    assert_eq!(crate::harness::report::id(&v["programs"][0]["id"]), third);
+
+    as_unit(&["detach", "--unpin"]);
+    assert_nothing_left(&env);
+}
+
+/// Under the unit's capability set an `sk_msg` program attached to the pinned sockhash is
+/// found through its map record (the kernel opens no program by ID; attach type 7 is
+/// `BPF_SK_MSG_VERDICT`): an unchanged reload
+/// leaves it attached, and `detach OBJ` detaches it.
+#[test]
+fn the_units_capabilities_reload_and_detach_map_programs() {
+    let Some(env) = TestEnv::new("privilege_skmsg") else {
+        return;
+    };
+    if !crate::harness::features::sockmap_prog_query() {
+        return;
+    }
+    let as_unit = |cmd: &[&str]| unit_json(env.args(cmd));
+    let skmsg_o = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
+    as_unit(&["load", SOCKOPS_O]);
+    let map = env.pinned_map_id();
+    let v = as_unit(&["load", skmsg_o]);
+    let prog = crate::harness::report::id(&v["programs"][0]["id"]);
+    let on_map = || -> Vec<u32> {
+        let fd = rawbpf_syscalls::fd_by_id(rawbpf_syscalls::IdKind::Map, map).unwrap();
+        rawbpf_syscalls::prog_query(std::os::fd::AsFd::as_fd(&fd), 7)
+            .unwrap()
+            .prog_ids
+            .iter()
+            .map(|p| p.0)
+            .collect()
+    };
+    assert_eq!(on_map(), vec![prog]);
+    let maps = kernel::prog_map_ids(prog);
+
+    let again = as_unit(&["load", skmsg_o]);
+    assert_eq!(again["programs"][0]["status"], "unchanged", "{again}");
+    assert_eq!(
+        crate::harness::report::id(&again["programs"][0]["id"]),
+        prog
+    );
+    assert_eq!(on_map(), vec![prog]);
+    assert_eq!(kernel::prog_map_ids(prog), maps);
+
+    // A forced reload swaps it, knowing what it replaced (what a rollback would put back).
+    let forced = as_unit(&["load", skmsg_o, "--force"]);
+    let (old, prog) = (
+        prog,
+        crate::harness::report::id(&forced["programs"][0]["id"]),
+    );
+    assert_eq!(
+        forced["programs"][0]["attach"]["replaced_id"], old,
+        "{forced}"
+    );
+    assert_eq!(on_map(), vec![prog]);
+
+    let d = as_unit(&["detach", skmsg_o]);
+    assert_eq!(
+        crate::harness::report::id(&d["detached"][0]["id"]),
+        prog,
+        "{d}"
+    );
+    assert!(on_map().is_empty(), "still attached to the sockhash");
+    as_unit(&["detach", "--unpin"]);
+    assert_nothing_left(&env);
+}
+
+/// Under the unit's capability set a reload in `single` mode knows the program it replaces
+/// (found through its attach record, not by ID): what a rollback would put back.
+#[test]
+fn the_units_capabilities_replace_in_single_mode() {
+    let Some(env) = TestEnv::new("privilege_single") else {
+        return;
+    };
+    let as_unit = |cmd: &[&str]| unit_json(env.args(cmd));
+    let load = ["load", SOCKOPS_O, "--attach-mode", "single", "--force"];
+    let first = crate::harness::report::id(&as_unit(&load)["programs"][0]["id"]);
+    let again = as_unit(&load);
+    let second = crate::harness::report::id(&again["programs"][0]["id"]);
+    assert_eq!(
+        again["programs"][0]["attach"]["replaced_id"], first,
+        "{again}"
+    );
+    assert_eq!(
+        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+        vec![second]
+    );
+    as_unit(&["detach", "--unpin"]);
+    assert_nothing_left(&env);
 }

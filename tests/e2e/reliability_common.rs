@@ -93,3 +93,9 @@ pub fn names_in(dir: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// The attach record names in record directory `dir`: its entries but `data`, the
+/// directory of the data map pins beside the records.
+pub fn record_names(dir: &Path) -> Vec<String> {
+    names_in(dir).into_iter().filter(|n| n != "data").collect()
+}

@@ -15,7 +15,7 @@ use rawbpf_syscalls::{self as sys, UpdateFlags};
 
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
 use crate::harness::{TestEnv, cli, features};
-use crate::reliability_common::{compat, names_in, run_env, stderr};
+use crate::reliability_common::{compat, record_names, run_env, stderr};
 
 const MAP: &str = "compat_map";
 
@@ -151,7 +151,7 @@ fn non_maps_at_the_pin_path_are_refused_even_with_replace() {
 
     // A program pinned at the map's path (a hard link of the attach record).
     let records = env.pins.join("attached-progs");
-    let record = records.join(&names_in(&records)[0]);
+    let record = records.join(&record_names(&records)[0]);
     std::fs::hard_link(&record, &pin).unwrap();
     // A directory, and a symlink to a file that is not a BPF object.
     type Prepare<'a> = Box<dyn Fn() + 'a>;

@@ -17,7 +17,7 @@ use rawbpf::test_hook::{PAUSE_ENV, PAUSED_MARKER, Step};
 use crate::harness::cli::assert_no_panic;
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS, MAP_TYPE_SOCKHASH};
 use crate::harness::{LoadReport, MAP_NAME, SOCKOPS_O, TestEnv, cli};
-use crate::reliability_common::{command, names_in, run_env};
+use crate::reliability_common::{command, names_in, record_names, run_env};
 use crate::seeded::{Rng, seed};
 
 /// At least 50 kills, a multiple of the number of steps.
@@ -64,7 +64,7 @@ fn assert_attached_are_recorded(env: &TestEnv, ctx: &str) {
     let attached = kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
     assert!(attached.len() <= 1, "{ctx}: attached {attached:?}");
     let dir = env.pins.join("attached-progs");
-    let recorded: Vec<u32> = names_in(&dir)
+    let recorded: Vec<u32> = record_names(&dir)
         .iter()
         .filter_map(|n| {
             let c = std::ffi::CString::new(dir.join(n).display().to_string()).ok()?;
@@ -76,7 +76,7 @@ fn assert_attached_are_recorded(env: &TestEnv, ctx: &str) {
         assert!(
             recorded.contains(id),
             "{ctx}: program {id} is attached but no record pins it (records {:?})",
-            names_in(&dir)
+            record_names(&dir)
         );
     }
 }
@@ -159,7 +159,7 @@ fn sigkill_at_every_step_then_plain_load_recovers() {
                 && marks.iter().all(|m| m.starts_with(&format!("{MAP_NAME}-"))),
             "{ctx}: marks {marks:?}"
         );
-        let records = names_in(&env.pins.join("attached-progs"));
+        let records = record_names(&env.pins.join("attached-progs"));
         assert!(
             records.len() == 1 && !records[0].starts_with("pending-"),
             "{ctx}: records {records:?}"

@@ -218,7 +218,11 @@ fn untrusted_pin_roots_are_refused_and_own_ones_are_0700() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
-    for dir in [root.clone(), root.join("attached-progs")] {
+    for dir in [
+        root.clone(),
+        root.join("attached-progs"),
+        root.join("attached-progs/data"),
+    ] {
         let mode = std::fs::metadata(&dir).unwrap().permissions().mode() & 0o7777;
         assert_eq!(mode, 0o700, "{}", dir.display());
     }

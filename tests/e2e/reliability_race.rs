@@ -10,7 +10,7 @@ use std::process::{Child, Output, Stdio};
 use crate::harness::cli::assert_no_panic;
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
 use crate::harness::{MAP_NAME, SOCKOPS_O, TestEnv};
-use crate::reliability_common::{command, names_in};
+use crate::reliability_common::{command, names_in, record_names};
 
 const RACERS: usize = 8;
 
@@ -56,7 +56,7 @@ fn assert_clean_pin_root(env: &TestEnv, round: usize) {
         vec![format!("{MAP_NAME}-{}", env.pinned_map_id())],
         "round {round}: marks"
     );
-    let records = names_in(&env.pins.join("attached-progs"));
+    let records = record_names(&env.pins.join("attached-progs"));
     assert_eq!(
         records.len(),
         1,
@@ -167,7 +167,7 @@ fn loads_racing_detaches_keep_at_most_one_recorded_program() {
         }
         let attached = kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
         assert!(attached.len() <= 1, "round {round}: attached {attached:?}");
-        let records = names_in(&env.pins.join("attached-progs"));
+        let records = record_names(&env.pins.join("attached-progs"));
         assert!(
             records.iter().all(|r| !r.starts_with("pending-")),
             "round {round}: pending record left: {records:?}"
@@ -194,5 +194,13 @@ fn loads_racing_detaches_keep_at_most_one_recorded_program() {
             }
             None => assert!(records.is_empty(), "round {round}: {records:?}"),
         }
+        // The data map pins are the one record's, or went with it.
+        let data = names_in(&env.pins.join("attached-progs/data"));
+        assert!(
+            data.iter().all(|d| records
+                .first()
+                .is_some_and(|r| d.starts_with(&format!("{r}%")))),
+            "round {round}: data pins {data:?}, records {records:?}"
+        );
     }
 }

@@ -188,7 +188,8 @@ fn loads_make_one_bpf_call_per_thing() {
         return;
     };
     // First load: the BTF, the pin lookup (ENOENT), two maps (an info each, for the IDs),
-    // the .rodata bytes and freeze, the program and its info, two pins, the attach.
+    // the .rodata bytes and freeze, the program and its info, three pins (the sockhash, the
+    // attach record, the .rodata map beside it), the attach.
     let (v, calls) = traced(&env, &["load", SOCKOPS_O]);
     assert_eq!(program(&v).1, "loaded", "{v}");
     let first = expect(&[
@@ -198,34 +199,33 @@ fn loads_make_one_bpf_call_per_thing() {
         ("BPF_MAP_UPDATE_ELEM", 1),
         ("BPF_OBJ_GET", 1),
         ("BPF_OBJ_GET_INFO_BY_FD", 3),
-        ("BPF_OBJ_PIN", 2),
+        ("BPF_OBJ_PIN", 3),
         ("BPF_PROG_ATTACH", 1),
         ("BPF_PROG_LOAD", 1),
     ]);
     assert_eq!(calls, first, "first load");
-    assert_eq!(calls.values().sum::<usize>(), 13);
+    assert_eq!(calls.values().sum::<usize>(), 14);
 
     // Unchanged: the record, the program with its instructions, the query, the pin and
-    // its info, the .rodata map by ID, its info and its bytes.
+    // its info, the .rodata map through its pin beside the record, its info and its bytes.
     let (v, calls) = traced(&env, &["load", SOCKOPS_O]);
     assert_eq!(program(&v).1, "unchanged", "{v}");
     let unchanged = expect(&[
-        ("BPF_MAP_GET_FD_BY_ID", 1),
         ("BPF_MAP_LOOKUP_ELEM", 1),
-        ("BPF_OBJ_GET", 2),
+        ("BPF_OBJ_GET", 3),
         ("BPF_OBJ_GET_INFO_BY_FD", 3),
         ("BPF_PROG_QUERY", 1),
     ]);
     assert_eq!(calls, unchanged, "unchanged reload");
 
-    // Forced: what the check opened is used, not opened again.
+    // Forced: what the check opened is used, not opened again (the reused .rodata map is
+    // pinned beside the record already).
     let (v, calls) = traced(&env, &["load", SOCKOPS_O, "--force"]);
     assert_eq!(program(&v).1, "loaded", "{v}");
     let forced = expect(&[
         ("BPF_BTF_LOAD", 1),
-        ("BPF_MAP_GET_FD_BY_ID", 1),
         ("BPF_MAP_LOOKUP_ELEM", 1),
-        ("BPF_OBJ_GET", 2),
+        ("BPF_OBJ_GET", 3),
         ("BPF_OBJ_GET_INFO_BY_FD", 4),
         ("BPF_OBJ_PIN", 1),
         ("BPF_PROG_ATTACH", 1),
@@ -245,7 +245,7 @@ fn loads_make_one_bpf_call_per_thing() {
         ("BPF_MAP_UPDATE_ELEM", 1),
         ("BPF_OBJ_GET", 1),
         ("BPF_OBJ_GET_INFO_BY_FD", 3),
-        ("BPF_OBJ_PIN", 1),
+        ("BPF_OBJ_PIN", 2),
         ("BPF_PROG_ATTACH", 1),
         ("BPF_PROG_LOAD", 1),
     ]);

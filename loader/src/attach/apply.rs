@@ -85,6 +85,15 @@ pub fn recorded_if_attached(
         .then_some(Replaced { id: info.id.0, fd }))
 }
 
+/// Program `id` opened by ID, or without CAP_SYS_ADMIN (no program opens by ID) `recorded`
+/// when it is that program: what a rollback puts back.
+fn by_id_or(id: u32, recorded: impl FnOnce() -> Option<Replaced>) -> Option<Replaced> {
+    match sys::fd_by_id(sys::IdKind::Prog, id) {
+        Ok(fd) => Some(Replaced { id, fd }),
+        Err(_) => recorded().filter(|r| r.id == id),
+    }
+}
+
 /// Name of program `id`, for messages ("?" when it cannot be read).
 pub fn prog_name(id: u32) -> String {
     sys::fd_by_id(sys::IdKind::Prog, id)
@@ -111,14 +120,10 @@ pub fn attach_cgroup(
             Some(prev),
         ),
         (AttachMode::Multi, None) => (mode.flags(), false, None),
-        (_, _) => {
+        (_, previous) => {
             let q = query(cgroup.fd(), attach_type)?;
             let current = match q.prog_ids.first() {
-                Some(id) if q.attach_flags == mode.flags().0 => {
-                    sys::fd_by_id(sys::IdKind::Prog, id.0)
-                        .ok()
-                        .map(|fd| Replaced { id: id.0, fd })
-                }
+                Some(id) if q.attach_flags == mode.flags().0 => by_id_or(id.0, || previous),
                 _ => None,
             };
             (mode.flags(), false, current)
@@ -173,9 +178,12 @@ pub fn attach_map(
 ) -> Result<Option<Replaced>> {
     let previous = match sys::prog_query_ids(map, attach_type) {
         Ok(q) => q.prog_ids.first().and_then(|id| {
-            sys::fd_by_id(sys::IdKind::Prog, id.0)
-                .ok()
-                .map(|fd| Replaced { id: id.0, fd })
+            by_id_or(id.0, || {
+                recorded.and_then(|fd| {
+                    let id = sys::prog_info(fd.as_fd()).ok()?.id.0;
+                    Some(Replaced { id, fd })
+                })
+            })
         }),
         Err(_) => recorded.and_then(|fd| {
             let id = sys::prog_info(fd.as_fd()).ok()?.id.0;

@@ -4,6 +4,7 @@
 //! May import `host`, `map`, `prog` and `error`.
 
 pub mod apply;
+pub mod data_pins;
 pub mod index;
 pub mod map_records;
 pub mod plan;

@@ -64,8 +64,9 @@ pub fn unescape(name: &str) -> String {
 }
 
 /// Room a record name needs besides the escaped program name:
-/// `pending-<u64 inode>-<u32 attach type>-`.
-const RECORD_NAME_OVERHEAD: usize = PENDING.len() + 20 + 1 + 10 + 1;
+/// `pending-<u64 inode>-<u32 attach type>-`, or for the data pins beside a final record
+/// (`attach::data_pins`) `<u64 inode>-<u32 attach type>-` and `%<u32 map id>`, the longer.
+const RECORD_NAME_OVERHEAD: usize = 20 + 1 + 10 + 1 + 1 + 10;
 
 /// Validates a program name: it becomes part of a record's file name, so it must not be
 /// able to leave the directory, and its escaped form must fit in a bpffs file name.

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use rawbpf_syscalls as sys;
 
+use crate::attach::data_pins;
 use crate::error::{Result, io_err};
 use crate::host::pin_root;
 
@@ -44,6 +45,20 @@ impl Act {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
             Err(e) => Err(io_err("remove", path)(e)),
         }
+    }
+
+    /// Removes an attach record (cgroup or socket-map) and the data map pins beside it
+    /// (`attach::data_pins`), those first: a run dying halfway leaves no pin without a
+    /// record to find it by.
+    pub fn remove_record(self, record: &Path) -> Result<()> {
+        for (pin, _) in data_pins::of_record(record) {
+            self.remove(&pin)?;
+        }
+        self.remove(record)?;
+        if let Some(dir) = record.parent() {
+            self.remove_dir_if_empty(&data_pins::dir(dir));
+        }
+        Ok(())
     }
 
     /// Removes a directory if it is empty.

@@ -72,11 +72,21 @@ pub(crate) fn detach_object(
             map_records::pending_path(pin_root, map_id, attach_type, &p.name),
         ];
         let candidates = match sys::prog_query_ids(map_fd.as_fd(), attach_type) {
-            Ok(q) => q
-                .prog_ids
-                .iter()
-                .filter_map(|id| sys::fd_by_id(sys::IdKind::Prog, id.0).ok())
-                .collect(),
+            Ok(q) => {
+                let mut fds = Vec::new();
+                for id in &q.prog_ids {
+                    match sys::fd_by_id(sys::IdKind::Prog, id.0) {
+                        Ok(fd) => fds.push(fd),
+                        // Without CAP_SYS_ADMIN the kernel opens no program by ID: the
+                        // recorded ones then (one not attached there detaches as ENOENT).
+                        Err(_) => {
+                            fds.extend(opened(&recorded)?);
+                            break;
+                        }
+                    }
+                }
+                fds
+            }
             // Before 5.19: the recorded programs, whichever of them is attached.
             Err(e) if e.errno == libc::EINVAL => opened(&recorded)?,
             Err(e) => return Err(bpf_err(format!("map {map}: query"))(e)),
@@ -107,7 +117,7 @@ pub(crate) fn detach_object(
             }
         }
         for path in &recorded {
-            act.remove(path)?;
+            act.remove_record(path)?;
         }
     }
     Ok(out)
@@ -153,7 +163,7 @@ pub(crate) fn detach_all_recorded(pin_root: &Path, act: Act) -> Result<Vec<Detac
                 }
             }
         }
-        act.remove(&rec.path)?;
+        act.remove_record(&rec.path)?;
     }
     Ok(out)
 }

@@ -224,7 +224,7 @@ fn detach_recorded(
                 });
             }
         }
-        act.remove(&rec.path)?;
+        act.remove_record(&rec.path)?;
     }
     // No record of this cgroup left here: the index no longer points here for it.
     if records::list(root, cgroup.inode)?.is_empty()
@@ -274,7 +274,7 @@ fn detach_by_id(
                 .and_then(|f| sys::prog_info(f.as_fd()).ok())
                 .is_some_and(|i| i.id == info.id);
             if same {
-                act.remove(&rec.path)?;
+                act.remove_record(&rec.path)?;
             }
         }
     }

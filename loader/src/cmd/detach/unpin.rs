@@ -1,7 +1,8 @@
 //! `detach --unpin`: the map pins rawbpf created (of OBJ, or all under the pin root), their
 //! socket-map records, and the record directory and pin root when left empty. A pin rawbpf
 //! did not create (no `map::owned` marker for that map) is kept and reported as kept. Attach
-//! records of cgroups that no longer exist are removed too (reported with the pins).
+//! records of cgroups that no longer exist are removed too (reported with the pins), and data
+//! map pins left without their record.
 
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,7 @@ use rawbpf_elf::{Object, Pinning};
 use rawbpf_syscalls as sys;
 
 use super::act::Act;
-use crate::attach::{map_records, records};
+use crate::attach::{data_pins, map_records, records};
 use crate::error::{Result, bpf_err, io_err};
 use crate::host::{cgroup, pin_root};
 use crate::map::owned;
@@ -98,19 +99,24 @@ pub fn unpin(root: &Path, obj: Option<&Object>, act: Act) -> Result<Unpinned> {
         .and_then(|r| cgroup::live_inodes(&r))
     {
         for rec in records::stale(root, &live)? {
-            act.remove(&rec.path)?;
+            act.remove_record(&rec.path)?;
             out.removed.push(rec.path.display().to_string());
         }
     }
     // The socket-map records of the maps unpinned: their programs go with the maps.
     for r in map_records::list(root, None) {
         if unpinned.contains(&r.map_id) {
-            act.remove(&r.path)?;
+            act.remove_record(&r.path)?;
         }
     }
     if !act.dry_run {
         remove_stale_temp_records(&records::dir(root));
     }
+    // Data map pins whose record is gone (a run died removing them): nothing finds them.
+    for pin in data_pins::orphans(&records::dir(root)) {
+        act.remove(&pin)?;
+    }
+    act.remove_dir_if_empty(&data_pins::dir(&records::dir(root)));
     act.remove_dir_if_empty(&records::dir(root));
     act.remove_dir_if_empty(&root.join(owned::DIR));
     act.remove_dir_if_empty(root);

@@ -10,8 +10,8 @@ use rawbpf_elf::Program;
 use super::LoadOptions;
 use super::state::{AttachTarget, Attachment, Stage, State, Undo, ensure_dir_tracked, set_stage};
 use crate::attach::plan::Plan;
-use crate::attach::records;
 use crate::attach::{apply, index, map_records};
+use crate::attach::{data_pins, records};
 use crate::error::Result;
 use crate::test_hook::{self, Step};
 
@@ -207,4 +207,48 @@ pub(super) fn index_cgroup(opts: &LoadOptions, st: &mut State) -> Option<String>
             opts.pin_root.display()
         )
     })
+}
+
+/// Pins each attached program's internal data maps beside its final record (cgroup or
+/// socket-map, `attach::data_pins`), replacing the previous program's, so that a reload
+/// without CAP_SYS_ADMIN can compare them with the object. Runs once every attachment is
+/// committed, so nothing needs undoing; best effort: a failure is a warning, never a failed
+/// load.
+pub(super) fn pin_data_maps(
+    opts: &LoadOptions,
+    obj: &rawbpf_elf::Object,
+    st: &State,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for a in &st.attachments {
+        let (Some(p), Some(prog)) = (obj.programs.get(a.prog), st.progs.get(a.prog)) else {
+            continue;
+        };
+        let record = match (&a.target, st.cgroup.as_ref()) {
+            (AttachTarget::Cgroup(_), Some(cg)) => {
+                records::path(&opts.pin_root, cg.inode, a.attach_type, &p.name)
+            }
+            // Socket-map records exist only under a locked pin root.
+            (AttachTarget::Map(m), _) if st.lock.is_some() => match st.maps.get(*m) {
+                Some(map) => {
+                    map_records::path(&opts.pin_root, map.info.id.0, a.attach_type, &p.name)
+                }
+                None => continue,
+            },
+            _ => continue,
+        };
+        let maps: Vec<_> = st
+            .maps
+            .iter()
+            .filter(|m| m.section.is_some() && prog.info.map_ids.contains(&m.info.id))
+            .map(|m| (m.fd.as_fd(), m.info.id.0))
+            .collect();
+        if let Err(e) = data_pins::sync(&record, &maps) {
+            warnings.push(format!(
+                "program {}: {e}; a reload without CAP_SYS_ADMIN will load it again",
+                p.name
+            ));
+        }
+    }
+    warnings
 }

@@ -1,7 +1,8 @@
 //! `load`: the orchestration. Order (see `docs/architecture.md`, `docs/guarantees.md`):
 //! parse → check cgroup and pin root → lock the pin root → BTF → maps (reuse or create, no
 //! pins yet) → internal maps → relocate → load every program → initial map values → pin new
-//! maps → per program: pending attach record, attach, final record → report.
+//! maps → per program: pending attach record, attach, final record → data map pins beside
+//! the records → report.
 //!
 //! Every step that changes shared state pushes its undo onto a log; when a later step
 //! fails, the log is replayed backwards: records restored, attachments reverted (a replaced
@@ -143,6 +144,7 @@ fn run(
         attach::attach_one(opts, st, i, p, plan)?;
     }
     test_hook::reached(Step::AfterRecords)?;
+    warnings.extend(attach::pin_data_maps(opts, obj, st));
     warnings.extend(attach::index_cgroup(opts, st));
     warnings.extend(attach::others_recorded(opts, obj, &plans, st));
 

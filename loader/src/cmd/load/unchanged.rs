@@ -31,6 +31,7 @@ use rawbpf_syscalls as sys;
 use super::LoadOptions;
 use crate::attach::apply::{self, AttachMode, Replaced};
 use crate::attach::plan::Plan;
+use crate::attach::{data_pins, map_records};
 use crate::error::Result;
 use crate::host::cgroup::Cgroup;
 use crate::map::global_data;
@@ -103,6 +104,9 @@ struct Previous {
     info: sys::ProgInfo,
     /// Its translated instructions (`xlated_prog_insns`), read with `info`.
     xlated: Vec<u8>,
+    /// The attach record that names it, whose data pins (`attach::data_pins`) open its
+    /// internal maps without CAP_SYS_ADMIN.
+    record: Option<PathBuf>,
 }
 
 /// An internal map of a previous program that matches a section of the object in shape.
@@ -145,7 +149,7 @@ pub(crate) fn check(
                     .iter()
                     .position(|d| &d.name == map)
                     .and_then(|i| pin_paths.get(i).cloned().flatten());
-                on_map(pin.as_deref(), *attach_type, p)
+                on_map(&opts.pin_root, pin.as_deref(), *attach_type, p)
             }
             Plan::None | Plan::NotAttached(_) => None,
         });
@@ -185,8 +189,11 @@ pub(crate) fn check(
     if denied && !opts.force {
         reusable.warning = Some(
             "the attached programs' data maps (.rodata, ...) cannot be compared with the object: \
+             their attach record has no usable data map pins (made by an older rawbpf, or not \
+             the program's maps) and \
              opening a map by ID (BPF_MAP_GET_FD_BY_ID) needs CAP_SYS_ADMIN, so the object was \
-             loaded again even if nothing changed"
+             loaded again even if nothing changed; this load pins them beside its records, so \
+             the next reload can tell"
                 .to_string(),
         );
     }
@@ -264,7 +271,12 @@ fn in_cgroup(
     {
         return Ok(None);
     }
-    Ok(Some(Previous { fd, info, xlated }))
+    Ok(Some(Previous {
+        fd,
+        info,
+        xlated,
+        record: Some(record),
+    }))
 }
 
 /// Room for the translated instructions of the program `p` was loaded as, so that one
@@ -275,22 +287,39 @@ fn xlated_capacity(p: &Program) -> usize {
 }
 
 /// The program attached to the pinned sockmap/sockhash (`BPF_PROG_QUERY` on a map works
-/// since Linux 5.19), when it has this program's name.
-fn on_map(pin: Option<&Path>, attach_type: u32, p: &Program) -> Option<Previous> {
+/// since Linux 5.19), when it has this program's name. Opened by ID, or without
+/// CAP_SYS_ADMIN (no program opens by ID) through its map record when that names it.
+fn on_map(root: &Path, pin: Option<&Path>, attach_type: u32, p: &Program) -> Option<Previous> {
     let pin = pin.filter(|p| p.exists())?;
     let map = sys::obj_get(&pin_root::c_path(pin).ok()?).ok()?;
     let q = sys::prog_query_ids(map.as_fd(), attach_type).ok()?;
     let [id] = q.prog_ids[..] else {
         return None;
     };
-    let fd = sys::fd_by_id(sys::IdKind::Prog, id.0).ok()?;
+    let (fd, record) = match sys::fd_by_id(sys::IdKind::Prog, id.0) {
+        Ok(fd) => (fd, None),
+        Err(_) => {
+            let map_id = sys::map_info(map.as_fd()).ok()?.id.0;
+            let record = map_records::path(root, map_id, attach_type, &p.name);
+            let fd = records::open(&record).ok()??;
+            (sys::obj_info_kind(fd.as_fd()) == sys::ObjKind::Prog).then_some(())?;
+            (fd, Some(record))
+        }
+    };
     let (info, xlated) = sys::prog_info_and_xlated(fd.as_fd(), xlated_capacity(p)).ok()?;
-    (info.name == sys::ObjName::new(&p.name).as_str()).then_some(Previous { fd, info, xlated })
+    (info.id == id && info.name == sys::ObjName::new(&p.name).as_str()).then_some(Previous {
+        fd,
+        info,
+        xlated,
+        record,
+    })
 }
 
 /// The maps of `prev` that have the name, type and shape of one of the object's internal
 /// maps, with whether their bytes equal the section's. `skip` are the IDs of maps known to
-/// be pinned object maps (never internal: a pin name has no `.`), not opened again.
+/// be pinned object maps (never internal: a pin name has no `.`), not opened again. Each is
+/// opened through its data pin when the record has one, else by ID (which needs
+/// CAP_SYS_ADMIN: the flag says whether that was refused).
 fn internal_maps(
     prev: &Previous,
     obj: &Object,
@@ -306,15 +335,22 @@ fn internal_maps(
     let mut out = Vec::new();
     let mut denied = false;
     for id in prev.info.map_ids.iter().filter(|id| !skip.contains(&id.0)) {
-        let fd = match sys::fd_by_id(sys::IdKind::Map, id.0) {
-            Ok(fd) => fd,
-            Err(e) => {
-                denied |= e.errno == libc::EPERM;
-                continue;
-            }
-        };
-        let Ok((fd, info)) = sys::MapFd::open(fd) else {
-            continue;
+        let pinned = prev
+            .record
+            .as_deref()
+            .and_then(|r| data_pins::open(r, id.0));
+        let (fd, info) = match pinned {
+            Some(m) => m,
+            None => match sys::fd_by_id(sys::IdKind::Map, id.0) {
+                Ok(fd) => match sys::MapFd::open(fd) {
+                    Ok(m) => m,
+                    Err(_) => continue,
+                },
+                Err(e) => {
+                    denied |= e.errno == libc::EPERM;
+                    continue;
+                }
+            },
         };
         let Some(section) = by_name.get(&info.name) else {
             continue;
