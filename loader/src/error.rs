@@ -280,7 +280,7 @@ pub enum Error {
     NotPrivileged { what: String },
 
     #[error(
-        "{what}: not permitted: this process lacks {} (run as root, or grant CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; map-ids and --prog-id also need CAP_SYS_ADMIN)",
+        "{what}: not permitted: this process lacks {} (run as root, or grant CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON; --prog-id and programs other tools attached also need CAP_SYS_ADMIN)",
         missing.join(", ")
     )]
     Privileges {
