@@ -33,12 +33,12 @@ mod kernel_tests;
 pub use attach::apply::AttachMode;
 pub use cmd::detach::{DetachOptions, detach};
 pub use cmd::inspect::inspect;
-pub use cmd::load::{DEFAULT_PIN_ROOT, LoadOptions, load};
+pub use cmd::load::{DEFAULT_PIN_ROOT, LoadOptions, load, load_noting};
 pub use cmd::map_dump::{MapDumpOptions, MapDumpReport, map_dump};
 pub use cmd::map_ids::{MapIdsOptions, TARGET_CGROUP, map_ids};
 pub use cmd::map_show::{MapShowOptions, MapShowReport, ShownMap, map_show};
 pub use cmd::status::{StatusOptions, StatusReport, status};
-pub use error::{Error, ExitCode, Mismatch, OtherProgram, Result};
+pub use error::{Error, ExitCode, Mismatch, OtherProgram, PoisonedRelocation, Result};
 pub use host::cgroup::{
     default_root as default_cgroup_root,
     default_root_or_standard as default_cgroup_root_or_standard,

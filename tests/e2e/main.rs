@@ -54,6 +54,7 @@ mod reload_cost;
 mod skmsg;
 mod skmsg_outside;
 
+mod compat_btf;
 mod compat_common;
 mod compat_maps;
 mod compat_objects;

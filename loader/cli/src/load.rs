@@ -80,6 +80,10 @@ pub struct Args {
     /// Pin every loaded program at `<pin-root>/progs/<name>` (it then outlives rawbpf).
     #[arg(long)]
     pub pin_progs: bool,
+    /// Resolve CO-RE relocations against this BTF instead of /sys/kernel/btf/vmlinux: a raw
+    /// BTF file or an ELF file whose .BTF section is used (libbpf's btf_custom_path).
+    #[arg(long, value_name = "FILE")]
+    pub btf: Option<PathBuf>,
 }
 
 /// `NAME=VALUE` for `--set` and `--prog-type`.
@@ -116,13 +120,21 @@ impl Args {
                 prog_types: self.prog_types.clone(),
                 sets: self.sets.clone(),
                 pin_progs: self.pin_progs,
+                btf: self.btf.clone(),
             },
         })
     }
 }
 
 pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
-    let report = rawbpf::load(&args.options(g.verbose)?)?;
+    let mut warnings = Vec::new();
+    let report =
+        rawbpf::load_noting(&args.options(g.verbose)?, &mut warnings).inspect_err(|_| {
+            // Also when the load fails: a poisoned CO-RE relocation may be why.
+            for w in &warnings {
+                eprintln!("rawbpf: warning: {w}");
+            }
+        })?;
     if g.json {
         print_json(&report);
     } else {

@@ -28,6 +28,9 @@ pub struct CompatOptions {
     pub sets: Vec<(String, String)>,
     /// Pin every loaded program at `<pin-root>/progs/<name>` (`--pin-progs`).
     pub pin_progs: bool,
+    /// `--btf FILE`: resolve CO-RE, externs and attach points against this BTF instead of
+    /// the running kernel's.
+    pub btf: Option<std::path::PathBuf>,
 }
 
 /// What preparing did, for the report.
@@ -84,7 +87,10 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
         } else {
             "programs attaching to kernel functions (tp_btf, fentry, lsm, iter)"
         };
-        let kbtf = kernel_btf::read(std::path::Path::new(kernel_btf::VMLINUX_BTF), why)?;
+        let kbtf = match &opts.btf {
+            Some(path) => kernel_btf::read_custom(path)?,
+            None => kernel_btf::read(std::path::Path::new(kernel_btf::VMLINUX_BTF), why)?,
+        };
         // Index only the names the object asks for: its CO-RE root types and its externs.
         let mut names: HashSet<String> = obj.externs.iter().map(|e| e.name.clone()).collect();
         names.extend(attach_points);
@@ -110,10 +116,19 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
                 {
                     if o.poisoned {
                         out.warnings.push(format!(
-                            "program {}: CO-RE relocation at instruction {} ({:?} {} {}) matches \
-                             nothing in the kernel; the instruction was poisoned (it must be \
-                             unreachable, e.g. guarded by bpf_core_field_exists())",
-                            p.name, o.insn, o.kind, o.type_name, o.access
+                            "program {}: CO-RE relocation at instruction {} ({:?} {}, access \
+                             {}) matches nothing in the {}; the instruction was poisoned (it \
+                             must be unreachable, e.g. guarded by bpf_core_field_exists())",
+                            p.name,
+                            o.insn,
+                            o.kind,
+                            o.path,
+                            o.access,
+                            if opts.btf.is_some() {
+                                "--btf file"
+                            } else {
+                                "kernel"
+                            },
                         ));
                     }
                     out.core.push((p.name.clone(), o));

@@ -40,22 +40,34 @@ const PIN_RACE_RETRIES: usize = 3;
 /// Loads `opts.object`: maps, programs, attachments and pins. On error nothing this call
 /// did remains, and no fd stays open after it returns.
 pub fn load(opts: &LoadOptions) -> Result<LoadReport> {
+    load_noting(opts, &mut Vec::new())
+}
+
+/// [`load`], and on failure the warnings preparing the object gave (a poisoned CO-RE
+/// relocation, ...) in `warnings`: on success they are in the report.
+pub fn load_noting(opts: &LoadOptions, warnings: &mut Vec<String>) -> Result<LoadReport> {
     let mut obj = inspect::read_object(&opts.object)?;
     check_endian(&obj, &opts.object)?;
     // Make it loadable here: CO-RE, externs, --set, --program, --prog-type (docs/objects.md).
     let prepared = crate::prepare::object::prepare(&mut obj, &opts.compat)?;
+    let target = opts
+        .compat
+        .btf
+        .clone()
+        .unwrap_or_else(|| crate::host::kernel_btf::VMLINUX_BTF.into());
     let mut attempt = 0;
     loop {
         let mut st = State::default();
-        let mut warnings = prepared.warnings.clone();
-        match run(opts, &obj, &mut st, &mut warnings) {
+        let mut noted = prepared.warnings.clone();
+        match run(opts, &obj, &mut st, &mut noted) {
             Ok(report) => return Ok(report),
             Err(e) => {
                 st.rollback();
                 drop(st);
                 attempt += 1;
                 if !matches!(e, Error::PinRace { .. }) || attempt > PIN_RACE_RETRIES {
-                    return Err(e);
+                    warnings.extend(prepared.warnings.iter().cloned());
+                    return Err(crate::prog::poisoned::explain(e, &prepared.core, &target));
                 }
             }
         }
