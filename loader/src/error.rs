@@ -364,6 +364,16 @@ pub enum Error {
         log: String,
     },
 
+    /// Under `--skip-refused`: the kernel refused this program; `load` leaves it out and
+    /// starts over (it never reaches the caller unless every program was refused, as
+    /// `source`).
+    #[error("program {program}: refused")]
+    SkipRefused {
+        program: String,
+        #[source]
+        source: Box<Error>,
+    },
+
     /// `BPF_PROG_LOAD` failed with EPERM and an empty verifier log: the kernel refused the
     /// program before (or instead of) verifying it — a capability check, lockdown or an LSM.
     #[error(
@@ -456,6 +466,7 @@ impl Error {
             | Error::AttachRefused { .. } => ExitCode::Environment,
             Error::PinnedMapConflict { .. } | Error::PinnedNotMap { .. } => ExitCode::MapConflict,
             Error::Verifier { .. } | Error::CorePoisoned { .. } => ExitCode::Verifier,
+            Error::SkipRefused { source, .. } => source.exit_code(),
             Error::BadArgument { .. } | Error::TargetBtf { .. } => ExitCode::Usage,
             Error::NothingAttached { .. } | Error::ProgNotAttached { .. } => {
                 ExitCode::NothingAttached
@@ -512,6 +523,18 @@ impl Error {
             ),
             _ => None,
         }
+    }
+
+    /// The kernel refusing one program for what it is (a verifier verdict, a type or
+    /// helper it lacks, lockdown or an LSM): what `--skip-refused` leaves out.
+    pub fn is_program_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::Verifier { .. }
+                | Error::CorePoisoned { .. }
+                | Error::KernelLacks { .. }
+                | Error::LoadRefused { .. }
+        )
     }
 
     /// The verifier log, for [`Error::Verifier`] and [`Error::CorePoisoned`].

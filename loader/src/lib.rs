@@ -47,6 +47,7 @@ pub use host::privileges::privileged;
 pub use map::access::MapSelector;
 pub use map::decode::Shown;
 pub use map::global_data::internal_map_name;
+pub use prepare::map_sizes::{MapField, MapSize};
 pub use prepare::object::CompatOptions;
 pub use prog::log::tail as log_tail;
 pub use prog::verifier;

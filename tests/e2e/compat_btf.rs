@@ -1,7 +1,7 @@
 //! `load --btf FILE`: CO-RE resolved against a given BTF (raw, or an ELF file's `.BTF`)
 //! instead of the running kernel's.
 
-use crate::compat_common::{data_of, load_pinned, object, pinned_prog, run_once};
+use crate::compat_common::{data_of, error_of, load_pinned, object, pinned_prog, run_once};
 use crate::harness::{TestEnv, cli};
 
 /// `--btf /sys/kernel/btf/vmlinux` gives the program the very values the default does.
@@ -57,12 +57,7 @@ fn btf_file_without_the_types_poisons_and_bad_files_are_usage_errors() {
 
     let script = object("build.sh");
     for bad in ["/nonexistent/vmlinux", script.as_str()] {
-        let mut full = vec!["--json".to_string()];
-        full.extend(env.args(&["load", &object("core_vmlinux.o"), "--btf", bad]));
-        let out = cli::rawbpf(&full);
-        cli::assert_exit(&full, &out, &[2]);
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-        let e = v["error"].as_str().unwrap_or_default();
+        let e = error_of(&env, &["load", &object("core_vmlinux.o"), "--btf", bad], 2);
         assert!(e.contains(bad), "{e}");
     }
 }

@@ -60,3 +60,4 @@ mod compat_maps;
 mod compat_objects;
 mod compat_run;
 mod compat_sections;
+mod compat_sizes;
