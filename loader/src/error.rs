@@ -202,6 +202,11 @@ pub enum Error {
     #[error("{what}")]
     BadArgument { what: String },
 
+    /// `--btf FILE` cannot be used as the CO-RE target: unreadable, or neither raw BTF nor
+    /// an ELF file with a `.BTF` section that parses. A usage error, exit 2.
+    #[error("--btf {}: {reason}", path.display())]
+    TargetBtf { path: PathBuf, reason: String },
+
     /// The kernel refused (EINVAL) a map or program of a type it does not have.
     #[error(
         "{what}: this kernel ({release}) has no {kind} (not in its enum {kernel_enum}); it needs a newer kernel"
@@ -346,6 +351,29 @@ pub enum Error {
         log: String,
     },
 
+    /// The verifier refused a program at an instruction a CO-RE relocation poisoned: the
+    /// relocation matched nothing in the target BTF and the code using it is reachable.
+    #[error(
+        "program {program}: CO-RE relocation at insn {} ({} {}, access {}) could not be resolved against the BTF of {}: {} does not exist there; guard it with {} or build for this kernel",
+        relocation.insn, relocation.kind, relocation.path, relocation.access,
+        relocation.target.display(), relocation.path, relocation.guard
+    )]
+    CorePoisoned {
+        program: String,
+        relocation: Box<PoisonedRelocation>,
+        log: String,
+    },
+
+    /// Under `--skip-refused`: the kernel refused this program; `load` leaves it out and
+    /// starts over (it never reaches the caller unless every program was refused, as
+    /// `source`).
+    #[error("program {program}: refused")]
+    SkipRefused {
+        program: String,
+        #[source]
+        source: Box<Error>,
+    },
+
     /// `BPF_PROG_LOAD` failed with EPERM and an empty verifier log: the kernel refused the
     /// program before (or instead of) verifying it — a capability check, lockdown or an LSM.
     #[error(
@@ -386,6 +414,23 @@ pub enum Error {
     },
 }
 
+/// The CO-RE relocation behind a poisoned instruction ([`Error::CorePoisoned`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoisonedRelocation {
+    /// Its instruction index in the loaded program.
+    pub insn: usize,
+    /// The relocation kind (`FieldByteOffset`, ...).
+    pub kind: String,
+    /// The local access path in C words (`struct task_struct.pid`).
+    pub path: String,
+    /// The access string (`0:1`).
+    pub access: String,
+    /// The BTF resolved against (`/sys/kernel/btf/vmlinux` or `--btf FILE`).
+    pub target: PathBuf,
+    /// The `bpf_core_*` macro that would guard it.
+    pub guard: &'static str,
+}
+
 impl Error {
     /// The documented exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
@@ -420,8 +465,9 @@ impl Error {
             | Error::LoadRefused { .. }
             | Error::AttachRefused { .. } => ExitCode::Environment,
             Error::PinnedMapConflict { .. } | Error::PinnedNotMap { .. } => ExitCode::MapConflict,
-            Error::Verifier { .. } => ExitCode::Verifier,
-            Error::BadArgument { .. } => ExitCode::Usage,
+            Error::Verifier { .. } | Error::CorePoisoned { .. } => ExitCode::Verifier,
+            Error::SkipRefused { source, .. } => source.exit_code(),
+            Error::BadArgument { .. } | Error::TargetBtf { .. } => ExitCode::Usage,
             Error::NothingAttached { .. } | Error::ProgNotAttached { .. } => {
                 ExitCode::NothingAttached
             }
@@ -479,10 +525,22 @@ impl Error {
         }
     }
 
-    /// The verifier log, for [`Error::Verifier`].
+    /// The kernel refusing one program for what it is (a verifier verdict, a type or
+    /// helper it lacks, lockdown or an LSM): what `--skip-refused` leaves out.
+    pub fn is_program_refusal(&self) -> bool {
+        matches!(
+            self,
+            Error::Verifier { .. }
+                | Error::CorePoisoned { .. }
+                | Error::KernelLacks { .. }
+                | Error::LoadRefused { .. }
+        )
+    }
+
+    /// The verifier log, for [`Error::Verifier`] and [`Error::CorePoisoned`].
     pub fn verifier_log(&self) -> Option<&str> {
         match self {
-            Error::Verifier { log, .. } => Some(log),
+            Error::Verifier { log, .. } | Error::CorePoisoned { log, .. } => Some(log),
             _ => None,
         }
     }

@@ -33,12 +33,12 @@ mod kernel_tests;
 pub use attach::apply::AttachMode;
 pub use cmd::detach::{DetachOptions, detach};
 pub use cmd::inspect::inspect;
-pub use cmd::load::{DEFAULT_PIN_ROOT, LoadOptions, load};
+pub use cmd::load::{DEFAULT_PIN_ROOT, LoadOptions, load, load_noting};
 pub use cmd::map_dump::{MapDumpOptions, MapDumpReport, map_dump};
 pub use cmd::map_ids::{MapIdsOptions, TARGET_CGROUP, map_ids};
 pub use cmd::map_show::{MapShowOptions, MapShowReport, ShownMap, map_show};
 pub use cmd::status::{StatusOptions, StatusReport, status};
-pub use error::{Error, ExitCode, Mismatch, OtherProgram, Result};
+pub use error::{Error, ExitCode, Mismatch, OtherProgram, PoisonedRelocation, Result};
 pub use host::cgroup::{
     default_root as default_cgroup_root,
     default_root_or_standard as default_cgroup_root_or_standard,
@@ -47,6 +47,7 @@ pub use host::privileges::privileged;
 pub use map::access::MapSelector;
 pub use map::decode::Shown;
 pub use map::global_data::internal_map_name;
+pub use prepare::map_sizes::{MapField, MapSize};
 pub use prepare::object::CompatOptions;
 pub use prog::log::tail as log_tail;
 pub use prog::verifier;

@@ -14,6 +14,16 @@ pub struct LoadReport {
     pub maps: Vec<LoadedMap>,
     /// Things that did not stop the load but the user should know (e.g. BTF rejected).
     pub warnings: Vec<String>,
+    /// The programs the kernel refused and `--skip-refused` left out.
+    pub refused: Vec<RefusedProgram>,
+}
+
+/// A program `--skip-refused` left out.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RefusedProgram {
+    pub name: String,
+    /// The error, with the verifier's verdict when it gave one.
+    pub reason: String,
 }
 
 /// One program of a `load`.

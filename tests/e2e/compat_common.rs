@@ -79,3 +79,15 @@ pub fn stderr_of(env: &TestEnv, args: &[&str], code: i32) -> String {
     let out = env.run_expect(args, &[code]);
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Runs `rawbpf --json <args>` in `env`, asserts exit `code`, and returns the error
+/// document's message.
+pub fn error_of(env: &TestEnv, args: &[&str], code: i32) -> String {
+    let mut full = vec!["--json".to_string()];
+    full.extend(env.args(args));
+    let out = crate::harness::cli::rawbpf(&full);
+    crate::harness::cli::assert_exit(&full, &out, &[code]);
+    let v: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", crate::harness::cli::describe(&full, &out)));
+    v["error"].as_str().unwrap_or_default().to_string()
+}

@@ -107,7 +107,11 @@ const LOAD: &[&str] = &[
     "maps[].status",
     "maps[].pin_path",
     "warnings",
+    "refused",
 ];
+
+/// `load --skip-refused` of an object with a program the kernel refuses.
+const LOAD_REFUSED: &[&str] = &["refused[].name", "refused[].reason"];
 
 const MAP_IDS: &[&str] = &[
     "cgroup",
@@ -247,6 +251,12 @@ fn every_command_json_has_the_documented_fields() {
     // Twice, so that replaced_id is a number the second time.
     env.json(&["load", SOCKOPS_O]);
     check_all(&env.json(&["load", SOCKOPS_O]), LOAD, "load");
+    let twins = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/objects/refused_twins.o"
+    );
+    let skipped = env.json(&["load", twins, "--no-attach", "--no-pin", "--skip-refused"]);
+    check_all(&skipped, LOAD_REFUSED, "load --skip-refused");
     check_all(&env.json(&["map-ids"]), MAP_IDS, "map-ids");
     check_all(&env.json(&["map", "show"]), MAP_SHOW, "map show");
     check_all(&env.json(&["status"]), STATUS, "status");

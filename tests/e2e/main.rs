@@ -54,8 +54,10 @@ mod reload_cost;
 mod skmsg;
 mod skmsg_outside;
 
+mod compat_btf;
 mod compat_common;
 mod compat_maps;
 mod compat_objects;
 mod compat_run;
 mod compat_sections;
+mod compat_sizes;

@@ -15,6 +15,7 @@ mod format;
 mod header;
 mod maps_lookup;
 mod records;
+mod source;
 mod types;
 mod validate;
 mod wire;
@@ -24,6 +25,7 @@ pub use ext::{
 };
 pub use format::{MAX_DEPTH, MAX_VALUES, Value};
 pub use header::Header;
+pub use source::btf_bytes;
 pub use types::{
     Array, BtfType, Composite, Datasec, DeclTag, Enum, Enum64, Enum64Value, EnumValue, Float, Func,
     FuncLinkage, FuncProto, Fwd, Int, Member, Param, RefType, Typedef, Var, VarLinkage, VarSecinfo,

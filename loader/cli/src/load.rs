@@ -80,6 +80,18 @@ pub struct Args {
     /// Pin every loaded program at `<pin-root>/progs/<name>` (it then outlives rawbpf).
     #[arg(long)]
     pub pin_progs: bool,
+    /// Resolve CO-RE relocations against this BTF instead of /sys/kernel/btf/vmlinux: a raw
+    /// BTF file or an ELF file whose .BTF section is used (libbpf's btf_custom_path).
+    #[arg(long, value_name = "FILE")]
+    pub btf: Option<PathBuf>,
+    /// Set a map's size before it is created (repeatable): NAME.max_entries=N,
+    /// NAME.key_size=N or NAME.value_size=N, as tools size stack-trace maps and buffers.
+    #[arg(long = "map", value_name = "NAME.FIELD=N", value_parser = rawbpf::MapSize::parse)]
+    pub map_sizes: Vec<rawbpf::MapSize>,
+    /// Leave out the programs the kernel refuses (verifier, missing type or helper,
+    /// lockdown) and list them with the reason; fails only when it refuses every program.
+    #[arg(long)]
+    pub skip_refused: bool,
 }
 
 /// `NAME=VALUE` for `--set` and `--prog-type`.
@@ -111,18 +123,28 @@ impl Args {
             verbose,
             replace_incompatible: self.replace_incompatible,
             force: self.force,
+            skip_refused: self.skip_refused,
             compat: rawbpf::CompatOptions {
                 programs: self.programs.clone(),
                 prog_types: self.prog_types.clone(),
                 sets: self.sets.clone(),
                 pin_progs: self.pin_progs,
+                btf: self.btf.clone(),
+                map_sizes: self.map_sizes.clone(),
             },
         })
     }
 }
 
 pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
-    let report = rawbpf::load(&args.options(g.verbose)?)?;
+    let mut warnings = Vec::new();
+    let report =
+        rawbpf::load_noting(&args.options(g.verbose)?, &mut warnings).inspect_err(|_| {
+            // Also when the load fails: a poisoned CO-RE relocation may be why.
+            for w in &warnings {
+                eprintln!("rawbpf: warning: {w}");
+            }
+        })?;
     if g.json {
         print_json(&report);
     } else {
@@ -165,6 +187,14 @@ fn print_human(r: &LoadReport, g: Global) {
             format!("id {}", p.id),
             p.prog_type.clone(),
             what,
+        ]);
+    }
+    for p in &r.refused {
+        rows.push(vec![
+            format!("program {}", p.name),
+            "-".to_string(),
+            "refused".to_string(),
+            format!("left out (--skip-refused): {}", p.reason),
         ]);
     }
     for m in &r.maps {

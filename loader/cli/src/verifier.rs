@@ -34,7 +34,9 @@ fn cut(s: &str, n: usize) -> String {
 /// line info annotates the instructions when the log has no source lines, and names file
 /// and line where the log's own source lines do not.
 pub fn summary_of(e: &rawbpf::Error, object: Option<&Path>) -> Option<VerifierSummary> {
-    let rawbpf::Error::Verifier { program, log, .. } = e else {
+    let (rawbpf::Error::Verifier { program, log, .. }
+    | rawbpf::Error::CorePoisoned { program, log, .. }) = e
+    else {
         return None;
     };
     // Also when the log has source lines: before 6.2 they carry no ` @ file:line`.

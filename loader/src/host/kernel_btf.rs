@@ -33,3 +33,15 @@ pub fn read(path: &Path, why: &str) -> Result<Btf> {
         ),
     })
 }
+
+/// Reads `--btf FILE`: raw BTF or the `.BTF` section of an ELF file, used instead of the
+/// running kernel's BTF (for kernels without it, or to check an object against a fixed one).
+pub fn read_custom(path: &Path) -> Result<Btf> {
+    let bad = |reason: String| Error::TargetBtf {
+        path: path.to_path_buf(),
+        reason,
+    };
+    let file = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+    let raw = rawbpf_elf::btf::btf_bytes(&file).map_err(|e| bad(e.to_string()))?;
+    Btf::parse(raw).map_err(|e| bad(format!("the BTF does not parse: {e}")))
+}

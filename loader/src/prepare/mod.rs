@@ -4,5 +4,6 @@
 
 pub mod attach_btf;
 pub mod externs;
+pub mod map_sizes;
 pub mod object;
 pub mod rodata_set;

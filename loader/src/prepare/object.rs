@@ -14,7 +14,8 @@ use rawbpf_elf::{MapDef, Object, section};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Result};
-use crate::{host::kernel_btf, prepare::attach_btf, prepare::externs, prepare::rodata_set};
+use crate::host::kernel_btf;
+use crate::prepare::{attach_btf, externs, map_sizes, rodata_set};
 
 /// The object-shaping options of `load`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,6 +29,11 @@ pub struct CompatOptions {
     pub sets: Vec<(String, String)>,
     /// Pin every loaded program at `<pin-root>/progs/<name>` (`--pin-progs`).
     pub pin_progs: bool,
+    /// `--btf FILE`: resolve CO-RE, externs and attach points against this BTF instead of
+    /// the running kernel's.
+    pub btf: Option<std::path::PathBuf>,
+    /// `--map NAME.FIELD=N`: map sizes set at run time.
+    pub map_sizes: Vec<map_sizes::MapSize>,
 }
 
 /// What preparing did, for the report.
@@ -55,6 +61,7 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
     select_programs(obj, &opts.programs, &mut out.warnings)?;
     check_untyped(obj, &opts.programs)?;
     rodata_set::apply(obj, &opts.sets)?;
+    map_sizes::apply(obj, &opts.map_sizes)?;
     fix_maps(obj)?;
     for m in obj
         .maps
@@ -84,7 +91,10 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
         } else {
             "programs attaching to kernel functions (tp_btf, fentry, lsm, iter)"
         };
-        let kbtf = kernel_btf::read(std::path::Path::new(kernel_btf::VMLINUX_BTF), why)?;
+        let kbtf = match &opts.btf {
+            Some(path) => kernel_btf::read_custom(path)?,
+            None => kernel_btf::read(std::path::Path::new(kernel_btf::VMLINUX_BTF), why)?,
+        };
         // Index only the names the object asks for: its CO-RE root types and its externs.
         let mut names: HashSet<String> = obj.externs.iter().map(|e| e.name.clone()).collect();
         names.extend(attach_points);
@@ -110,10 +120,19 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
                 {
                     if o.poisoned {
                         out.warnings.push(format!(
-                            "program {}: CO-RE relocation at instruction {} ({:?} {} {}) matches \
-                             nothing in the kernel; the instruction was poisoned (it must be \
-                             unreachable, e.g. guarded by bpf_core_field_exists())",
-                            p.name, o.insn, o.kind, o.type_name, o.access
+                            "program {}: CO-RE relocation at instruction {} ({:?} {}, access \
+                             {}) matches nothing in the {}; the instruction was poisoned (it \
+                             must be unreachable, e.g. guarded by bpf_core_field_exists())",
+                            p.name,
+                            o.insn,
+                            o.kind,
+                            o.path,
+                            o.access,
+                            if opts.btf.is_some() {
+                                "--btf file"
+                            } else {
+                                "kernel"
+                            },
                         ));
                     }
                     out.core.push((p.name.clone(), o));
@@ -225,24 +244,35 @@ fn select_programs(obj: &mut Object, names: &[String], warnings: &mut Vec<String
         }));
     }
     let keep: HashSet<&String> = names.iter().collect();
-    obj.programs.retain(|p| keep.contains(&p.name));
+    retain_programs(obj, |name| keep.contains(name), "not selected", warnings);
+    Ok(())
+}
+
+/// Keeps the programs whose names `keep` accepts; a prog array slot that names a program
+/// left out is dropped, with a warning saying `why`.
+pub fn retain_programs(
+    obj: &mut Object,
+    keep: impl Fn(&String) -> bool,
+    why: &str,
+    warnings: &mut Vec<String>,
+) {
+    obj.programs.retain(|p| keep(&p.name));
     for m in obj
         .maps
         .iter_mut()
         .filter(|m| m.map_type == MapType::PROG_ARRAY)
     {
         m.initial_values.retain(|v| {
-            let kept = keep.contains(&v.symbol);
+            let kept = keep(&v.symbol);
             if !kept {
                 warnings.push(format!(
-                    "map {}: slot {} ({}) left empty: program not selected",
+                    "map {}: slot {} ({}) left empty: program {why}",
                     m.name, v.index, v.symbol
                 ));
             }
             kept
         });
     }
-    Ok(())
 }
 
 /// Perf event arrays with `max_entries` 0 get one slot per possible CPU (libbpf's rule).

@@ -181,6 +181,8 @@ fn lacking_in_kernel(program: &Program, source: &sys::Error, log: &str) -> Optio
         .insns
         .iter()
         .filter(|i| i.code == rawbpf_elf::Insn::CALL && i.src_reg == 0)
+        // A poisoned CO-RE instruction is no helper the kernel lacks (`prog::poisoned`).
+        .filter(|i| i.imm != rawbpf_elf::btf::core::POISON_HELPER)
         .filter_map(|i| u32::try_from(i.imm).ok())
         .collect();
     helpers.sort_unstable();

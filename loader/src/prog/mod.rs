@@ -5,6 +5,7 @@
 pub mod btf;
 pub mod load;
 pub mod log;
+pub mod poisoned;
 pub mod relocate;
 pub mod sha1;
 pub mod sha256;

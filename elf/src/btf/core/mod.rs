@@ -49,6 +49,8 @@ pub struct CoreOutcome {
     /// The local type's name and the access string, e.g. `task_struct` `0:12`.
     pub type_name: String,
     pub access: String,
+    /// The access path in C words (`struct task_struct.pid`), empty when it does not parse.
+    pub path: String,
     /// The value the compiler wrote (from the object's own BTF) and the one written now.
     pub orig: u64,
     pub new: u64,

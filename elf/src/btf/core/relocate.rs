@@ -5,7 +5,7 @@ use super::field::field_value;
 use super::kinds::{is_field, is_type, kind_compat};
 use super::matching::spec_match;
 use super::patch::patch;
-use super::spec::{Spec, parse_spec};
+use super::spec::{Spec, describe, parse_spec};
 use super::target::{CoreTarget, essential};
 use super::type_enum::{enumval_value, type_value};
 use super::{CoreOutcome, Fail, INT_SIGNED, R, fail};
@@ -146,11 +146,15 @@ pub fn apply(
         Err(Fail::Poison) => {}
         Err(Fail::Error(reason)) => return Err(err(reason)),
     }
+    let path = parse_spec(local, relo.type_id, &access, relo.kind)
+        .map(|spec| describe(local, &spec))
+        .unwrap_or_default();
     Ok(CoreOutcome {
         insn: at,
         kind: relo.kind,
         type_name,
         access,
+        path,
         orig: res.orig,
         new: res.new,
         poisoned: res.poison || (res.fail_memsz_adjust && is_field(relo.kind)),

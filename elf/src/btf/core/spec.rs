@@ -154,6 +154,31 @@ pub(super) fn parse_spec(btf: &Btf, type_id: u32, access: &str, kind: CoreReloKi
     Ok(spec)
 }
 
+/// The access path in C words, as libbpf prints it: `struct task_struct.pid`,
+/// `struct sk_buff.cb[2]`, `enum bpf_map_type::BPF_MAP_TYPE_RINGBUF`.
+pub(super) fn describe(btf: &Btf, spec: &Spec) -> String {
+    let root = btf.type_by_id(spec.root_type_id).ok();
+    let keyword = match root {
+        Some(BtfType::Struct(_)) => "struct ",
+        Some(BtfType::Union(_)) => "union ",
+        Some(BtfType::Enum(_) | BtfType::Enum64(_)) => "enum ",
+        _ => "",
+    };
+    let name = btf.type_name(spec.root_type_id).unwrap_or_default();
+    let mut out = format!("{keyword}{name}");
+    let enumval = root.is_some_and(is_any_enum) && !spec.acc.is_empty();
+    for (i, a) in spec.acc.iter().enumerate() {
+        match (&a.name, enumval) {
+            (Some(n), true) => out.push_str(&format!("::{n}")),
+            (Some(n), false) => out.push_str(&format!(".{n}")),
+            // The first accessor indexes the root as an array: shown only when not 0.
+            (None, _) if i == 0 && a.idx == 0 => {}
+            (None, _) => out.push_str(&format!("[{}]", a.idx)),
+        }
+    }
+    out
+}
+
 /// A zero-length array that is the last member of its struct (flexible array member).
 pub(super) fn is_flex_arr(btf: &Btf, acc: &Accessor, nelems: u32) -> bool {
     if acc.name.is_none() || nelems > 0 {

@@ -37,9 +37,11 @@ pub(super) fn object_maps(
             create::Pinned::Compatible(fd, info) => (fd, info, true, None),
             create::Pinned::Incompatible {
                 fd: old,
-                mismatches,
+                mut mismatches,
             } => {
                 if !opts.replace_incompatible {
+                    let sizes = &opts.compat.map_sizes;
+                    crate::prepare::map_sizes::annotate(&mut mismatches, &def.name, sizes);
                     return Err(Error::PinnedMapConflict {
                         map: def.name.clone(),
                         path: pin_path.clone().unwrap_or_default(),

@@ -28,8 +28,9 @@ use rawbpf_elf::{Endian, Object};
 use crate::attach::plan::{Plan, plan};
 use crate::cmd::inspect;
 use crate::error::{Error, Result};
+use crate::prepare::object::{Prepared, retain_programs};
 use crate::prog::btf;
-use crate::report::LoadReport;
+use crate::report::{LoadReport, RefusedProgram};
 use crate::test_hook::{self, Step};
 pub use options::{DEFAULT_PIN_ROOT, LoadOptions};
 use state::State;
@@ -41,25 +42,74 @@ const PIN_RACE_RETRIES: usize = 3;
 /// Loads `opts.object`: maps, programs, attachments and pins. On error nothing this call
 /// did remains, and no fd stays open after it returns.
 pub fn load(opts: &LoadOptions) -> Result<LoadReport> {
+    load_noting(opts, &mut Vec::new())
+}
+
+/// [`load`], and on failure the warnings preparing the object gave (a poisoned CO-RE
+/// relocation, ...) in `warnings`: on success they are in the report.
+pub fn load_noting(opts: &LoadOptions, warnings: &mut Vec<String>) -> Result<LoadReport> {
     let mut obj = inspect::read_object(&opts.object)?;
     check_endian(&obj, &opts.object)?;
     // Make it loadable here: CO-RE, externs, --set, --program, --prog-type (docs/objects.md).
-    let prepared = crate::prepare::object::prepare(&mut obj, &opts.compat)?;
+    let mut prepared = crate::prepare::object::prepare(&mut obj, &opts.compat)?;
+    let target = opts
+        .compat
+        .btf
+        .clone()
+        .unwrap_or_else(|| crate::host::kernel_btf::VMLINUX_BTF.into());
+    let explain = |e| crate::prog::poisoned::explain(e, &prepared.core, &target);
+    let mut refused = Vec::new();
     let mut attempt = 0;
     loop {
         let mut st = State::default();
-        let mut warnings = prepared.warnings.clone();
-        match run(opts, &obj, &mut st, &mut warnings) {
-            Ok(report) => return Ok(report),
-            Err(e) => {
-                st.rollback();
-                drop(st);
-                attempt += 1;
-                if !matches!(e, Error::PinRace { .. }) || attempt > PIN_RACE_RETRIES {
-                    return Err(e);
-                }
+        let mut noted = prepared.warnings.clone();
+        let e = match run(opts, &obj, &mut st, &mut noted) {
+            Ok(mut report) => {
+                report.refused = refused;
+                return Ok(report);
             }
+            Err(e) => e,
+        };
+        st.rollback();
+        drop(st);
+        match e {
+            // --skip-refused: start over without it, unless it was the last one.
+            Error::SkipRefused { program, source } if obj.programs.len() > 1 => {
+                let source = explain(*source);
+                refused.push(refused_program(program.clone(), &source));
+                let keep = |name: &String| *name != program;
+                let mut more = Vec::new();
+                retain_programs(&mut obj, keep, "refused by the kernel", &mut more);
+                prepared.warnings.extend(more);
+            }
+            Error::SkipRefused { source, .. } => {
+                return Err(note(warnings, &prepared, explain(*source)));
+            }
+            Error::PinRace { .. } if attempt < PIN_RACE_RETRIES => attempt += 1,
+            e => return Err(note(warnings, &prepared, explain(e))),
         }
+    }
+}
+
+/// `e`, after handing the warnings of preparing the object to the caller.
+fn note(warnings: &mut Vec<String>, prepared: &Prepared, e: Error) -> Error {
+    warnings.extend(prepared.warnings.iter().cloned());
+    e
+}
+
+/// The report entry of a program `--skip-refused` left out: the error, and the verifier's
+/// verdict when it gave one.
+fn refused_program(name: String, e: &Error) -> RefusedProgram {
+    let verdict = e
+        .verifier_log()
+        .map(|log| crate::prog::verifier::summarize(log, None).verdict)
+        .filter(|v| !v.is_empty());
+    RefusedProgram {
+        name,
+        reason: match verdict {
+            Some(v) => format!("{e}: {v}"),
+            None => e.to_string(),
+        },
     }
 }
 

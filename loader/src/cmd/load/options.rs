@@ -28,6 +28,9 @@ pub struct LoadOptions {
     /// Load and attach even when the attached programs are already this object's
     /// (`--force`); otherwise such a load is `unchanged` and does nothing.
     pub force: bool,
+    /// Leave out the programs the kernel refuses and report them (`--skip-refused`); the
+    /// load fails only when it refuses all.
+    pub skip_refused: bool,
     /// Program selection, type overrides, `.rodata` values, program pins (see
     /// [`crate::CompatOptions`]).
     pub compat: crate::CompatOptions,
@@ -47,6 +50,7 @@ impl LoadOptions {
             verbose: false,
             replace_incompatible: false,
             force: false,
+            skip_refused: false,
             compat: crate::CompatOptions::default(),
         }
     }

@@ -35,7 +35,16 @@ pub(super) fn load_all(opts: &LoadOptions, obj: &Object, st: &mut State) -> Resu
     };
     for p in &obj.programs {
         let insns = relocate::relocate(p, &fds)?;
-        let loaded = load::load(p, &insns, params)?;
+        let loaded = match load::load(p, &insns, params) {
+            Ok(loaded) => loaded,
+            Err(e) if opts.skip_refused && e.is_program_refusal() => {
+                return Err(Error::SkipRefused {
+                    program: p.name.clone(),
+                    source: Box::new(e),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         let info = sys::prog_info(loaded.fd.as_fd())
             .map_err(bpf_err(format!("program {}: info", p.name)))?;
         st.progs.push(ProgHandle {

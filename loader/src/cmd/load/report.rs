@@ -91,5 +91,6 @@ pub(super) fn report(
         programs,
         maps,
         warnings,
+        refused: Vec::new(),
     }
 }

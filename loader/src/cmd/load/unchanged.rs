@@ -516,6 +516,7 @@ fn unchanged(
         programs,
         maps: reused_maps_report(obj, &pinned, used_internal),
         warnings: Vec::new(),
+        refused: Vec::new(),
     })
 }
 
