@@ -7,6 +7,7 @@ pub mod btf;
 pub mod compat;
 pub mod create;
 pub mod decode;
+pub mod encode;
 pub mod global_data;
 pub mod owned;
 
