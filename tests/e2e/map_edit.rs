@@ -183,6 +183,59 @@ fn update_lookup_delete_round_trip() {
 }
 
 #[test]
+fn percpu_update_without_btf_sets_every_cpu() {
+    let Some(env) = TestEnv::new("map_edit_percpu") else {
+        return;
+    };
+    let fd = rawbpf_syscalls::map_create(&rawbpf_syscalls::MapCreate {
+        map_type: 5, // PERCPU_HASH
+        key_size: 4,
+        value_size: 8,
+        max_entries: 4,
+        map_flags: 0,
+        name: rawbpf_syscalls::ObjName::new("percpu"),
+        inner_map_fd: None,
+        numa_node: None,
+        btf_fd: None,
+        btf_key_type_id: 0,
+        btf_value_type_id: 0,
+        map_extra: 0,
+    })
+    .unwrap();
+    std::fs::create_dir_all(env.pins.path()).unwrap();
+    let path = env.pins.join("percpu");
+    let c = std::ffi::CString::new(path.display().to_string()).unwrap();
+    rawbpf_syscalls::obj_pin(std::os::fd::AsFd::as_fd(&fd), &c).unwrap();
+    let args = [
+        "update",
+        "percpu",
+        "--key",
+        "7",
+        "--value-hex",
+        "2a00000000000000",
+    ];
+    let v = map_json(&env, &args);
+    let cpus = rawbpf_syscalls::possible_cpus().unwrap();
+    assert_eq!(
+        v["entry"]["value_hex"].as_array().map(Vec::len),
+        Some(cpus),
+        "{v}"
+    );
+    let mut all = vec![0u8; fd.value_len().unwrap()];
+    assert!(rawbpf_syscalls::map_lookup_elem(&fd, &7u32.to_ne_bytes(), &mut all).unwrap());
+    assert_eq!(all.len(), 8 * cpus);
+    for slot in all.chunks(8) {
+        assert_eq!(slot, 42u64.to_ne_bytes(), "{all:?}");
+    }
+    // Without BTF a value that is not a plain number needs hex.
+    map_exit(
+        &env,
+        &["update", "percpu", "--key", "7", "--value", "packets=1"],
+        2,
+    );
+}
+
+#[test]
 fn pin_by_id() {
     let Some(env) = TestEnv::new("map_edit_pin") else {
         return;
@@ -222,23 +275,19 @@ fn pin_by_id() {
     assert!(!off.exists());
 }
 
-/// `sk:<hex>` of the socket with local port `port`, as `ss -e` prints it.
-fn ss_cookie(port: u16) -> String {
+/// The cookie (hex) of the socket with local port `port` and peer port `peer`, as `ss -e`
+/// prints it after `sk:`.
+fn ss_cookie(port: u16, peer: u16) -> String {
+    let (sport, dport) = (format!(":{port}"), format!(":{peer}"));
     let out = Command::new("ss")
-        .args([
-            "-tenH",
-            "state",
-            "established",
-            "sport",
-            "=",
-            &format!(":{port}"),
-        ])
+        .args(["-tenH", "state", "established", "sport", "=", &sport])
+        .args(["and", "dport", "=", &dport])
         .output()
         .expect("run ss");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     text.split_whitespace()
         .find_map(|w| w.strip_prefix("sk:"))
-        .unwrap_or_else(|| panic!("no sk: in ss output for port {port}: {text}"))
+        .unwrap_or_else(|| panic!("no sk: in ss output for {port} -> {peer}: {text}"))
         .to_string()
 }
 
@@ -249,9 +298,9 @@ fn sockhash_lookup_is_the_cookie_and_dump_pairs_ends() {
     };
     env.load(SOCKOPS_O, &[]);
     let map_id = env.pinned_map_id();
-    let conns = Connections::open(&env.cgroup, 1);
-    kernel::poll(|| (kernel::map_entries(map_id).len() == 2).then_some(()))
-        .unwrap_or_else(|| panic!("map {map_id} never held both sockets"));
+    let conns = Connections::open(&env.cgroup, 2);
+    kernel::poll(|| (kernel::map_entries(map_id).len() == 4).then_some(()))
+        .unwrap_or_else(|| panic!("map {map_id} never held the four sockets"));
     let c = conns.conns[0];
     let key = format!(
         "sip4=127.0.0.1,dip4=127.0.0.1,sport={},dport={}",
@@ -268,23 +317,48 @@ fn sockhash_lookup_is_the_cookie_and_dump_pairs_ends() {
     assert_eq!(kernel_value, Some(cookie), "{v}");
     assert_eq!(v["entry"]["cookie_hex"], format!("{cookie:x}"));
     assert_eq!(
-        ss_cookie(c.client_port),
+        ss_cookie(c.client_port, c.server_port),
         format!("{cookie:x}"),
         "ss -e disagrees"
     );
 
-    // The dump pairs the two ends and prints cookies as ss does.
+    // The dump pairs the two ends of each connection and prints cookies as ss does.
     let d = map_json(&env, &["dump", MAP_NAME]);
     let e = d["entries"].as_array().unwrap();
-    assert_eq!(e.len(), 2, "{d}");
-    assert_eq!(e[0]["peer"], 1, "{d}");
-    assert_eq!(e[1]["peer"], 0, "{d}");
+    assert_eq!(e.len(), 4, "{d}");
+    for (i, entry) in e.iter().enumerate() {
+        let j = entry["peer"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("no peer: {d}")) as usize;
+        let (a, b) = (&entry["key"], &e[j]["key"]);
+        assert_eq!(
+            (&a["sport"], &a["dport"]),
+            (&b["dport"], &b["sport"]),
+            "{d}"
+        );
+        assert_eq!(e[j]["peer"], i, "{d}");
+    }
     let (full, out) = map(&env, false, &["dump", MAP_NAME]);
     cli::assert_exit(&full, &out, &[0]);
     let text = String::from_utf8_lossy(&out.stdout);
-    for port in [c.client_port, c.server_port] {
-        let sk = format!("sk:{}", ss_cookie(port));
-        assert!(text.contains(&sk), "no {sk} in\n{text}");
+    let lines: Vec<&str> = text.lines().collect();
+    for c in &conns.conns {
+        let at = |port: u16, peer: u16| {
+            let sk = format!("sk:{}", ss_cookie(port, peer));
+            lines
+                .iter()
+                .position(|l| l.ends_with(&sk))
+                .unwrap_or_else(|| panic!("no {sk} in\n{text}"))
+        };
+        let (x, y) = (
+            at(c.client_port, c.server_port),
+            at(c.server_port, c.client_port),
+        );
+        assert_eq!(
+            x.abs_diff(y),
+            1,
+            "the two ends are not next to each other:\n{text}"
+        );
     }
 
     // Socket values cannot be typed: refused, the map unchanged.
