@@ -187,25 +187,8 @@ fn percpu_update_without_btf_sets_every_cpu() {
     let Some(env) = TestEnv::new("map_edit_percpu") else {
         return;
     };
-    let fd = rawbpf_syscalls::map_create(&rawbpf_syscalls::MapCreate {
-        map_type: 5, // PERCPU_HASH
-        key_size: 4,
-        value_size: 8,
-        max_entries: 4,
-        map_flags: 0,
-        name: rawbpf_syscalls::ObjName::new("percpu"),
-        inner_map_fd: None,
-        numa_node: None,
-        btf_fd: None,
-        btf_key_type_id: 0,
-        btf_value_type_id: 0,
-        map_extra: 0,
-    })
-    .unwrap();
-    std::fs::create_dir_all(env.pins.path()).unwrap();
     let path = env.pins.join("percpu");
-    let c = std::ffi::CString::new(path.display().to_string()).unwrap();
-    rawbpf_syscalls::obj_pin(std::os::fd::AsFd::as_fd(&fd), &c).unwrap();
+    let fd = kernel::pinned_plain_map(5, "percpu", &path); // PERCPU_HASH
     let args = [
         "update",
         "percpu",
