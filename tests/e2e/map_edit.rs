@@ -141,9 +141,18 @@ fn update_lookup_delete_round_trip() {
         (1u32.to_ne_bytes().to_vec(), 42u64.to_ne_bytes().to_vec())
     );
 
-    // delete: gone from the kernel; deleting or looking it up again is exit 3.
+    // delete: gone from the kernel.
     map_json(&env, &["delete", "flows", "--key", KEY]);
     assert!(kernel::map_entries(flows).is_empty());
+}
+
+#[test]
+fn missing_keys_and_bad_input_change_nothing() {
+    let Some(env) = TestEnv::new("map_edit_refused") else {
+        return;
+    };
+    let (flows, _) = load_edit_object(&env);
+    // No such key: exit 3 for delete, lookup and update --flags exist.
     map_exit(&env, &["delete", "flows", "--key", KEY], 3);
     map_exit(&env, &["lookup", "flows", "--key", KEY], 3);
     map_exit(
@@ -401,6 +410,22 @@ fn watch_sees_an_entry_added_between_rounds() {
         "{rest:?}"
     );
     assert_eq!(rest[0]["entry"]["key_hex"], hex(&key_bytes()));
+
+    // The human form: one `+ KEY  VALUE` line per entry in the first round.
+    let (full, out) = map(&env, false, &["dump", "flows", "--watch", "--count", "1"]);
+    cli::assert_exit(&full, &out, &[0]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("+ {")).count(),
+        2,
+        "{text}"
+    );
+    let line =
+        "+ {saddr: 10.0.0.1, daddr: 10.0.0.2, sport: 40000, dport: 80, proto: 6}  {packets: 2";
+    assert!(
+        text.lines().any(|l| l.starts_with(line)),
+        "no {line} in\n{text}"
+    );
 
     // Without --count it runs until SIGTERM, then exits 0.
     let mut child = Command::new(RAWBPF)
