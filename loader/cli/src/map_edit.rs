@@ -222,3 +222,64 @@ fn print(r: &MapEntryReport, done: Option<&str>, g: Global) {
     };
     println!("{label:<6} {}", r.entry.value_text);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::map::{Args, MapCommand};
+    use crate::{Cli, Command};
+    use clap::Parser;
+
+    fn parse(args: &[&str]) -> Result<MapCommand, clap::Error> {
+        let mut v = vec!["rawbpf", "map"];
+        v.extend_from_slice(args);
+        let Command::Map(Args { command }) = Cli::try_parse_from(v)?.command else {
+            panic!("not map")
+        };
+        Ok(command)
+    }
+
+    #[test]
+    fn update_options() {
+        let MapCommand::Update(u) = parse(&[
+            "update",
+            "flows",
+            "--key",
+            "sport=1",
+            "--value-hex",
+            "2a",
+            "--flags",
+            "exist",
+        ])
+        .unwrap() else {
+            panic!("not update")
+        };
+        let value = input(u.value.as_ref(), u.value_hex.as_ref());
+        let o = u.key.options(Some(value), UpdateMode::Exist);
+        assert_eq!(o.key, EntryInput::Text("sport=1".into()));
+        assert_eq!(o.value, Some(EntryInput::Hex("2a".into())));
+        assert!(matches!(o.map, MapSelector::Name { ref name, .. } if name == "flows"));
+        assert!(matches!(u.flags, Flags::Exist));
+    }
+
+    #[test]
+    fn refused_combinations() {
+        assert!(parse(&["lookup", "m"]).is_err(), "a key is required");
+        assert!(parse(&["lookup", "m", "--key", "1", "--key-hex", "01"]).is_err());
+        assert!(
+            parse(&["update", "m", "--key", "1"]).is_err(),
+            "a value is required"
+        );
+        assert!(parse(&["update", "m", "--key", "1", "--value", "1", "--flags", "x"]).is_err());
+        assert!(parse(&["delete", "--id", "3", "--pinned", "/p", "--key", "1"]).is_err());
+        assert!(
+            parse(&["pin", "/sys/fs/bpf/x"]).is_err(),
+            "--id is required"
+        );
+        assert!(
+            parse(&["dump", "m", "--interval", "2s"]).is_err(),
+            "--interval needs --watch"
+        );
+        assert!(parse(&["dump", "m", "--watch", "--interval", "2s"]).is_ok());
+    }
+}
