@@ -1,5 +1,7 @@
 //! `map dump --watch`: what changed between two dumps of a map, as events. Pure.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::cmd::map_dump::DumpEntry;
@@ -44,18 +46,23 @@ pub fn diff(old: &[DumpEntry], new: &[DumpEntry], round: u64) -> Vec<WatchEvent>
         round,
         entry: e.clone(),
     };
-    let find = |list: &[DumpEntry], key: &str| -> Option<usize> {
-        list.iter().position(|e| e.key_hex == key)
+    // Keyed lookups: a sockhash can hold 65535 entries, compared every round.
+    let index = |list: &'_ [DumpEntry]| -> HashMap<String, usize> {
+        list.iter()
+            .enumerate()
+            .map(|(i, e)| (e.key_hex.clone(), i))
+            .collect()
     };
+    let (old_at, new_at) = (index(old), index(new));
     let mut out: Vec<WatchEvent> = old
         .iter()
-        .filter(|o| find(new, &o.key_hex).is_none())
+        .filter(|o| !new_at.contains_key(&o.key_hex))
         .map(|o| event(Change::Removed, o))
         .collect();
     for n in new {
-        match find(old, &n.key_hex) {
+        match old_at.get(&n.key_hex).map(|&i| &old[i]) {
             None => out.push(event(Change::Added, n)),
-            Some(i) if old[i].value_hex != n.value_hex => out.push(event(Change::Changed, n)),
+            Some(o) if o.value_hex != n.value_hex => out.push(event(Change::Changed, n)),
             Some(_) => {}
         }
     }
