@@ -20,7 +20,8 @@ pub enum ExitCode {
     Other = 1,
     /// Command line usage error (clap).
     Usage = 2,
-    /// `detach`: nothing attached by rawbpf to that cgroup.
+    /// Nothing there: `detach` found nothing attached by rawbpf to that cgroup, `map
+    /// lookup`/`map delete` no entry with that key.
     NothingAttached = 3,
     /// bpffs not mounted, cgroup not v2, missing privileges, attach refused by the hierarchy.
     Environment = 4,
@@ -47,7 +48,8 @@ impl ExitCode {
         ),
         (
             ExitCode::NothingAttached,
-            "detach: nothing attached by rawbpf there (or that program is not attached)",
+            "nothing there: detach found nothing attached by rawbpf (or that program is not \
+             attached); map lookup/delete found no entry with that key",
         ),
         (
             ExitCode::Environment,
@@ -406,6 +408,10 @@ pub enum Error {
     #[error("{} is not a map (it is a {kind})", path.display())]
     NotAMap { path: PathBuf, kind: String },
 
+    /// `map lookup|delete` (and `update --flags exist`): the key is not in the map.
+    #[error("map {map}: no entry with key {key}")]
+    KeyNotFound { map: String, key: String },
+
     #[error("program {id} is not attached to cgroup {}{}", cgroup.display(), others_hint(cgroup, others))]
     ProgNotAttached {
         id: u32,
@@ -468,9 +474,9 @@ impl Error {
             Error::Verifier { .. } | Error::CorePoisoned { .. } => ExitCode::Verifier,
             Error::SkipRefused { source, .. } => source.exit_code(),
             Error::BadArgument { .. } | Error::TargetBtf { .. } => ExitCode::Usage,
-            Error::NothingAttached { .. } | Error::ProgNotAttached { .. } => {
-                ExitCode::NothingAttached
-            }
+            Error::NothingAttached { .. }
+            | Error::ProgNotAttached { .. }
+            | Error::KeyNotFound { .. } => ExitCode::NothingAttached,
         }
     }
 

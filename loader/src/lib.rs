@@ -35,6 +35,10 @@ pub use cmd::detach::{DetachOptions, detach};
 pub use cmd::inspect::inspect;
 pub use cmd::load::{DEFAULT_PIN_ROOT, LoadOptions, load, load_noting};
 pub use cmd::map_dump::{MapDumpOptions, MapDumpReport, map_dump};
+pub use cmd::map_edit::{
+    EntryInput, MapEditOptions, MapEntryReport, MapPinReport, UpdateMode, map_delete, map_lookup,
+    map_pin, map_update,
+};
 pub use cmd::map_ids::{MapIdsOptions, TARGET_CGROUP, map_ids};
 pub use cmd::map_show::{MapShowOptions, MapShowReport, ShownMap, map_show};
 pub use cmd::status::{StatusOptions, StatusReport, status};
@@ -47,6 +51,8 @@ pub use host::privileges::privileged;
 pub use map::access::MapSelector;
 pub use map::decode::Shown;
 pub use map::global_data::internal_map_name;
+pub use map::peer::grouped as grouped_by_peer;
+pub use map::watch::{Change, WatchEvent, diff as watch_diff};
 pub use prepare::map_sizes::{MapField, MapSize};
 pub use prepare::object::CompatOptions;
 pub use prog::log::tail as log_tail;

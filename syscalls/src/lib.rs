@@ -37,7 +37,7 @@ pub use map::{
 };
 pub use mapped::KernelBtfMap;
 pub use obj::{obj_attr, obj_get, obj_pin};
-pub use process::reset_sigpipe;
+pub use process::{catch_stop_signals, reset_sigpipe};
 pub use prog::{
     AttachFlags, FUNC_INFO_REC_SIZE, LINE_INFO_REC_SIZE, MIN_LOG_SIZE, ProgLoad, ProgLoadError,
     QueryResult, prog_attach, prog_attach_attr, prog_detach, prog_detach_attr, prog_load,

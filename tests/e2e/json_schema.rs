@@ -168,7 +168,35 @@ const MAP_DUMP: &[&str] = &[
     "entries[].value",
     "entries[].key_hex",
     "entries[].value_hex",
+    "entries[].cookie_hex",
+    "entries[].peer",
     "warnings",
+];
+
+/// `map lookup`, `map update` and `map delete`.
+const MAP_ENTRY: &[&str] = &[
+    "map.id",
+    "map.name",
+    "map.type",
+    "map.pinned",
+    "btf",
+    "entry.key",
+    "entry.value",
+    "entry.key_hex",
+    "entry.value_hex",
+    "entry.cookie_hex",
+    "entry.peer",
+];
+
+const MAP_PIN: &[&str] = &["map.id", "map.name", "map.type", "pinned"];
+
+/// One line of `map dump --watch --json`.
+const MAP_WATCH: &[&str] = &[
+    "event",
+    "round",
+    "entry.key",
+    "entry.value",
+    "entry.key_hex",
 ];
 
 const STATUS: &[&str] = &[
@@ -269,6 +297,46 @@ fn every_command_json_has_the_documented_fields() {
     })
     .expect("the sockhash never held the connection's two sockets");
     check_all(&dump, MAP_DUMP, "map dump");
+    let key = dump["entries"][0]["key_hex"].as_str().unwrap_or_default();
+    let lookup = [
+        "map",
+        "lookup",
+        MAP_NAME,
+        "--pin-root",
+        &pin_root,
+        "--key-hex",
+        key,
+    ];
+    check_all(&json(&lookup), MAP_ENTRY, "map lookup");
+    let watch = [
+        "map",
+        "dump",
+        MAP_NAME,
+        "--pin-root",
+        &pin_root,
+        "--watch",
+        "--count",
+        "1",
+    ];
+    let args: Vec<String> = std::iter::once("--json")
+        .chain(watch)
+        .map(String::from)
+        .collect();
+    let out = cli::rawbpf(&args);
+    cli::assert_exit(&args, &out, &[0]);
+    let lines = String::from_utf8_lossy(&out.stdout).to_string();
+    assert_eq!(lines.lines().count(), 2, "one line per entry: {lines}");
+    for line in lines.lines() {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        check_all(&v, MAP_WATCH, "map dump --watch");
+    }
+    let map_id = dump["map"]["id"].to_string();
+    let again = env.pins.join("schema_pin").display().to_string();
+    check_all(
+        &json(&["map", "pin", "--id", &map_id, &again]),
+        MAP_PIN,
+        "map pin",
+    );
     drop(conns);
 
     for shell in ["bash", "zsh", "fish"] {

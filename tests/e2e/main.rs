@@ -47,6 +47,7 @@ mod seeded;
 
 mod json_schema;
 mod map_dump;
+mod map_edit;
 mod status;
 mod verifier_output;
 

@@ -3,9 +3,6 @@
 //! socket cookies; a map without any BTF falls back to hex.
 
 use std::collections::BTreeMap;
-use std::ffi::CString;
-use std::os::fd::AsFd;
-use std::os::unix::ffi::OsStrExt;
 
 use serde_json::Value;
 
@@ -167,21 +164,8 @@ fn map_without_btf_dumps_hex_and_own_btf_decodes() {
     let prog = kernel::the_sockops_prog(env.cgroup_path());
 
     // A hash map made here without BTF, pinned next to the sockhash.
-    let fd = rawbpf_syscalls::map_create(&rawbpf_syscalls::MapCreate {
-        map_type: 1, // HASH
-        key_size: 4,
-        value_size: 8,
-        max_entries: 4,
-        map_flags: 0,
-        name: rawbpf_syscalls::ObjName::new("plain"),
-        inner_map_fd: None,
-        numa_node: None,
-        btf_fd: None,
-        btf_key_type_id: 0,
-        btf_value_type_id: 0,
-        map_extra: 0,
-    })
-    .unwrap();
+    let path = env.pins.join("plain");
+    let fd = kernel::pinned_plain_map(1, "plain", &path); // HASH
     let value = 0x1122u64.to_ne_bytes();
     rawbpf_syscalls::map_update_elem(
         &fd,
@@ -190,9 +174,6 @@ fn map_without_btf_dumps_hex_and_own_btf_decodes() {
         rawbpf_syscalls::UpdateFlags::Any,
     )
     .unwrap();
-    let path = env.pins.join("plain");
-    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
-    rawbpf_syscalls::obj_pin(fd.as_fd(), &c).unwrap();
 
     let v = dump_json(&["--pinned", &path.display().to_string()]);
     assert_eq!(v["btf"], Value::Null, "{v}");

@@ -1,6 +1,6 @@
 //! Shell completions: clap's scripts for the commands and flags, and, for bash, a wrapper
 //! that completes what clap cannot know: object files (`*.o`) for `load`, `inspect` and
-//! `detach`, the map pins under the pin root for `map dump NAME`, live map and program IDs
+//! `detach`, the map pins under the pin root for `map dump|lookup|update|delete NAME`, live map and program IDs
 //! for `--id` and `--prog-id`, and directories for `--cgroup` and `--pin-root`.
 //!
 //! The IDs come from the binary itself: run with `_RAWBPF_COMPLETE=map-ids` (or
@@ -113,7 +113,7 @@ _rawbpf_complete() {
                 compopt -o filenames 2>/dev/null
                 COMPREPLY=($(compgen -d -- "$cur"; compgen -f -X '!*.o' -- "$cur"))
                 return 0 ;;
-            "map dump")
+            "map dump"|"map lookup"|"map update"|"map delete")
                 local pins=()
                 for w in "$root"/*; do
                     [[ -f $w ]] && pins+=("${w##*/}")

@@ -11,7 +11,9 @@ mod generate;
 mod inspect;
 mod load;
 mod map;
+mod map_edit;
 mod map_ids;
+mod map_watch;
 mod output;
 mod reference;
 mod status;
@@ -81,7 +83,7 @@ pub enum Command {
     Detach(detach::Args),
     /// List programs attached to a cgroup and the maps they use, with kernel IDs.
     MapIds(map_ids::Args),
-    /// Inspect loaded maps: `map dump` (entries, decoded with BTF), `map show` (list).
+    /// Inspect and change loaded maps: `map dump`, `map show`, `map lookup|update|delete|pin`.
     Map(map::Args),
     /// One screen: bpffs, the pin root, what is attached to the cgroup, maps and entries.
     Status(status::Args),

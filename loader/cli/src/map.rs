@@ -6,6 +6,8 @@ use rawbpf::ShownMap;
 use rawbpf::{MapDumpOptions, MapDumpReport, MapSelector, MapShowOptions};
 
 use super::Global;
+use super::map_edit::{self, DeleteArgs, LookupArgs, PinArgs, Target, UpdateArgs};
+use super::map_watch::{self, WatchArgs};
 use super::output::{columns, print_json};
 use super::style::Paint;
 
@@ -22,45 +24,43 @@ pub enum MapCommand {
     /// List the maps pinned under the pin root and those the cgroup's programs use.
     #[command(visible_alias = "list")]
     Show(ShowArgs),
+    /// Print the value under one key, decoded with BTF.
+    Lookup(LookupArgs),
+    /// Write the value under one key (keys and values typed as `map dump` shows them).
+    Update(UpdateArgs),
+    /// Remove one key.
+    Delete(DeleteArgs),
+    /// Pin a map found by kernel ID on bpffs.
+    Pin(PinArgs),
 }
 
 #[derive(Debug, clap::Args)]
-#[command(
-    group(clap::ArgGroup::new("map").required(true).args(["name", "id", "pinned"])),
-    after_help = "\
+#[command(after_help = "\
 Examples:
   rawbpf map dump sock_ops_map                       # <pin-root>/sock_ops_map
   rawbpf map dump --id 7 --json
   rawbpf map dump --pinned /sys/fs/bpf/other/counters
+  rawbpf map dump sock_ops_map --watch --interval 500ms
 
 Keys and values are decoded with the map's BTF or, for maps without (a SOCKHASH), with the
 BTF of a program that uses the map. Struct fields are shown by name; fields named like
 IPv4/IPv6 addresses (sip4, dip4, *_ip, saddr, ...) as addresses. A SOCKHASH or SOCKMAP value
-read from user space is the socket's cookie. Without BTF, keys and values are hex bytes.")]
+read from user space is the socket's cookie, shown in hex as `ss -e` shows it (sk:...); the
+two ends of one connection (keys with source and destination swapped) are printed next to
+each other. Without BTF, keys and values are hex bytes.
+
+--watch dumps again every interval and prints what changed: + added, - removed, ~ changed
+(under --json one JSON object per line and change), until SIGINT or SIGTERM (exit 0).")]
 pub struct DumpArgs {
-    /// Name of a map pinned under the pin root.
-    pub name: Option<String>,
-    /// Kernel ID of the map (as `map show` and `map-ids` print it).
-    #[arg(long, value_name = "ID")]
-    pub id: Option<u32>,
-    /// Path of a pinned map anywhere on bpffs.
-    #[arg(long, value_name = "PATH")]
-    pub pinned: Option<PathBuf>,
-    /// bpffs directory NAME is looked up in.
-    #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
-    pub pin_root: PathBuf,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub watch: WatchArgs,
 }
 
 impl DumpArgs {
     pub fn selector(&self) -> MapSelector {
-        match (&self.name, self.id, &self.pinned) {
-            (_, Some(id), _) => MapSelector::Id(id),
-            (_, _, Some(p)) => MapSelector::Pinned(p.clone()),
-            (name, _, _) => MapSelector::Name {
-                pin_root: self.pin_root.clone(),
-                name: name.clone().unwrap_or_default(),
-            },
-        }
+        self.target.selector()
     }
 }
 
@@ -83,17 +83,22 @@ pub struct ShowArgs {
 /// The context for error messages: `map dump sock_ops_map`, `map show`.
 pub fn context(args: &Args) -> String {
     match &args.command {
-        MapCommand::Dump(d) => match d.selector() {
-            MapSelector::Id(id) => format!("map dump --id {id}"),
-            MapSelector::Pinned(p) => format!("map dump --pinned {}", p.display()),
-            MapSelector::Name { name, .. } => format!("map dump {name}"),
-        },
+        MapCommand::Dump(d) => format!("map dump {}", d.target.describe()),
         MapCommand::Show(_) => "map show".to_string(),
+        MapCommand::Lookup(a) => map_edit::context("lookup", &a.key),
+        MapCommand::Update(a) => map_edit::context("update", &a.key),
+        MapCommand::Delete(a) => map_edit::context("delete", &a.key),
+        MapCommand::Pin(a) => format!("map pin --id {} {}", a.id, a.path.display()),
     }
 }
 
 pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
     match &args.command {
+        MapCommand::Dump(d) if d.watch.watch => map_watch::run(&d.selector(), &d.watch, g)?,
+        MapCommand::Lookup(a) => map_edit::lookup(a, g)?,
+        MapCommand::Update(a) => map_edit::update(a, g)?,
+        MapCommand::Delete(a) => map_edit::delete(a, g)?,
+        MapCommand::Pin(a) => map_edit::pin(a, g)?,
         MapCommand::Dump(d) => {
             let report = rawbpf::map_dump(&MapDumpOptions { map: d.selector() })?;
             if g.json {
@@ -190,8 +195,11 @@ fn print_dump(r: &MapDumpReport, paint: Paint) {
         "VALUE"
     };
     let mut rows = vec![vec!["KEY".to_string(), value_head.to_string()]];
-    for e in &r.entries {
-        rows.push(vec![e.key_text.clone(), e.value_text.clone()]);
+    let peers: Vec<Option<usize>> = r.entries.iter().map(|e| e.peer).collect();
+    for i in rawbpf::grouped_by_peer(&peers) {
+        if let Some(e) = r.entries.get(i) {
+            rows.push(vec![e.key_text.clone(), e.value_text.clone()]);
+        }
     }
     let mut lines = columns(&rows);
     if let Some(h) = lines.first_mut() {

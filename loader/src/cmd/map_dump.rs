@@ -10,6 +10,7 @@ use crate::hex;
 use crate::map::access::{self, MapSelector, OpenMap};
 use crate::map::btf::{self, MapBtf};
 use crate::map::decode::{self, Shown};
+use crate::map::peer;
 use crate::report::MapSummary;
 
 /// Result of `map dump` (the JSON schema in `docs/cli.md`).
@@ -45,6 +46,12 @@ pub struct DumpEntry {
     pub value: Shown,
     pub key_hex: String,
     pub value_hex: Json,
+    /// A SOCKHASH/SOCKMAP value: the socket cookie in hex, as `ss -e` shows it after `sk:`;
+    /// `null` for other maps.
+    pub cookie_hex: Option<String>,
+    /// The index in `entries` of the other end of the same connection (the entry whose key
+    /// has source and destination swapped), `null` when there is none.
+    pub peer: Option<usize>,
     /// One-line text of the key, for the human output.
     #[serde(skip)]
     pub key_text: String,
@@ -104,6 +111,50 @@ fn render_percpu(
     (Shown::List(values), Json::Array(hexes), texts.join("  "))
 }
 
+/// One entry, key and value rendered with `btf` when it has their types.
+pub(crate) fn entry(
+    info: &rawbpf_syscalls::MapInfo,
+    btf: Option<&MapBtf>,
+    k: &[u8],
+    v: &[u8],
+) -> DumpEntry {
+    let key_id = btf.and_then(|b| b.key);
+    let (key, key_text) = match array_index(info, key_id, k) {
+        Some(i) => (Shown::Number(i.to_string()), i.to_string()),
+        None => render(btf, key_id, k),
+    };
+    let value_id = btf.and_then(|b| b.value);
+    let (value, value_hex, mut value_text) = if MapType(info.map_type).is_percpu() {
+        render_percpu(btf, value_id, v, info.value_size)
+    } else {
+        let (j, t) = render(btf, value_id, v);
+        (j, Json::String(hex::encode(v)), t)
+    };
+    let cookie_hex = cookie(info, v).map(|c| format!("{c:x}"));
+    if let Some(c) = &cookie_hex {
+        value_text = format!("sk:{c}");
+    }
+    DumpEntry {
+        key,
+        value,
+        key_hex: hex::encode(k),
+        value_hex,
+        cookie_hex,
+        peer: None,
+        key_text,
+        value_text,
+    }
+}
+
+/// The socket cookie a SOCKHASH/SOCKMAP lookup returns (an 8-byte value).
+fn cookie(info: &rawbpf_syscalls::MapInfo, v: &[u8]) -> Option<u64> {
+    let t = MapType(info.map_type);
+    if t != MapType::SOCKHASH && t != MapType::SOCKMAP {
+        return None;
+    }
+    Some(u64::from_ne_bytes(v.try_into().ok()?))
+}
+
 /// Dumps the map `opts.map` names.
 pub fn map_dump(opts: &MapDumpOptions) -> Result<MapDumpReport> {
     let m = access::open(&opts.map)?;
@@ -116,32 +167,14 @@ pub fn dump_open(m: &OpenMap) -> Result<MapDumpReport> {
     let mut warnings = Vec::new();
     let btf = btf::find(info, &mut warnings);
     let raw = access::entries(m)?;
-    let percpu = MapType(info.map_type).is_percpu();
-    let entries = raw
+    let mut entries: Vec<DumpEntry> = raw
         .iter()
-        .map(|(k, v)| {
-            let key_id = btf.as_ref().and_then(|b| b.key);
-            let (key, key_text) = match array_index(info, key_id, k) {
-                Some(i) => (Shown::Number(i.to_string()), i.to_string()),
-                None => render(btf.as_ref(), key_id, k),
-            };
-            let value_id = btf.as_ref().and_then(|b| b.value);
-            let (value, value_hex, value_text) = if percpu {
-                render_percpu(btf.as_ref(), value_id, v, info.value_size)
-            } else {
-                let (j, t) = render(btf.as_ref(), value_id, v);
-                (j, Json::String(hex::encode(v)), t)
-            };
-            DumpEntry {
-                key,
-                value,
-                key_hex: hex::encode(k),
-                value_hex,
-                key_text,
-                value_text,
-            }
-        })
+        .map(|(k, v)| entry(info, btf.as_ref(), k, v))
         .collect();
+    let peers = peer::peers(&entries.iter().map(|e| &e.key).collect::<Vec<_>>());
+    for (e, p) in entries.iter_mut().zip(peers) {
+        e.peer = p;
+    }
     Ok(MapDumpReport {
         map: DumpedMap {
             info: info.into(),

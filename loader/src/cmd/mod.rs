@@ -7,6 +7,7 @@ pub mod found_pin_root;
 pub mod inspect;
 pub mod load;
 pub mod map_dump;
+pub mod map_edit;
 pub mod map_ids;
 pub mod map_show;
 pub mod status;

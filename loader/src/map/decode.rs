@@ -168,12 +168,23 @@ fn flatten(fields: &[(String, Value)], out: &mut Vec<(String, Shown)>) {
     }
 }
 
+/// Whether a field of this name holds an IPv4 address (when it is a `u32`).
+pub(crate) fn is_v4_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["ip4", "addr4", "_ip"].iter().any(|s| lower.ends_with(s))
+        || matches!(lower.as_str(), "ip" | "sip" | "dip" | "saddr" | "daddr")
+}
+
+/// Whether a field of this name holds an IPv6 address (when it is a `u32[4]` or `u8[16]`).
+pub(crate) fn is_v6_name(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    ["ip6", "addr6"].iter().any(|s| lower.ends_with(s))
+}
+
 /// The field as an IP address, when its name and shape say it is one.
 fn address(name: &str, value: &Value) -> Option<String> {
-    let lower = name.to_ascii_lowercase();
-    let v4 = ["ip4", "addr4", "_ip"].iter().any(|s| lower.ends_with(s))
-        || matches!(lower.as_str(), "ip" | "sip" | "dip" | "saddr" | "daddr");
-    let v6 = ["ip6", "addr6"].iter().any(|s| lower.ends_with(s));
+    let v4 = is_v4_name(name);
+    let v6 = is_v6_name(name);
     match value {
         Value::Int {
             value,

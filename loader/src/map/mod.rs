@@ -7,8 +7,11 @@ pub mod btf;
 pub mod compat;
 pub mod create;
 pub mod decode;
+pub mod encode;
 pub mod global_data;
 pub mod owned;
+pub mod peer;
+pub mod watch;
 
 /// A map definition for tests: `name` of `map_type`, every size and option zero or absent;
 /// a test sets what it needs with `MapDef { key_size: 4, ..test_def(..) }`.

@@ -297,3 +297,30 @@ pub fn live_prog_ids_named(name: &str) -> Vec<u32> {
         })
         .collect()
 }
+
+/// A map without BTF made by the test itself (`map_type`, 4-byte keys, 8-byte values, 4
+/// entries), pinned at `path` (a test's own pin root) for the CLI to find.
+pub fn pinned_plain_map(map_type: u32, name: &str, path: &Path) -> rawbpf_syscalls::MapFd {
+    let fd = rawbpf_syscalls::map_create(&rawbpf_syscalls::MapCreate {
+        map_type,
+        key_size: 4,
+        value_size: 8,
+        max_entries: 4,
+        map_flags: 0,
+        name: rawbpf_syscalls::ObjName::new(name),
+        inner_map_fd: None,
+        numa_node: None,
+        btf_fd: None,
+        btf_key_type_id: 0,
+        btf_value_type_id: 0,
+        map_extra: 0,
+    })
+    .unwrap_or_else(|e| panic!("create map {name}: {e}"));
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).unwrap_or_else(|e| panic!("mkdir {}: {e}", dir.display()));
+    }
+    let c = CString::new(path.as_os_str().as_bytes()).unwrap();
+    rawbpf_syscalls::obj_pin(fd.as_fd(), &c)
+        .unwrap_or_else(|e| panic!("pin {name} at {}: {e}", path.display()));
+    fd
+}
