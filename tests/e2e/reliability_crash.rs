@@ -17,7 +17,7 @@ use rawbpf::test_hook::{PAUSE_ENV, PAUSED_MARKER, Step};
 use crate::harness::cli::assert_no_panic;
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS, MAP_TYPE_SOCKHASH};
 use crate::harness::{LoadReport, MAP_NAME, SOCKOPS_O, TestEnv, cli};
-use crate::reliability_common::{command, names_in, record_names, run_env};
+use crate::reliability_common::{command, link_pin_names, names_in, record_names, run_env};
 use crate::seeded::{Rng, seed};
 
 /// At least 50 kills, a multiple of the number of steps.
@@ -163,6 +163,21 @@ fn sigkill_at_every_step_then_plain_load_recovers() {
         assert!(
             records.len() == 1 && !records[0].starts_with("pending-"),
             "{ctx}: records {records:?}"
+        );
+        // The attachment is a link, pinned beside the record, running the new program.
+        let dir = env.pins.join("attached-progs");
+        let links = link_pin_names(&dir);
+        assert_eq!(
+            links,
+            vec![format!("{}%link", records[0])],
+            "{ctx}: link pins"
+        );
+        let c = std::ffi::CString::new(dir.join(&links[0]).display().to_string()).unwrap();
+        let link = rawbpf_syscalls::obj_get(&c).unwrap();
+        let info = rawbpf_syscalls::link_info(link.as_fd()).unwrap();
+        assert_eq!(
+            info.prog_id.0, r.prog_id,
+            "{ctx}: the link runs the loaded program"
         );
         assert_attached_are_recorded(&env, &ctx);
     }

@@ -41,6 +41,10 @@ pub struct Args {
     /// Detach the program with this kernel ID instead of the recorded ones.
     #[arg(long, value_name = "ID")]
     pub prog_id: Option<u32>,
+    /// Leave the attachments whose link a load with another --owner took over (and say
+    /// so, exit 0): what a pod's stop passes, with the token its load was given.
+    #[arg(long, value_name = "TOKEN")]
+    pub owner: Option<String>,
 }
 
 pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
@@ -51,6 +55,7 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
         unpin: args.unpin,
         prog_id: args.prog_id,
         dry_run: args.dry_run,
+        owner: args.owner.clone(),
     })?;
     if g.json {
         print_json(&report);
@@ -78,6 +83,17 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
     }
     for p in &report.kept {
         println!("kept {p} (not created by rawbpf)");
+    }
+    for o in &report.owned_by_others {
+        let owner = if o.owner.is_empty() {
+            "a load without --owner".to_string()
+        } else {
+            format!("owner {}", o.owner)
+        };
+        println!(
+            "left program {} (id {}, {}) attached: its link now belongs to {owner}",
+            o.name, o.id, o.attach_type
+        );
     }
     for o in &report.left_attached {
         println!(

@@ -1,11 +1,12 @@
 //! Where loaded programs go: the attach plan, cgroup and sockmap attach with their undo, the
-//! attach records (cgroup and socket-map) that make a reload find its own programs, and
+//! attach records (cgroup and socket-map) and the link pins beside cgroup records (links) that make a reload find its own programs, and
 //! `--pin-progs`.
 //! May import `host`, `map`, `prog` and `error`.
 
 pub mod apply;
 pub mod data_pins;
 pub mod index;
+pub mod links;
 pub mod map_records;
 pub mod plan;
 pub mod prog_pins;

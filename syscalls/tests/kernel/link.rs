@@ -51,6 +51,8 @@ fn cgroup_link_create_update_detach() {
     kernel(obj_pin(link.as_fd(), &pin), "pin link");
     drop(link);
     let link = kernel(obj_get(&pin), "BPF_OBJ_GET link");
+    // An opened link's anon inode is `bpf-link`, a created one's `bpf_link`: both links.
+    assert_eq!(obj_info_kind(link.as_fd()), ObjKind::Link);
     assert_eq!(kernel(link_info(link.as_fd()), "info pinned").id, info.id);
 
     // BPF_PROG_DETACH cannot remove a link's program (ENOENT: no such attachment).

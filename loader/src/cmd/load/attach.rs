@@ -4,15 +4,16 @@
 //! programs an earlier load recorded under names the object no longer has.
 
 use std::os::fd::AsFd;
+use std::path::Path;
 
 use rawbpf_elf::Program;
 
 use super::LoadOptions;
 use super::state::{AttachTarget, Attachment, Stage, State, Undo, ensure_dir_tracked, set_stage};
 use crate::attach::plan::Plan;
-use crate::attach::{apply, index, map_records};
+use crate::attach::{apply, index, links, map_records};
 use crate::attach::{data_pins, records};
-use crate::error::Result;
+use crate::error::{Result, bpf_err};
 use crate::test_hook::{self, Step};
 
 /// Attaches program `i` as planned. A cgroup attachment: the previous program is found
@@ -51,6 +52,7 @@ pub(super) fn attach_one(
                 target: AttachTarget::Cgroup(opts.attach_mode),
                 attach_type: *attach_type,
                 replaced: None,
+                new_link: None,
             });
             st.undo.push(Undo::Cgroup {
                 att,
@@ -63,7 +65,7 @@ pub(super) fn attach_one(
             let Some(cg) = st.cgroup.as_ref() else {
                 return Ok(());
             };
-            let replaced = apply::attach_cgroup(
+            let attached = apply::attach_cgroup(
                 cg,
                 st.progs[i].fd.as_fd(),
                 &p.name,
@@ -71,8 +73,10 @@ pub(super) fn attach_one(
                 opts.attach_mode,
                 previous,
             )?;
-            st.attachments[att].replaced = replaced;
+            st.attachments[att].replaced = attached.replaced;
+            st.attachments[att].new_link = attached.new_link;
             set_stage(st, Stage::Attached);
+            own_link(opts, st, att, &record)?;
             test_hook::reached(Step::AfterAttach)?;
 
             records::commit(&pending, &record)?;
@@ -81,6 +85,41 @@ pub(super) fn attach_one(
         }
         Plan::Map { attach_type, map } => attach_to_map(opts, st, i, p, *attach_type, map),
     }
+}
+
+/// After a cgroup attach: pins the new link beside the record (`attach::links`), then
+/// detaches the old program an earlier rawbpf attached without a link (both ran for that
+/// moment: never none); or, when an existing link was updated, renames its pin to this
+/// load's owner. Each step is in the undo log.
+fn own_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<()> {
+    let a = &st.attachments[att];
+    if let Some(link) = a.new_link.as_ref() {
+        let path = links::pin(link, record, &opts.owner)?;
+        st.undo.push(Undo::Pin {
+            path,
+            restore: None,
+        });
+        let a = &st.attachments[att];
+        if let (Some(old), Some(cg)) = (a.replaced.as_ref(), st.cgroup.as_ref()) {
+            rawbpf_syscalls::prog_detach(cg.fd(), Some(old.fd.as_fd()), a.attach_type).map_err(
+                bpf_err(format!(
+                    "detach program {} (attached without a link by an earlier rawbpf) from {}",
+                    old.id,
+                    cg.path.display()
+                )),
+            )?;
+            st.undo.push(Undo::OldDetached(att));
+        }
+        return Ok(());
+    }
+    if let Some(pin) = a.replaced.as_ref().and_then(|r| r.link.as_ref())
+        && pin.owner != opts.owner
+    {
+        let from = pin.path.clone();
+        let to = links::take_over(&from, record, &opts.owner)?;
+        st.undo.push(Undo::Rename { from: to, to: from });
+    }
+    Ok(())
 }
 
 /// Attaches program `i` to the object's socket map `map`. Under a locked pin root the
@@ -131,6 +170,7 @@ fn attach_to_map(
         target: AttachTarget::Map(m),
         attach_type,
         replaced,
+        new_link: None,
     });
     st.undo.push(Undo::MapAttach(st.attachments.len() - 1));
     if let Some((record, pending)) = record {

@@ -31,6 +31,10 @@ pub struct LoadOptions {
     /// Leave out the programs the kernel refuses and report them (`--skip-refused`); the
     /// load fails only when it refuses all.
     pub skip_refused: bool,
+    /// Who this load is for (`--owner TOKEN`, empty: nobody in particular): written into
+    /// the name of each link pin it makes or takes over, so that `detach --owner OTHER`
+    /// (an older pod's stop) leaves its attachments alone (`attach::links`).
+    pub owner: String,
     /// Program selection, type overrides, `.rodata` values, program pins (see
     /// [`crate::CompatOptions`]).
     pub compat: crate::CompatOptions,
@@ -51,6 +55,7 @@ impl LoadOptions {
             replace_incompatible: false,
             force: false,
             skip_refused: false,
+            owner: String::new(),
             compat: crate::CompatOptions::default(),
         }
     }
