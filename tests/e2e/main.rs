@@ -51,6 +51,7 @@ mod map_edit;
 mod status;
 mod verifier_output;
 
+mod links;
 mod reload_cost;
 mod skmsg;
 mod skmsg_outside;

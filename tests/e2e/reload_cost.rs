@@ -45,7 +45,7 @@ const CHANGING: &[&str] = &[
 /// `bpf_sockops.o` with one change, written to `dir/bpf_sockops.o` (the same file name,
 /// so the internal map names are the same): `code` replaces the instructions (`r0 = 0;
 /// exit` becomes `r0 = 1; exit`), `data` one byte of the `.rodata` format string.
-fn variant(dir: &Path, code: bool, data: bool) -> String {
+pub(crate) fn variant(dir: &Path, code: bool, data: bool) -> String {
     let mut bytes = std::fs::read(SOCKOPS_O).unwrap();
     let find = |bytes: &[u8], pat: &[u8]| {
         let hits: Vec<usize> = bytes
