@@ -211,3 +211,71 @@ fn overlapping_upgrade_keeps_the_new_program_attached() {
     env.run_expect(&["load", SOCKOPS_O, "--owner", "a/b"], &[2]);
     assert!(attached().is_empty());
 }
+
+const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
+const ATTACH_SK_MSG: u32 = rawbpf_abi::AttachType::SK_MSG_VERDICT.0;
+
+/// The sk_msg program on the pinned sockhash: a sockmap link where the kernel has them
+/// (6.10+), pinned beside the map record, replaced with `BPF_LINK_UPDATE`, owned like a
+/// cgroup link; before 6.10 `BPF_PROG_ATTACH` as before, and no link pin.
+#[test]
+fn sk_msg_attachment_is_a_sockmap_link_where_the_kernel_has_them() {
+    let Some(env) = TestEnv::new("links_skmsg") else {
+        return;
+    };
+    env.load(SOCKOPS_O, &[]);
+    let map_id = env.pinned_map_id();
+    let v = env.json(&["load", SKMSG_O, "--owner", "a"]);
+    let prog = id(&v["programs"][0]["id"]);
+    let dir = records_dir(&env);
+    let record = format!("map{map_id}-{ATTACH_SK_MSG}-bpf_redir");
+    assert_eq!(kernel::pinned_prog_id(&dir.join(&record)), Some(prog));
+    let map_links: Vec<String> = link_pin_names(&dir)
+        .into_iter()
+        .filter(|n| n.starts_with("map"))
+        .collect();
+    if !crate::harness::features::sockmap_links() {
+        assert!(map_links.is_empty(), "no sockmap links here: {map_links:?}");
+        return;
+    }
+    assert_eq!(map_links, vec![format!("{record}%link-a")]);
+    let link = obj_get(&dir.join(&map_links[0]));
+    let info = sys::link_info(link.as_fd()).unwrap();
+    assert_eq!(info.prog_id.0, prog);
+    assert_eq!(
+        info.target,
+        LinkTarget::Sockmap {
+            map_id: sys::MapId(map_id),
+            attach_type: ATTACH_SK_MSG
+        }
+    );
+    // BPF_PROG_DETACH cannot take a link's program off the map.
+    let map = obj_get(&env.pins.join(crate::harness::MAP_NAME));
+    let p = obj_get(&dir.join(&record));
+    let e = sys::prog_detach(map.as_fd(), Some(p.as_fd()), ATTACH_SK_MSG).unwrap_err();
+    assert_eq!(e.errno, libc::EBUSY, "{e}");
+
+    // A forced reload by another owner: the same link, the new program, the pin renamed.
+    let r = env.json(&["load", SKMSG_O, "--force", "--owner", "b"]);
+    let new = id(&r["programs"][0]["id"]);
+    assert_eq!(id(&r["programs"][0]["attach"]["replaced_id"]), prog, "{r}");
+    let now = sys::link_info(link.as_fd()).unwrap();
+    assert_eq!((now.id, now.prog_id.0), (info.id, new));
+    assert!(dir.join(format!("{record}%link-b")).exists());
+
+    // The old owner's stop leaves it; a plain detach removes exactly that link.
+    let d = env.json(&["detach", "--owner", "a"]);
+    assert!(
+        d["owned_by_others"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["owner"] == "b" && id(&o["id"]) == new),
+        "{d}"
+    );
+    let q = sys::prog_query_ids(map.as_fd(), ATTACH_SK_MSG).unwrap();
+    assert_eq!(q.prog_ids, vec![sys::ProgId(new)]);
+    env.json(&["detach", "--owner", "b"]);
+    let q = sys::prog_query_ids(map.as_fd(), ATTACH_SK_MSG).unwrap();
+    assert!(q.prog_ids.is_empty(), "{q:?}");
+}

@@ -207,48 +207,119 @@ pub fn undo_cgroup(
     }
 }
 
-/// Attaches an sk_msg / sk_skb program to a sockmap or sockhash. The kernel replaces the
-/// program attached there before, which is returned: as the kernel reports it, or, on a
-/// kernel that cannot be asked (before 5.19), the program of rawbpf's map record
-/// (`recorded`).
+/// How to attach to a socket map: the map, its name (for messages), and whether the
+/// attachment can be a link (there is a record to pin it beside).
+#[derive(Debug, Clone, Copy)]
+pub struct MapTarget<'a> {
+    pub map: BorrowedFd<'a>,
+    pub name: &'a str,
+    pub link: bool,
+}
+
+/// Attaches an sk_msg / sk_skb program to a sockmap or sockhash. Where the kernel has
+/// sockmap links (6.10+) and `target.link`: the recorded link (`recorded_link`, which runs
+/// the recorded program) is updated with `BPF_LINK_UPDATE` + `BPF_F_REPLACE`, or a new link
+/// is created (the kernel swaps out a program attached there with `BPF_PROG_ATTACH`, in one
+/// step) and returned for the caller to pin. Otherwise (EINVAL from `BPF_LINK_CREATE`:
+/// before 6.10) `BPF_PROG_ATTACH`, which also replaces the program attached there before.
+/// The replaced program is returned: as the kernel reports it, or, on a kernel that cannot
+/// be asked (before 5.19), the program of rawbpf's map record (`recorded`).
 pub fn attach_map(
-    map: BorrowedFd<'_>,
-    map_name: &str,
+    target: MapTarget<'_>,
     prog: BorrowedFd<'_>,
     program: &str,
     attach_type: u32,
     recorded: Option<OwnedFd>,
-) -> Result<Option<Replaced>> {
-    let previous = match sys::prog_query_ids(map, attach_type) {
-        Ok(q) => q.prog_ids.first().and_then(|id| {
-            by_id_or(id.0, || {
-                recorded.and_then(|fd| {
-                    let id = sys::prog_info(fd.as_fd()).ok()?.id.0;
-                    Some(Replaced { id, fd, link: None })
-                })
-            })
-        }),
-        Err(_) => recorded.and_then(|fd| {
-            let id = sys::prog_info(fd.as_fd()).ok()?.id.0;
-            Some(Replaced { id, fd, link: None })
-        }),
+    recorded_link: Option<LinkPin>,
+) -> Result<Attached> {
+    let MapTarget { map, name, .. } = target;
+    let what = || {
+        format!(
+            "program {program}: attach to map {name} ({})",
+            AttachType(attach_type)
+        )
     };
-    sys::prog_attach(map, prog, attach_type, AttachFlags::NONE, None).map_err(bpf_err(format!(
-        "program {program}: attach to map {map_name} ({})",
-        AttachType(attach_type)
-    )))?;
-    Ok(previous)
+    if let (Some(link), Some(fd)) = (recorded_link, recorded.as_ref()) {
+        sys::link_update(link.fd.as_fd(), prog, Some(fd.as_fd())).map_err(bpf_err(what()))?;
+        let Some(fd) = recorded else {
+            return Ok(Attached::default());
+        };
+        let replaced = Replaced {
+            id: link.info.prog_id.0,
+            fd,
+            link: Some(link),
+        };
+        return Ok(Attached {
+            replaced: Some(replaced),
+            new_link: None,
+        });
+    }
+    let previous = previous_on_map(map, attach_type, recorded);
+    if target.link {
+        match sys::link_create(prog, map, attach_type) {
+            Ok(link) => {
+                return Ok(Attached {
+                    replaced: previous,
+                    new_link: Some(link),
+                });
+            }
+            // No sockmap links on this kernel (before 6.10): BPF_PROG_ATTACH.
+            Err(e) if e.errno == libc::EINVAL => {}
+            Err(e) => return Err(bpf_err(what())(e)),
+        }
+    }
+    sys::prog_attach(map, prog, attach_type, AttachFlags::NONE, None).map_err(bpf_err(what()))?;
+    Ok(Attached {
+        replaced: previous,
+        new_link: None,
+    })
 }
 
-/// Undoes [`attach_map`].
+/// The program attached to a socket map before this load: as the kernel reports it (5.19+),
+/// opened by ID or, without CAP_SYS_ADMIN, the recorded one when it is that program.
+fn previous_on_map(
+    map: BorrowedFd<'_>,
+    attach_type: u32,
+    recorded: Option<OwnedFd>,
+) -> Option<Replaced> {
+    let recorded_one = |recorded: Option<OwnedFd>| {
+        recorded.and_then(|fd| {
+            let id = sys::prog_info(fd.as_fd()).ok()?.id.0;
+            Some(Replaced { id, fd, link: None })
+        })
+    };
+    match sys::prog_query_ids(map, attach_type) {
+        Ok(q) => q
+            .prog_ids
+            .first()
+            .and_then(|id| by_id_or(id.0, || recorded_one(recorded))),
+        Err(_) => recorded_one(recorded),
+    }
+}
+
+/// Undoes [`attach_map`]: a new link is detached and the program it replaced attached again;
+/// an updated link gets its old program back; a `BPF_PROG_ATTACH` is reverted as before.
 pub fn undo_map(
     map: BorrowedFd<'_>,
     prog: BorrowedFd<'_>,
     attach_type: u32,
     replaced: Option<&Replaced>,
+    new_link: Option<&OwnedFd>,
 ) -> std::result::Result<(), sys::Error> {
+    if let Some(link) = new_link {
+        sys::link_detach(link.as_fd())?;
+        return match replaced {
+            Some(old) => {
+                sys::prog_attach(map, old.fd.as_fd(), attach_type, AttachFlags::NONE, None)
+            }
+            None => Ok(()),
+        };
+    }
     match replaced {
-        Some(old) => sys::prog_attach(map, old.fd.as_fd(), attach_type, AttachFlags::NONE, None),
+        Some(old) => match old.link.as_ref() {
+            Some(link) => sys::link_update(link.fd.as_fd(), old.fd.as_fd(), Some(prog)),
+            None => sys::prog_attach(map, old.fd.as_fd(), attach_type, AttachFlags::NONE, None),
+        },
         None => sys::prog_detach(map, Some(prog), attach_type),
     }
 }

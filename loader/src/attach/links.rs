@@ -1,8 +1,9 @@
-//! Link pins of cgroup attach records: a program rawbpf attached to a cgroup through a
-//! bpf_link (`--attach-mode multi`, the default) has, beside its program record
-//! `attached-progs/<cgroup inode>-<attach type>-<name>` ([`crate::attach::records`]), the
-//! link pinned at `<record>%link` or, when the load was given `--owner TOKEN`,
-//! `<record>%link-<TOKEN>`.
+//! Link pins of attach records: a program rawbpf attached through a bpf_link — to a cgroup
+//! (`--attach-mode multi`, the default), or to a socket map where the kernel has sockmap
+//! links (6.10+) — has, beside its program record (`attached-progs/<cgroup inode>-<attach
+//! type>-<name>`, [`crate::attach::records`], or `attached-progs/map<id>-…`,
+//! [`crate::attach::map_records`]), the link pinned at `<record>%link` or, when the load was
+//! given `--owner TOKEN`, `<record>%link-<TOKEN>`.
 //!
 //! The link is the attachment: only its pin (or an fd of it) detaches it, `bpftool cgroup
 //! detach` cannot, and `BPF_LINK_UPDATE` swaps its program atomically. The program record
@@ -86,6 +87,8 @@ pub fn is_link_pin(name: &str) -> bool {
 #[derive(Debug)]
 pub struct LinkPin {
     pub path: PathBuf,
+    /// The record it is pinned beside.
+    pub record: PathBuf,
     pub owner: String,
     pub fd: OwnedFd,
     pub info: sys::LinkInfo,
@@ -111,11 +114,30 @@ fn candidates(record: &Path) -> Vec<(PathBuf, String)> {
     out
 }
 
-/// Opens the link pin of the record at `record`, when there is one that can be trusted: a
-/// bpffs file (lstat: no symlink), a link (`bpf_link` fd), a cgroup link of the cgroup with
-/// inode `cgroup_inode` for `attach_type`. `Ok(None)` when there is none; a pin that is not
-/// such a link is left alone and reported as none (it is not rawbpf's).
+/// Opens the link pin of the cgroup record at `record`, when there is one that can be
+/// trusted: a bpffs file (lstat: no symlink), a link (`bpf_link` fd), a cgroup link of the
+/// cgroup with inode `cgroup_inode` for `attach_type`. `Ok(None)` when there is none; a pin
+/// that is not such a link is left alone and reported as none (it is not rawbpf's).
 pub fn open(record: &Path, cgroup_inode: u64, attach_type: u32) -> Result<Option<LinkPin>> {
+    let want = sys::LinkTarget::Cgroup {
+        cgroup_id: cgroup_inode,
+        attach_type,
+    };
+    open_for(record, want)
+}
+
+/// [`open`] for the record of a socket-map attachment (`attach::map_records`): a sockmap
+/// link of map `map_id` for `attach_type`.
+pub fn open_map(record: &Path, map_id: u32, attach_type: u32) -> Result<Option<LinkPin>> {
+    let want = sys::LinkTarget::Sockmap {
+        map_id: sys::MapId(map_id),
+        attach_type,
+    };
+    open_for(record, want)
+}
+
+/// The trusted link pin of `record` whose link has target `want`.
+fn open_for(record: &Path, want: sys::LinkTarget) -> Result<Option<LinkPin>> {
     for (path, owner) in candidates(record) {
         match std::fs::symlink_metadata(&path) {
             Ok(m) if m.file_type().is_file() => {}
@@ -131,13 +153,10 @@ pub fn open(record: &Path, cgroup_inode: u64, attach_type: u32) -> Result<Option
         }
         let info = sys::link_info(fd.as_fd())
             .map_err(bpf_err(format!("info of link {}", path.display())))?;
-        let want = sys::LinkTarget::Cgroup {
-            cgroup_id: cgroup_inode,
-            attach_type,
-        };
         if info.target == want {
             return Ok(Some(LinkPin {
                 path,
+                record: record.to_path_buf(),
                 owner,
                 fd,
                 info,

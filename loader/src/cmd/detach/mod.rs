@@ -109,7 +109,7 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
     if let Some(owner) = opts.owner.as_deref() {
         links::validate_owner(owner)?;
     }
-    let (mut detached, owned_by_others) = match opts.prog_id {
+    let (mut detached, mut owned_by_others) = match opts.prog_id {
         Some(id) => (detach_by_id(&cgroup, pin_root, id, act)?, Vec::new()),
         None => {
             let only = Only {
@@ -121,11 +121,14 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
     };
     // sk_msg / sk_skb programs attached to the pin root's socket maps: OBJ's, or without
     // OBJ every one rawbpf recorded.
-    match (opts.prog_id, obj.as_ref(), pin_root) {
-        (None, Some(obj), Some(root)) => detached.extend(map::detach_object(root, obj, act)?),
-        (None, None, Some(root)) => detached.extend(map::detach_all_recorded(root, act)?),
-        _ => {}
-    }
+    let owner = opts.owner.as_deref();
+    let on_maps = match (opts.prog_id, obj.as_ref(), pin_root) {
+        (None, Some(obj), Some(root)) => map::detach_object(root, obj, owner, act)?,
+        (None, None, Some(root)) => map::detach_all_recorded(root, owner, act)?,
+        _ => map::Found::default(),
+    };
+    detached.extend(on_maps.detached);
+    owned_by_others.extend(on_maps.owned_by_others);
     let unpinned = match (opts.unpin, pin_root) {
         (true, Some(root)) => unpin::unpin(root, obj.as_ref(), act)?,
         _ => unpin::Unpinned::default(),

@@ -157,29 +157,65 @@ fn attach_to_map(
             restore: None,
         });
     }
-    let replaced = apply::attach_map(
-        st.maps[m].fd.as_fd(),
-        map,
+    // The link of the recorded program, when it was attached through one (6.10+).
+    let recorded_link = match (&record, recorded.as_ref()) {
+        (Some((record, _)), Some(fd)) => {
+            let id = rawbpf_syscalls::prog_info(fd.as_fd()).ok().map(|i| i.id);
+            links::open_map(record, map_id, attach_type)?.filter(|l| Some(l.info.prog_id) == id)
+        }
+        _ => None,
+    };
+    let target = apply::MapTarget {
+        map: st.maps[m].fd.as_fd(),
+        name: map,
+        link: record.is_some(),
+    };
+    let attached = apply::attach_map(
+        target,
         st.progs[i].fd.as_fd(),
         &p.name,
         attach_type,
         recorded.as_ref().and_then(|fd| fd.try_clone().ok()),
+        recorded_link,
     )?;
     st.attachments.push(Attachment {
         prog: i,
         target: AttachTarget::Map(m),
         attach_type,
-        replaced,
-        new_link: None,
+        replaced: attached.replaced,
+        new_link: attached.new_link,
     });
-    st.undo.push(Undo::MapAttach(st.attachments.len() - 1));
+    let att = st.attachments.len() - 1;
+    st.undo.push(Undo::MapAttach(att));
     if let Some((record, pending)) = record {
+        own_map_link(opts, st, att, &record)?;
         records::commit(&pending, &record)?;
         // The previous record's program goes back on rollback, as the attach does.
         st.undo.push(Undo::Pin {
             path: record,
             restore: recorded,
         });
+    }
+    Ok(())
+}
+
+/// After a socket-map attach: pins a new link beside the map record, or renames the pin of
+/// an updated link to this load's owner. (A new sockmap link replaced the previous program
+/// in the kernel's one step: nothing to detach.)
+fn own_map_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<()> {
+    let a = &st.attachments[att];
+    if let Some(link) = a.new_link.as_ref() {
+        let path = links::pin(link, record, &opts.owner)?;
+        st.undo.push(Undo::Pin {
+            path,
+            restore: None,
+        });
+    } else if let Some(pin) = a.replaced.as_ref().and_then(|r| r.link.as_ref())
+        && pin.owner != opts.owner
+    {
+        let from = pin.path.clone();
+        let to = links::take_over(&from, record, &opts.owner)?;
+        st.undo.push(Undo::Rename { from: to, to: from });
     }
     Ok(())
 }

@@ -218,6 +218,7 @@ impl State {
                 prog.fd.as_fd(),
                 a.attach_type,
                 a.replaced.as_ref(),
+                a.new_link.as_ref(),
             );
         }
     }

@@ -229,10 +229,10 @@ pub(crate) fn check(
 /// name to remove them.
 fn take_over(opts: &LoadOptions, previous: &[Option<Previous>]) -> Result<()> {
     for prev in previous.iter().flatten() {
-        if let (Some(link), Some(record)) = (prev.link.as_ref(), prev.record.as_ref())
+        if let Some(link) = prev.link.as_ref()
             && link.owner != opts.owner
         {
-            links::take_over(&link.path, record, &opts.owner)?;
+            links::take_over(&link.path, &link.record, &opts.owner)?;
         }
     }
     Ok(())
@@ -333,12 +333,22 @@ fn on_map(root: &Path, pin: Option<&Path>, attach_type: u32, p: &Program) -> Opt
         }
     };
     let (info, xlated) = sys::prog_info_and_xlated(fd.as_fd(), xlated_capacity(p)).ok()?;
+    // Its link, when it runs through one (6.10+): an unchanged load takes it over.
+    let map_id = sys::map_info(map.as_fd()).ok()?.id.0;
+    let link = links::open_map(
+        &map_records::path(root, map_id, attach_type, &p.name),
+        map_id,
+        attach_type,
+    )
+    .ok()
+    .flatten()
+    .filter(|l| l.info.prog_id == info.id);
     (info.id == id && info.name == sys::ObjName::new(&p.name).as_str()).then_some(Previous {
         fd,
         info,
         xlated,
         record,
-        link: None,
+        link,
     })
 }
 
