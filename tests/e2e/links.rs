@@ -279,3 +279,39 @@ fn sk_msg_attachment_is_a_sockmap_link_where_the_kernel_has_them() {
     let q = sys::prog_query_ids(map.as_fd(), ATTACH_SK_MSG).unwrap();
     assert!(q.prog_ids.is_empty(), "{q:?}");
 }
+
+/// A link pin whose record is gone (a run died between removing the two) still holds its
+/// program attached: `detach --unpin` finds it, detaches it and removes it.
+#[test]
+fn unpin_frees_a_link_pin_left_without_its_record() {
+    let Some(env) = TestEnv::new("links_orphan") else {
+        return;
+    };
+    let r = env.load(SOCKOPS_O, &[]);
+    let (record, link_name, _) = the_link(&env);
+    for pin in std::fs::read_dir(records_dir(&env).join("data"))
+        .unwrap()
+        .flatten()
+    {
+        std::fs::remove_file(pin.path()).unwrap();
+    }
+    std::fs::remove_file(&record).unwrap();
+    let attached = || kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
+    assert_eq!(
+        attached(),
+        vec![r.prog_id],
+        "the link alone keeps it attached"
+    );
+    let d = env.json(&["detach", "--unpin"]);
+    let link_pin = records_dir(&env).join(&link_name).display().to_string();
+    assert!(
+        d["unpinned"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p.as_str() == Some(&link_pin)),
+        "{d}"
+    );
+    assert!(attached().is_empty());
+    assert!(env.pins.contents().is_empty(), "{:?}", env.pins.contents());
+}

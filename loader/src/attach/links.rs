@@ -183,6 +183,26 @@ pub fn take_over(pin: &Path, record: &Path, owner: &str) -> Result<PathBuf> {
     Ok(to)
 }
 
+/// The link pins in record directory `records` whose record is gone, neither final nor
+/// pending (a run died between removing a record's pins): only `detach --unpin` finds them.
+pub fn orphans(records: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(records) else {
+        return Vec::new();
+    };
+    let mut out: Vec<PathBuf> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let record = &name[..name.find(LINK)?];
+            let pending = format!("pending-{record}");
+            let gone = !records.join(record).exists() && !records.join(pending).exists();
+            gone.then(|| e.path())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 /// Every link pin beside the record at `record` (for removal with the record).
 pub fn all_of(record: &Path) -> Vec<PathBuf> {
     candidates(record).into_iter().map(|(p, _)| p).collect()
@@ -211,6 +231,19 @@ mod tests {
         assert!(is_link_pin("12-3-x%link-a"));
         assert!(!is_link_pin("12-3-a%2Eb%25link"));
         assert!(validate_owner("").is_ok());
+        let dir = std::env::temp_dir().join(format!("rawbpf-links-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        for f in [
+            "1-3-a",
+            "1-3-a%link-x",
+            "1-3-b%link",
+            "pending-1-3-c",
+            "1-3-c%link",
+        ] {
+            std::fs::write(dir.join(f), b"").unwrap();
+        }
+        assert_eq!(orphans(&dir), vec![dir.join("1-3-b%link")]);
+        std::fs::remove_dir_all(&dir).unwrap();
         assert!(validate_owner("0f2c9a1e-7d3b-4c55-9e0a-3b1d2c4e5f60").is_ok());
         for bad in ["a/b", "a.b", "a b", &"x".repeat(65)] {
             assert!(validate_owner(bad).is_err(), "{bad}");

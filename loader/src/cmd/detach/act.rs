@@ -38,6 +38,22 @@ impl Act {
         sys::link_detach(link)
     }
 
+    /// `BPF_LINK_DETACH` of the link pinned at `pin`, best effort (an orphan link pin
+    /// about to be removed: the removal frees the link anyway, this only makes it now).
+    pub fn link_detach_pin(self, pin: &Path) {
+        if self.dry_run {
+            return;
+        }
+        let fd = pin_root::c_path(pin)
+            .ok()
+            .and_then(|c| sys::obj_get(&c).ok());
+        if let Some(fd) = fd
+            && sys::obj_info_kind(std::os::fd::AsFd::as_fd(&fd)) == sys::ObjKind::Link
+        {
+            let _ = sys::link_detach(std::os::fd::AsFd::as_fd(&fd));
+        }
+    }
+
     /// Removes a pin, record or marker; one already gone is fine.
     pub fn remove(self, path: &Path) -> Result<()> {
         if self.dry_run {
