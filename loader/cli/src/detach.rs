@@ -14,9 +14,13 @@ Examples:
   rawbpf detach bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/app --unpin
   rawbpf detach --prog-id 42                                 # a program another tool attached
   rawbpf detach --unpin --dry-run                            # what would go, changing nothing
+  rawbpf detach --owner \"$POD_UID\"                           # a pod's stop: only what it still owns
 
-rawbpf knows what it attached from the records under <pin-root>/attached-progs/. Exit code 3 when
-there was nothing to detach (and nothing to unpin); the message lists programs others attached.
+rawbpf knows what it attached from the records under <pin-root>/attached-progs/. A program attached
+through a bpf_link (multi mode; sk_msg/sk_skb on 6.10+) has the link pinned beside its record, and
+detach removes exactly that link (BPF_LINK_DETACH). With --owner TOKEN, an attachment a later load
+with another --owner took over is left in place and listed (exit 0). Exit code 3 when there was
+nothing to detach (and nothing to unpin); the message lists programs others attached.
 --unpin removes only map pins rawbpf created (marked under <pin-root>/pinned-maps/); pins other
 tools made in the pin root are kept and listed.")]
 pub struct Args {
