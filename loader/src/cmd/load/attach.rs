@@ -101,6 +101,7 @@ fn own_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Re
         });
         let a = &st.attachments[att];
         if let (Some(old), Some(cg)) = (a.replaced.as_ref(), st.cgroup.as_ref()) {
+            test_hook::reached(Step::LinkPinned)?;
             rawbpf_syscalls::prog_detach(cg.fd(), Some(old.fd.as_fd()), a.attach_type).map_err(
                 bpf_err(format!(
                     "detach program {} (attached without a link by an earlier rawbpf) from {}",
