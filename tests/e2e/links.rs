@@ -185,9 +185,13 @@ fn overlapping_upgrade_keeps_the_new_program_attached() {
     assert!(name.ends_with("%link-pod-new"), "{name}");
     assert_eq!(info.prog_id.0, new.prog_id);
 
-    // The old pod's stop: exit 0, nothing detached, the new program named as another's.
-    let d = env.json(&["detach", "--owner", "pod-old"]);
+    // The old pod's stop: exit 0, nothing detached, the new program named as another's,
+    // and no pin removed even with --unpin (the new program uses the map).
+    let map = env.pinned_map_id();
+    let d = env.json(&["detach", "--owner", "pod-old", "--unpin"]);
     assert_eq!(d["detached"], serde_json::json!([]), "{d}");
+    assert_eq!(d["unpinned"], serde_json::json!([]), "{d}");
+    assert_eq!(env.pinned_map_id(), map);
     assert_eq!(d["owned_by_others"][0]["owner"], "pod-new", "{d}");
     assert_eq!(id(&d["owned_by_others"][0]["id"]), new.prog_id, "{d}");
     assert_eq!(

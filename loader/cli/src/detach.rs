@@ -46,7 +46,8 @@ pub struct Args {
     #[arg(long, value_name = "ID")]
     pub prog_id: Option<u32>,
     /// Leave the attachments whose link a load with another --owner took over (and say
-    /// so, exit 0): what a pod's stop passes, with the token its load was given.
+    /// so, exit 0; --unpin then removes no pin, their programs use the maps): what a pod's
+    /// stop passes, with the token its load was given.
     #[arg(long, value_name = "TOKEN")]
     pub owner: Option<String>,
 }

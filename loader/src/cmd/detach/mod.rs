@@ -34,7 +34,8 @@ pub struct DetachOptions {
     /// Find and report what would be detached and unpinned, and change nothing.
     pub dry_run: bool,
     /// `--owner TOKEN`: leave the attachments whose link a load with another owner took
-    /// over (`attach::links`); `None` detaches whatever is recorded.
+    /// over (`attach::links`), and then, with `unpin`, every pin (their programs use the
+    /// maps); `None` detaches whatever is recorded.
     pub owner: Option<String>,
 }
 
@@ -129,7 +130,8 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
     };
     detached.extend(on_maps.detached);
     owned_by_others.extend(on_maps.owned_by_others);
-    let unpinned = match (opts.unpin, pin_root) {
+    // Another owner's attachments still use the pinned maps: `--unpin` leaves them.
+    let unpinned = match (opts.unpin && owned_by_others.is_empty(), pin_root) {
         (true, Some(root)) => unpin::unpin(root, obj.as_ref(), act)?,
         _ => unpin::Unpinned::default(),
     };
