@@ -263,8 +263,9 @@ pub fn attach_map(
                     new_link: Some(link),
                 });
             }
-            // No sockmap links on this kernel (before 6.10): BPF_PROG_ATTACH.
-            Err(e) if e.errno == libc::EINVAL => {}
+            // No sockmap links on this kernel (before 6.10: EINVAL, the link type is
+            // unknown; "not supported" accepted too): BPF_PROG_ATTACH.
+            Err(e) if [libc::EINVAL, libc::EOPNOTSUPP, 524].contains(&e.errno) => {}
             Err(e) => return Err(bpf_err(what())(e)),
         }
     }
