@@ -239,21 +239,21 @@ pub fn attach_map(
             AttachType(attach_type)
         )
     };
-    if let (Some(link), Some(fd)) = (recorded_link, recorded.as_ref()) {
-        sys::link_update(link.fd.as_fd(), prog, Some(fd.as_fd())).map_err(bpf_err(what()))?;
-        let Some(fd) = recorded else {
-            return Ok(Attached::default());
-        };
-        let replaced = Replaced {
-            id: link.info.prog_id.0,
-            fd,
-            link: Some(link),
-        };
-        return Ok(Attached {
-            replaced: Some(replaced),
-            new_link: None,
-        });
-    }
+    let recorded = match (recorded, recorded_link) {
+        (Some(fd), Some(link)) => {
+            sys::link_update(link.fd.as_fd(), prog, Some(fd.as_fd())).map_err(bpf_err(what()))?;
+            let replaced = Replaced {
+                id: link.info.prog_id.0,
+                fd,
+                link: Some(link),
+            };
+            return Ok(Attached {
+                replaced: Some(replaced),
+                new_link: None,
+            });
+        }
+        (recorded, _) => recorded,
+    };
     let previous = previous_on_map(map, attach_type, recorded);
     if target.link {
         match sys::link_create(prog, map, attach_type) {
