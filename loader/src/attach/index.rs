@@ -41,6 +41,25 @@ pub fn pin_roots(cgroup_inode: u64) -> Vec<PathBuf> {
     out
 }
 
+/// Every entry of the index: the cgroup inode and the pin root it names, sorted.
+pub fn all() -> Vec<(u64, PathBuf)> {
+    let Ok(entries) = std::fs::read_dir(dir()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(u64, PathBuf)> = entries
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().into_string().ok()?;
+            let (inode, root) = name.split_once('-')?;
+            let root = unescape(root);
+            Some((inode.parse().ok()?, PathBuf::from(root)))
+                .filter(|(_, r): &(u64, PathBuf)| r.is_absolute())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,6 +7,7 @@ pub mod apply;
 pub mod data_pins;
 pub mod index;
 pub mod map_records;
+pub mod owners;
 pub mod plan;
 pub mod prog_pins;
 pub mod records;
