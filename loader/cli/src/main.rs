@@ -235,6 +235,10 @@ mod tests {
             };
             assert!(matches!(m.command, map::MapCommand::Show(_)), "{words:?}");
         }
+        for words in [["rawbpf", "prog", "ls"], ["rawbpf", "p", "list"]] {
+            let c = Cli::try_parse_from(words).unwrap();
+            assert!(matches!(c.command, Command::Prog(_)), "{words:?}");
+        }
         // `ma` is map, map-ids or man: ambiguous, a usage error.
         assert!(Cli::try_parse_from(["rawbpf", "ma"]).is_err());
     }

@@ -292,6 +292,33 @@ mod tests {
         assert!(dump(&["m", "--id", "7"]).is_err(), "only one of them");
     }
 
+    fn show(args: &[&str]) -> MapShowOptions {
+        let mut v = vec!["rawbpf", "map", "show"];
+        v.extend_from_slice(args);
+        let c = Cli::try_parse_from(v).unwrap();
+        let Command::Map(Args {
+            command: MapCommand::Show(s),
+        }) = c.command
+        else {
+            panic!("not map show")
+        };
+        s.options().unwrap()
+    }
+
+    #[test]
+    fn show_is_host_wide_unless_narrowed() {
+        assert_eq!(show(&[]).scope, MapShowScope::Host);
+        assert_eq!(show(&["7"]).scope, MapShowScope::Id(7));
+        let o = show(&["--cgroup", "/sys/fs/cgroup/x"]);
+        assert_eq!(o.scope, MapShowScope::Cgroup);
+        assert_eq!(o.pin_root, PathBuf::from(rawbpf::DEFAULT_PIN_ROOT));
+        let o = show(&["--pin-root", "/sys/fs/bpf/x"]);
+        assert_eq!(
+            (o.scope, o.pin_root),
+            (MapShowScope::Cgroup, "/sys/fs/bpf/x".into())
+        );
+    }
+
     #[test]
     fn table_aligns() {
         let m = ShownMap {

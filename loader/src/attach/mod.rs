@@ -1,6 +1,6 @@
 //! Where loaded programs go: the attach plan, cgroup and sockmap attach with their undo, the
-//! attach records (cgroup and socket-map) that make a reload find its own programs, and
-//! `--pin-progs`.
+//! attach records (cgroup and socket-map) that make a reload find its own programs,
+//! `--pin-progs`, and what rawbpf owns host-wide according to those marks (`owners`).
 //! May import `host`, `map`, `prog` and `error`.
 
 pub mod apply;

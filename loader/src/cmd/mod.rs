@@ -1,6 +1,6 @@
 //! One module per command (`load`, `detach`, `inspect`, `map-ids`, `map show`, `map dump`,
-//! `status`): each puts the stages together and returns its report. Nothing else imports `cmd`
-//! except the crate root, which re-exports the entry points.
+//! `prog show`, `cgroup tree`, `status`): each puts the stages together and returns its
+//! report. Nothing else imports `cmd` except the crate root, which re-exports the entry points.
 
 pub mod cgroup_tree;
 pub mod detach;
