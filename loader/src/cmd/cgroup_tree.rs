@@ -81,12 +81,7 @@ fn attached(cg: &Cgroup, d: &mut Describer) -> Result<Vec<TreeProgram>> {
             }
         };
         for (n, id) in q.prog_ids.iter().enumerate() {
-            let flags = q
-                .prog_attach_flags
-                .get(n)
-                .copied()
-                .filter(|&f| f != 0)
-                .unwrap_or(q.attach_flags);
+            let flags = q.flags_of(n);
             let fd = match sys::fd_by_id(sys::IdKind::Prog, id.0) {
                 Ok(fd) => fd,
                 Err(e) if e.is_enoent() => continue,

@@ -204,12 +204,7 @@ impl Collected {
                 Err(e) => return Err(bpf_err(format!("query {}", AttachType(at)))(e)),
             };
             for (n, id) in q.prog_ids.iter().enumerate() {
-                let flags = q
-                    .prog_attach_flags
-                    .get(n)
-                    .copied()
-                    .filter(|&f| f != 0)
-                    .unwrap_or(q.attach_flags);
+                let flags = q.flags_of(n);
                 self.add_program(id.0, TARGET_CGROUP, at, flags)?;
             }
         }

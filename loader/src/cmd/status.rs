@@ -149,13 +149,14 @@ fn recorded_cgroups(pin_root: &Path) -> Vec<PathBuf> {
 }
 
 /// The cgroup to show, whether a record named it, and a warning when records name more.
-fn which_cgroup(opts: &StatusOptions) -> (PathBuf, bool, Option<String>) {
+/// Without records the cgroup2 mount (an error when there is none).
+fn which_cgroup(opts: &StatusOptions) -> Result<(PathBuf, bool, Option<String>)> {
     if let Some(c) = &opts.cgroup {
-        return (c.clone(), false, None);
+        return Ok((c.clone(), false, None));
     }
     let named = recorded_cgroups(&opts.pin_root);
-    match named.as_slice() {
-        [] => (crate::host::cgroup::default_root_or_standard(), false, None),
+    Ok(match named.as_slice() {
+        [] => (crate::host::cgroup::default_root()?, false, None),
         [one] => (one.clone(), true, None),
         [first, rest @ ..] => {
             let others: Vec<String> = rest.iter().map(|p| p.display().to_string()).collect();
@@ -167,13 +168,13 @@ fn which_cgroup(opts: &StatusOptions) -> (PathBuf, bool, Option<String>) {
             );
             (first.clone(), true, Some(warning))
         }
-    }
+    })
 }
 
 /// Collects the status per `opts`.
 pub fn status(opts: &StatusOptions) -> Result<StatusReport> {
     let mounts = bpf_mounts(&std::fs::read_to_string("/proc/self/mounts").unwrap_or_default());
-    let (cgroup, from_record, more) = which_cgroup(opts);
+    let (cgroup, from_record, more) = which_cgroup(opts)?;
     let root = &crate::cmd::found_pin_root::for_cgroup(&cgroup, &opts.pin_root);
     let (mut maps, programs) = maps_and_programs(&MapShowOptions {
         cgroup: cgroup.clone(),
