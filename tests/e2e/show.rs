@@ -227,3 +227,69 @@ fn prog_show_of_a_missing_program_or_a_map_pin_fails() {
         "{v}"
     );
 }
+
+const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
+
+/// The `kind`s of a program's records, sorted.
+fn record_kinds(p: &Value) -> Vec<String> {
+    let mut kinds: Vec<String> = p["records"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{p}"))
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap_or_default().to_string())
+        .collect();
+    kinds.sort();
+    kinds
+}
+
+#[test]
+fn prog_show_names_socket_map_and_pin_records() {
+    let Some(env) = TestEnv::new("show_records") else {
+        return;
+    };
+    env.load(SOCKOPS_O, &["--pin-progs"]);
+    let loaded = env.json(&["load", SKMSG_O]);
+    let sockops = kernel::the_sockops_prog(env.cgroup_path());
+    let skmsg = id(&loaded["programs"][0]["id"]);
+    let sockhash = env.pinned_map_id();
+    let pinned_prog = env.pins.join("progs/bpf_add_to_sockhash");
+    assert_eq!(kernel::pinned_prog_id(&pinned_prog), Some(sockops));
+
+    let root = env.pins.path().display().to_string();
+    let all = json(&["prog", "show", "--pin-root", &root]);
+    let p = by_id(&all, "programs", sockops);
+    assert_eq!(record_kinds(p), vec!["cgroup", "pin"], "{p}");
+    let pin = p["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "pin")
+        .unwrap();
+    assert_eq!(pin["path"], pinned_prog.display().to_string(), "{pin}");
+    assert!(pin["attach_type"].is_null(), "{pin}");
+
+    let m = by_id(&all, "programs", skmsg);
+    assert_eq!(m["owner"], "rawbpf", "{m}");
+    assert_eq!(record_kinds(m), vec!["map"], "{m}");
+    let r = &m["records"][0];
+    assert_eq!(id(&r["map_id"]), sockhash, "{r}");
+    assert_eq!(r["attach_type"], "sk_msg_verdict", "{r}");
+    let path = r["path"].as_str().unwrap();
+    assert_eq!(
+        kernel::pinned_prog_id(std::path::Path::new(path)),
+        Some(skmsg)
+    );
+
+    // The human forms run too (their words are not the contract; exit 0 is).
+    let cg = env.cgroup_path().display().to_string();
+    for args in [
+        vec!["prog", "show", "--pin-root", &root],
+        vec!["prog", "ls", "--pinned", path],
+        vec!["cgroup", "tree", &cg],
+        vec!["map", "show"],
+    ] {
+        let args: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        let out = cli::rawbpf(&args);
+        cli::assert_exit(&args, &out, &[0]);
+    }
+}
