@@ -405,6 +405,12 @@ pub enum Error {
     #[error("no map {what}{hint}")]
     MapNotFound { what: String, hint: String },
 
+    #[error("no program {what}")]
+    ProgNotFound { what: String },
+
+    #[error("{} is not a program (it is a {kind})", path.display())]
+    NotAProg { path: PathBuf, kind: String },
+
     #[error("{} is not a map (it is a {kind})", path.display())]
     NotAMap { path: PathBuf, kind: String },
 
@@ -446,6 +452,8 @@ impl Error {
             | Error::PinRace { .. }
             | Error::LockTimeout { .. }
             | Error::MapNotFound { .. }
+            | Error::ProgNotFound { .. }
+            | Error::NotAProg { .. }
             | Error::NotAMap { .. } => ExitCode::Other,
             Error::PinOffBpffs { .. } => ExitCode::Usage,
             Error::ReadObject { .. }

@@ -142,7 +142,13 @@ pub struct MapIdsReport {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AttachedProgram {
     pub id: u32,
+    /// The full name, from the program's BTF where the kernel cut it (as bpftool shows it).
     pub name: String,
+    /// The kernel's name (at most 15 bytes).
+    pub kernel_name: String,
+    /// `rawbpf` when one of rawbpf's records pins this program (under any pin root it
+    /// knows); `null` for another tool's.
+    pub owner: Option<String>,
     #[serde(rename = "type")]
     pub prog_type: String,
     pub tag: String,

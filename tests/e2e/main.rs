@@ -48,6 +48,7 @@ mod seeded;
 mod json_schema;
 mod map_dump;
 mod map_edit;
+mod show;
 mod status;
 mod verifier_output;
 

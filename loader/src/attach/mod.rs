@@ -1,12 +1,13 @@
 //! Where loaded programs go: the attach plan, cgroup and sockmap attach with their undo, the
-//! attach records (cgroup and socket-map) that make a reload find its own programs, and
-//! `--pin-progs`.
+//! attach records (cgroup and socket-map) that make a reload find its own programs,
+//! `--pin-progs`, and what rawbpf owns host-wide according to those marks (`owners`).
 //! May import `host`, `map`, `prog` and `error`.
 
 pub mod apply;
 pub mod data_pins;
 pub mod index;
 pub mod map_records;
+pub mod owners;
 pub mod plan;
 pub mod prog_pins;
 pub mod records;
