@@ -1,6 +1,8 @@
 //! Where `load` attaches each program of an object: to the cgroup (cgroup attach types),
 //! to the object's sockmap/sockhash (`sk_msg` / `sk_skb`), or nowhere (and why). Shared by
-//! `load`, the unchanged-reload check and `detach OBJ`, so that all three agree.
+//! `load`, the unchanged-reload check and `detach OBJ`, so that all three agree. And how a
+//! reload's programs pair with those an earlier load recorded under other names ([`pair`]:
+//! renamed, removed, or ambiguous), which `cmd/load/program_set.rs` acts on.
 
 use rawbpf_abi::{AttachType, ProgType};
 use rawbpf_elf::{Object, Program};
