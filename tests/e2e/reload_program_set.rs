@@ -119,6 +119,26 @@ fn a_renamed_program_replaces_its_old_self() {
 }
 
 #[test]
+fn a_renamed_program_replaces_its_old_self_in_single_mode() {
+    let Some(env) = TestEnv::new("set_renamed_single") else {
+        return;
+    };
+    let first = env.load(SOCKOPS_O, &["--attach-mode", "single"]);
+    let dir = tempfile::tempdir().unwrap();
+    let obj = renamed_sockops(dir.path());
+    let r = env.load(&obj.display().to_string(), &["--attach-mode", "single"]);
+    assert_eq!(sockops_attached(&env), vec![r.prog_id]);
+    assert_ne!(r.prog_id, first.prog_id);
+    assert_eq!(r.replaced_id, Some(first.prog_id));
+    let recs = records(&env);
+    assert!(
+        recs.len() == 1 && recs[0].ends_with(&format!("-{NEW}")),
+        "{recs:?}"
+    );
+    detach_leaves_nothing(&env);
+}
+
+#[test]
 fn a_removed_program_is_detached() {
     let Some(env) = TestEnv::new("set_removed") else {
         return;
@@ -151,6 +171,41 @@ fn a_removed_program_is_detached() {
         recs.len() == 1 && recs[0].ends_with(&format!("-{OLD}")),
         "{recs:?}"
     );
+    detach_leaves_nothing(&env);
+}
+
+/// `--program` loads part of the object, so a recorded program it lacks may only have been
+/// left out: it stays attached, and the warning names it.
+#[test]
+fn a_partial_load_leaves_old_programs_attached() {
+    let Some(env) = TestEnv::new("set_partial") else {
+        return;
+    };
+    let v = env.json(&["load", PAIR_O]);
+    let counting = id(&v["programs"][1]["id"]);
+    let dir = tempfile::tempdir().unwrap();
+    // The pair with its second program renamed, of which only the first is loaded.
+    let obj = renamed(
+        PAIR_O,
+        "bpf_count_established",
+        "bpf_count_establishe2",
+        dir.path(),
+    );
+    let r = env.json(&["load", &obj.display().to_string(), "--program", OLD]);
+    let new = id(&r["programs"][0]["id"]);
+    let mut want = vec![new, counting];
+    want.sort_unstable();
+    assert_eq!(
+        sockops_attached(&env),
+        want,
+        "the unselected program was touched"
+    );
+    assert_eq!(r["removed"], serde_json::json!([]), "{r}");
+    let warned = r["warnings"].as_array().unwrap().iter().any(|w| {
+        w.as_str()
+            .is_some_and(|s| s.contains(&format!("--prog-id {counting}")))
+    });
+    assert!(warned, "{r}");
     detach_leaves_nothing(&env);
 }
 

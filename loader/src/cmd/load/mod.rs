@@ -181,7 +181,9 @@ fn run(
     let cg = st.cgroup.as_ref();
     let mut reusable = match unchanged::check(check_opts, obj, &plans, &pin_paths, cg)? {
         unchanged::Outcome::Unchanged(mut report) => {
-            // What preparing the object found (a poisoned CO-RE relocation, ...) still holds.
+            // What preparing the object found (a poisoned CO-RE relocation, ...) still holds,
+            // and so do old-named programs left attached beside it.
+            warnings.extend(attach::others_recorded(opts, obj, &plans, st));
             report.warnings = std::mem::take(warnings);
             return Ok(*report);
         }

@@ -107,75 +107,92 @@ pub(super) fn find(
             .collect();
         old_names.sort_unstable();
         old_names.dedup();
-        if old_names.is_empty() {
-            continue;
-        }
-        let mut orphans = Vec::new();
-        let mut old_progs = HashMap::new();
-        for name in old_names {
-            let record = records::path(&opts.pin_root, cg.inode, at, name);
-            let pending = records::pending_path(&opts.pin_root, cg.inode, at, name);
-            match records::recover(&record, &pending, cg, at)? {
-                Some(prog) => {
-                    orphans.push(Orphan {
-                        name: name.to_string(),
-                        id: prog.id,
-                    });
-                    old_progs.insert(name.to_string(), (record, prog));
-                }
-                // Nothing runs it: a killed run's leftover, or detached by another tool.
-                None => Act { dry_run: false }.remove_record(&record)?,
-            }
-        }
-        let mut unmatched = Vec::new();
-        for (i, name) in here {
-            let record = records::path(&opts.pin_root, cg.inode, at, name);
-            let pending = records::pending_path(&opts.pin_root, cg.inode, at, name);
-            if records::recover(&record, &pending, cg, at)?.is_none() {
-                unmatched.push((i, name.to_string()));
-            }
-        }
-        match pair(orphans, &unmatched) {
-            Pairing::Same => {}
-            Pairing::Replace { old, new } => {
-                if let Some((old_record, prog)) = old_progs.remove(&old.name) {
-                    let old_fd = prog.fd.try_clone().ok();
-                    let rename = Rename {
-                        old_name: old.name,
-                        old_record,
-                        old_fd,
-                    };
-                    changes.renames.insert(new, (rename, prog));
-                }
-            }
-            Pairing::Remove(old) => {
-                for o in old {
-                    if let Some((record, prog)) = old_progs.remove(&o.name) {
-                        changes.removals.push(Removal {
-                            name: o.name,
-                            attach_type: at,
-                            record,
-                            prog,
-                        });
-                    }
-                }
-            }
-            Pairing::Ambiguous { old, new } => {
-                let old: Vec<String> = old
-                    .iter()
-                    .map(|o| format!("{} (id {})", o.name, o.id))
-                    .collect();
-                return Err(Error::AmbiguousRename {
-                    target: cg.path.display().to_string(),
-                    attach_type: AttachType(at).to_string(),
-                    old: old.join(", "),
-                    new: new.join(", "),
-                    pin_root: opts.pin_root.display().to_string(),
-                });
-            }
+        if !old_names.is_empty() {
+            at_point(opts, cg, at, &old_names, &here, &mut changes)?;
         }
     }
     Ok(changes)
+}
+
+/// [`find`] at the attach point `at` of `cg`, where records of `old_names` exist and the
+/// object has the programs `here` (index, name).
+fn at_point(
+    opts: &LoadOptions,
+    cg: &Cgroup,
+    at: u32,
+    old_names: &[&str],
+    here: &[(usize, &str)],
+    changes: &mut Changes,
+) -> Result<()> {
+    let paths = |name: &str| {
+        (
+            records::path(&opts.pin_root, cg.inode, at, name),
+            records::pending_path(&opts.pin_root, cg.inode, at, name),
+        )
+    };
+    let mut orphans = Vec::new();
+    let mut old_progs = HashMap::new();
+    for &name in old_names {
+        let (record, pending) = paths(name);
+        match records::recover(&record, &pending, cg, at)? {
+            Some(prog) => {
+                orphans.push(Orphan {
+                    name: name.to_string(),
+                    id: prog.id,
+                });
+                old_progs.insert(name.to_string(), (record, prog));
+            }
+            // Nothing runs it: a killed run's leftover, or detached by another tool.
+            None => Act { dry_run: false }.remove_record(&record)?,
+        }
+    }
+    let mut unmatched = Vec::new();
+    for &(i, name) in here {
+        let (record, pending) = paths(name);
+        if records::recover(&record, &pending, cg, at)?.is_none() {
+            unmatched.push((i, name.to_string()));
+        }
+    }
+    match pair(orphans, &unmatched) {
+        Pairing::Same => {}
+        Pairing::Replace { old, new } => {
+            if let Some((old_record, prog)) = old_progs.remove(&old.name) {
+                let old_fd = prog.fd.try_clone().ok();
+                let rename = Rename {
+                    old_name: old.name,
+                    old_record,
+                    old_fd,
+                };
+                changes.renames.insert(new, (rename, prog));
+            }
+        }
+        Pairing::Remove(old) => {
+            for o in old {
+                if let Some((record, prog)) = old_progs.remove(&o.name) {
+                    changes.removals.push(Removal {
+                        name: o.name,
+                        attach_type: at,
+                        record,
+                        prog,
+                    });
+                }
+            }
+        }
+        Pairing::Ambiguous { old, new } => {
+            let old: Vec<String> = old
+                .iter()
+                .map(|o| format!("{} (id {})", o.name, o.id))
+                .collect();
+            return Err(Error::AmbiguousRename {
+                target: cg.path.display().to_string(),
+                attach_type: AttachType(at).to_string(),
+                old: old.join(", "),
+                new: new.join(", "),
+                pin_root: opts.pin_root.display().to_string(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Hands the decisions to the load: each rename's old program becomes the program its new
