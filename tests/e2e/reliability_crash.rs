@@ -70,6 +70,12 @@ fn kill_loading(env: &TestEnv, obj: &str, step: Step) -> String {
 fn assert_attached_are_recorded(env: &TestEnv, ctx: &str) {
     let attached = kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
     assert!(attached.len() <= 1, "{ctx}: attached {attached:?}");
+    assert_each_recorded(env, ctx);
+}
+
+/// Every program attached to the test cgroup is pinned by a record (final or pending).
+fn assert_each_recorded(env: &TestEnv, ctx: &str) {
+    let attached = kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
     let dir = env.pins.join("attached-progs");
     let recorded: Vec<u32> = record_names(&dir)
         .iter()
@@ -215,5 +221,38 @@ fn sigkill_during_a_rename_then_reload_recovers() {
             "{ctx}: records {records:?}"
         );
         assert_attached_are_recorded(&env, &ctx);
+    }
+}
+
+/// A reload of `bpf_sockops.o` over `sockops_pair.o` (the source dropped a program),
+/// SIGKILLed at every step: each attached program stays recorded, and the next load leaves
+/// exactly the remaining program attached and one final record.
+#[test]
+fn sigkill_during_a_removal_then_reload_recovers() {
+    let Some(env) = TestEnv::new("rel_crash_removal") else {
+        return;
+    };
+    let pair = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/objects/sockops_pair.o"
+    );
+    for step in Step::ALL {
+        let ctx = format!("removal killed at {step:?}");
+        run_env(&env, &["detach"], &[0, 3]);
+        env.json(&["load", pair]);
+        kill_loading(&env, SOCKOPS_O, step);
+        assert_each_recorded(&env, &ctx);
+
+        let r = env.load(SOCKOPS_O, &[]);
+        assert_eq!(
+            kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+            vec![r.prog_id],
+            "{ctx}: after the recovery load"
+        );
+        let records = record_names(&env.pins.join("attached-progs"));
+        assert!(
+            records.len() == 1 && records[0].ends_with("-bpf_add_to_sockhash"),
+            "{ctx}: records {records:?}"
+        );
     }
 }

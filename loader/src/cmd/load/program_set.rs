@@ -90,6 +90,9 @@ pub(super) fn find(
         .collect();
     types.sort_unstable();
     types.dedup();
+    if types.is_empty() {
+        return Ok(changes);
+    }
     let recorded = records::list(&opts.pin_root, cg.inode)?;
     for at in types {
         let here: Vec<(usize, &str)> = obj
