@@ -5,8 +5,9 @@
 //! names a complete, compatible map. The next plain `rawbpf load` then succeeds and leaves
 //! exactly one program attached, the map pin (reused when it was there), one final record
 //! and no temporary files. The same holds for a reload that renames the program (it
-//! replaces the old one in place): killed at every step, the next load of the renamed
-//! object leaves only the new program and only its record.
+//! replaces the old one in place) and for one whose object dropped a program (it is
+//! detached): killed at every step, the next load leaves only the object's programs and
+//! only their records.
 
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;
