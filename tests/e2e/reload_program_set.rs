@@ -300,15 +300,12 @@ fn a_renamed_sk_msg_program_leaves_no_old_record() {
     let v = env.json(&["load", &obj.display().to_string()]);
     let new = id(&v["programs"][0]["id"]);
     assert_eq!(skmsg_attached(&env, map_id, "bpf_redi2"), vec![new], "{v}");
-    if features::sockmap_prog_query() {
-        // Before 5.19 the kernel cannot say which program it replaced, and the record that
-        // would is the old name's: the report then names none.
-        assert_eq!(v["programs"][0]["attach"]["replaced_id"], old, "{v}");
-        assert_eq!(
-            v["programs"][0]["attach"]["replaced_name"], "bpf_redir",
-            "{v}"
-        );
-    }
+    // Before 5.19 the kernel cannot say which program it replaced: the old name's record does.
+    assert_eq!(v["programs"][0]["attach"]["replaced_id"], old, "{v}");
+    assert_eq!(
+        v["programs"][0]["attach"]["replaced_name"], "bpf_redir",
+        "{v}"
+    );
     assert_eq!(env.pinned_map_id(), map_id);
     let map_records: Vec<String> = records(&env)
         .into_iter()

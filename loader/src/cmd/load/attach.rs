@@ -113,9 +113,13 @@ fn attach_to_map(
         )
     });
     let mut recorded = None;
+    let mut renamed_from = None;
     if let Some((record, pending)) = &record {
         ensure_dir_tracked(st, &records::dir(&opts.pin_root))?;
         recorded = records::open(record)?;
+        if recorded.is_none() {
+            renamed_from = program_set::other_map_record(&opts.pin_root, map_id, attach_type, p);
+        }
         records::pin(st.progs[i].fd.as_fd(), pending)?;
         st.undo.push(Undo::Pin {
             path: pending.clone(),
@@ -128,7 +132,12 @@ fn attach_to_map(
         st.progs[i].fd.as_fd(),
         &p.name,
         attach_type,
-        recorded.as_ref().and_then(|fd| fd.try_clone().ok()),
+        // The program to put back on rollback: this name's, or (renamed in the source) the
+        // one recorded under another name, which a kernel before 5.19 cannot name itself.
+        recorded
+            .as_ref()
+            .or(renamed_from.as_ref())
+            .and_then(|fd| fd.try_clone().ok()),
     )?;
     st.attachments.push(Attachment {
         prog: i,

@@ -274,6 +274,21 @@ pub(super) fn remove_all(st: &mut State, removals: Vec<Removal>) -> Vec<String> 
     warnings
 }
 
+/// The program of a final record on socket map `map_id` for `attach_type` under a name other
+/// than `p`'s (`p` renamed in the source), when there is one.
+pub(super) fn other_map_record(
+    root: &std::path::Path,
+    map_id: u32,
+    attach_type: u32,
+    p: &rawbpf_elf::Program,
+) -> Option<OwnedFd> {
+    map_records::list(root, Some(map_id))
+        .into_iter()
+        .filter(|r| !r.pending && r.attach_type == attach_type && r.program != p.name)
+        .find_map(|r| records::open(&r.path).ok().flatten())
+        .filter(|fd| rawbpf_syscalls::obj_info_kind(fd.as_fd()) == rawbpf_syscalls::ObjKind::Prog)
+}
+
 /// After the attachments to socket maps: a map holds one program per attach type, so the
 /// attach replaced whatever ran there; final records of other names for that map and attach
 /// type name programs nothing runs now (renamed in the source) and go. A replaced program's
