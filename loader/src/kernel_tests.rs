@@ -359,6 +359,71 @@ fn failures_after_attach_roll_everything_back() {
     );
 }
 
+/// The attach record names of the sandbox (the `data` directory beside them aside).
+fn record_names(sb: &Sandbox) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(sb.pin_root.join(pin_root::ATTACHED_DIR))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn a_failed_rename_puts_the_old_program_and_its_record_back() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sb) = Sandbox::new("rename_rollback") else {
+        return;
+    };
+    let good = crate::load(&sb.opts("bpf_sockops.o")).unwrap();
+    let prog = good.programs[0].id;
+    let before = record_names(&sb);
+    assert!(before.len() == 1 && before[0].ends_with("-bpf_add_to_sockhash"));
+
+    // The same object with its program renamed (same length, symbol and BTF name).
+    let mut bytes = std::fs::read(object("bpf_sockops.o")).unwrap();
+    let (from, to) = (b"bpf_add_to_sockhash\0", b"bpf_add_to_sockhas2\0");
+    for i in 0..bytes.len() - from.len() {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + to.len()].copy_from_slice(to);
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("rawbpf-unit-{}-renamed", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let renamed = dir.join("renamed.o");
+    std::fs::write(&renamed, &bytes).unwrap();
+    let opts = LoadOptions {
+        object: renamed,
+        force: false,
+        ..sb.opts("bpf_sockops.o")
+    };
+    for step in [Step::AfterAttach, Step::AfterRecords] {
+        load_failing_at(&opts, step);
+        assert_eq!(
+            sb.attached(3),
+            vec![prog],
+            "{step:?}: old program not restored"
+        );
+        assert_eq!(record_names(&sb), before, "{step:?}: records");
+        assert_eq!(recorded_id(&sb), Some(prog), "{step:?}: record's program");
+    }
+    let r = crate::load(&opts).unwrap();
+    let attach = r.programs[0].attach.clone().unwrap();
+    assert_eq!(attach.replaced_id, Some(prog));
+    assert_eq!(attach.replaced_name.as_deref(), Some("bpf_add_to_sockhash"));
+    assert_eq!(sb.attached(3), vec![r.programs[0].id]);
+    let after = record_names(&sb);
+    assert!(
+        after.len() == 1 && after[0].ends_with("-bpf_add_to_sockhas2"),
+        "{after:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn failed_replace_incompatible_puts_the_old_pin_back() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());

@@ -108,7 +108,12 @@ const LOAD: &[&str] = &[
     "maps[].pin_path",
     "warnings",
     "refused",
+    "removed",
 ];
+
+/// A reload after the source dropped a program, then after it renamed one.
+const LOAD_REMOVED: &[&str] = &["removed[].id", "removed[].name", "removed[].attach_type"];
+const LOAD_RENAMED: &[&str] = &["programs[].attach.replaced_name"];
 
 /// `load --skip-refused` of an object with a program the kernel refuses.
 const LOAD_REFUSED: &[&str] = &["refused[].name", "refused[].reason"];
@@ -326,6 +331,20 @@ fn every_command_json_has_the_documented_fields() {
     // Twice, so that replaced_id is a number the second time.
     env.json(&["load", SOCKOPS_O]);
     check_all(&env.json(&["load", SOCKOPS_O]), LOAD, "load");
+    let pair = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/objects/sockops_pair.o"
+    );
+    env.json(&["load", pair]);
+    check_all(
+        &env.json(&["load", SOCKOPS_O]),
+        LOAD_REMOVED,
+        "load, removed",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = crate::reload_program_set::renamed_sockops(dir.path());
+    let renamed = env.json(&["load", &renamed.display().to_string()]);
+    check_all(&renamed, LOAD_RENAMED, "load, renamed");
     let twins = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/objects/refused_twins.o"

@@ -31,6 +31,7 @@ mod map_ids;
 mod mount_bpffs;
 mod privilege;
 mod reload;
+mod reload_program_set;
 mod sockets;
 
 mod reliability_common;

@@ -1,13 +1,15 @@
 //! The attach step of `load`: each program attached as planned, cgroup and socket-map
 //! attachments bracketed by their pending and final attach records, every stage in the undo
 //! log; then the index entry that lets `detach` find this pin root, and the warning about
-//! programs an earlier load recorded under names the object no longer has.
+//! programs an earlier load recorded under names the object no longer has and this load
+//! left attached (`program_set` decides which).
 
 use std::os::fd::AsFd;
 
 use rawbpf_elf::Program;
 
 use super::LoadOptions;
+use super::program_set;
 use super::state::{AttachTarget, Attachment, Stage, State, Undo, ensure_dir_tracked, set_stage};
 use crate::attach::plan::Plan;
 use crate::attach::{apply, index, map_records};
@@ -44,6 +46,7 @@ pub(super) fn attach_one(
                 None => records::recover(&record, &pending, cg, *attach_type)?,
             };
 
+            program_set::before_attach(st, i, &record);
             records::pin(st.progs[i].fd.as_fd(), &pending)?;
             let att = st.attachments.len();
             st.attachments.push(Attachment {
@@ -77,7 +80,8 @@ pub(super) fn attach_one(
 
             records::commit(&pending, &record)?;
             set_stage(st, Stage::Committed);
-            Ok(())
+            // Renamed in the source: the old name's record goes, its program replaced.
+            program_set::retire_old_record(st, i)
         }
         Plan::Map { attach_type, map } => attach_to_map(opts, st, i, p, *attach_type, map),
     }
@@ -109,9 +113,13 @@ fn attach_to_map(
         )
     });
     let mut recorded = None;
+    let mut renamed_from = None;
     if let Some((record, pending)) = &record {
         ensure_dir_tracked(st, &records::dir(&opts.pin_root))?;
         recorded = records::open(record)?;
+        if recorded.is_none() {
+            renamed_from = program_set::other_map_record(&opts.pin_root, map_id, attach_type, p);
+        }
         records::pin(st.progs[i].fd.as_fd(), pending)?;
         st.undo.push(Undo::Pin {
             path: pending.clone(),
@@ -124,7 +132,12 @@ fn attach_to_map(
         st.progs[i].fd.as_fd(),
         &p.name,
         attach_type,
-        recorded.as_ref().and_then(|fd| fd.try_clone().ok()),
+        // The program to put back on rollback: this name's, or (renamed in the source) the
+        // one recorded under another name, which a kernel before 5.19 cannot name itself.
+        recorded
+            .as_ref()
+            .or(renamed_from.as_ref())
+            .and_then(|fd| fd.try_clone().ok()),
     )?;
     st.attachments.push(Attachment {
         prog: i,
@@ -145,9 +158,10 @@ fn attach_to_map(
 }
 
 /// Programs an earlier load recorded on this cgroup with an attach type this object uses,
-/// under a name the object no longer has (renamed or removed in the source): they still run
-/// next to the new ones, which the load says rather than detaching what it cannot tell
-/// apart from another object's program.
+/// under a name the object no longer has, that this load left attached (`--keep-old-programs`,
+/// or a load of part of the object, which cannot tell a removed program from one left out;
+/// otherwise `program_set` replaced or detached them): they still run next to the new
+/// ones, which the load says.
 pub(super) fn others_recorded(
     opts: &LoadOptions,
     obj: &rawbpf_elf::Object,

@@ -31,6 +31,10 @@ pub struct LoadOptions {
     /// Leave out the programs the kernel refuses and report them (`--skip-refused`); the
     /// load fails only when it refuses all.
     pub skip_refused: bool,
+    /// Leave attached the programs an earlier load recorded on this cgroup under names the
+    /// object no longer has (`--keep-old-programs`); by default a renamed program replaces
+    /// its old self in place and a removed one is detached.
+    pub keep_old_programs: bool,
     /// Program selection, type overrides, `.rodata` values, program pins (see
     /// [`crate::CompatOptions`]).
     pub compat: crate::CompatOptions,
@@ -51,6 +55,7 @@ impl LoadOptions {
             replace_incompatible: false,
             force: false,
             skip_refused: false,
+            keep_old_programs: false,
             compat: crate::CompatOptions::default(),
         }
     }
