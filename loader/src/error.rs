@@ -204,6 +204,25 @@ pub enum Error {
     #[error("{what}")]
     BadArgument { what: String },
 
+    /// A reload whose program set changed in a way with more than one reading: programs an
+    /// earlier load recorded under names the object no longer has, and more than one way to
+    /// pair them with the object's new programs. A usage error, exit 2: the user chooses.
+    #[error(
+        "{target} ({attach_type}): cannot tell which program replaces which: recorded by an \
+         earlier load under names this object no longer has: {old}; new in this object: {new}; \
+         choose: --keep-old-programs attaches the new ones beside the old, or detach the ones that \
+         should go first (rawbpf detach --prog-id ID --cgroup {target} --pin-root {pin_root})"
+    )]
+    AmbiguousRename {
+        target: String,
+        attach_type: String,
+        /// The recorded programs, `name (id N)`, comma-separated.
+        old: String,
+        /// The object's programs without a record, comma-separated.
+        new: String,
+        pin_root: String,
+    },
+
     /// `--btf FILE` cannot be used as the CO-RE target: unreadable, or neither raw BTF nor
     /// an ELF file with a `.BTF` section that parses. A usage error, exit 2.
     #[error("--btf {}: {reason}", path.display())]
@@ -405,6 +424,12 @@ pub enum Error {
     #[error("no map {what}{hint}")]
     MapNotFound { what: String, hint: String },
 
+    #[error("no program {what}")]
+    ProgNotFound { what: String },
+
+    #[error("{} is not a program (it is a {kind})", path.display())]
+    NotAProg { path: PathBuf, kind: String },
+
     #[error("{} is not a map (it is a {kind})", path.display())]
     NotAMap { path: PathBuf, kind: String },
 
@@ -446,6 +471,8 @@ impl Error {
             | Error::PinRace { .. }
             | Error::LockTimeout { .. }
             | Error::MapNotFound { .. }
+            | Error::ProgNotFound { .. }
+            | Error::NotAProg { .. }
             | Error::NotAMap { .. } => ExitCode::Other,
             Error::PinOffBpffs { .. } => ExitCode::Usage,
             Error::ReadObject { .. }
@@ -473,7 +500,9 @@ impl Error {
             Error::PinnedMapConflict { .. } | Error::PinnedNotMap { .. } => ExitCode::MapConflict,
             Error::Verifier { .. } | Error::CorePoisoned { .. } => ExitCode::Verifier,
             Error::SkipRefused { source, .. } => source.exit_code(),
-            Error::BadArgument { .. } | Error::TargetBtf { .. } => ExitCode::Usage,
+            Error::BadArgument { .. } | Error::TargetBtf { .. } | Error::AmbiguousRename { .. } => {
+                ExitCode::Usage
+            }
             Error::NothingAttached { .. }
             | Error::ProgNotAttached { .. }
             | Error::KeyNotFound { .. } => ExitCode::NothingAttached,

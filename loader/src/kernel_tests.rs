@@ -309,10 +309,10 @@ fn load_failing_at(opts: &LoadOptions, step: Step) -> Error {
 /// The program ID an attach record pins (the `data` directory beside the records aside).
 fn recorded_id(sb: &Sandbox) -> Option<u32> {
     let dir = sb.pin_root.join(pin_root::ATTACHED_DIR);
-    let entry = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .find(|e| e.file_type().is_ok_and(|t| t.is_file()))?;
+    let entry = std::fs::read_dir(dir).ok()?.flatten().find(|e| {
+        e.file_type().is_ok_and(|t| t.is_file())
+            && !e.file_name().to_string_lossy().contains("%link")
+    })?;
     let fd = sys::obj_get(&pin_root::c_path(&entry.path()).unwrap()).ok()?;
     Some(sys::prog_info(fd.as_fd()).unwrap().id.0)
 }
@@ -357,6 +357,96 @@ fn failures_after_attach_roll_everything_back() {
         again.programs[0].attach.as_ref().unwrap().replaced_id,
         Some(prog)
     );
+}
+
+/// The attach record names of the sandbox (the `data` directory beside them aside), with
+/// the link pins beside them (`<record>%link`).
+fn record_names(sb: &Sandbox) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(sb.pin_root.join(pin_root::ATTACHED_DIR))
+        .map(|d| {
+            d.flatten()
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+/// [`record_names`] without the link pins.
+fn records_only(sb: &Sandbox) -> Vec<String> {
+    record_names(sb)
+        .into_iter()
+        .filter(|n| !n.contains("%link"))
+        .collect()
+}
+
+#[test]
+fn a_failed_rename_puts_the_old_program_and_its_record_back() {
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(sb) = Sandbox::new("rename_rollback") else {
+        return;
+    };
+    let good = crate::load(&sb.opts("bpf_sockops.o")).unwrap();
+    let prog = good.programs[0].id;
+    // The record and the link pinned beside it.
+    let before = record_names(&sb);
+    assert!(
+        before.len() == 2
+            && before[0].ends_with("-bpf_add_to_sockhash")
+            && before[1] == format!("{}%link", before[0]),
+        "{before:?}"
+    );
+
+    // The same object with its program renamed (same length, symbol and BTF name).
+    let mut bytes = std::fs::read(object("bpf_sockops.o")).unwrap();
+    let (from, to) = (b"bpf_add_to_sockhash\0", b"bpf_add_to_sockhas2\0");
+    for i in 0..bytes.len() - from.len() {
+        if &bytes[i..i + from.len()] == from {
+            bytes[i..i + to.len()].copy_from_slice(to);
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("rawbpf-unit-{}-renamed", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let renamed = dir.join("renamed.o");
+    std::fs::write(&renamed, &bytes).unwrap();
+    let opts = LoadOptions {
+        object: renamed,
+        force: false,
+        ..sb.opts("bpf_sockops.o")
+    };
+    for step in [Step::AfterAttach, Step::AfterRecords] {
+        load_failing_at(&opts, step);
+        assert_eq!(
+            sb.attached(3),
+            vec![prog],
+            "{step:?}: old program not restored"
+        );
+        assert_eq!(record_names(&sb), before, "{step:?}: records");
+        assert_eq!(recorded_id(&sb), Some(prog), "{step:?}: record's program");
+    }
+    let r = crate::load(&opts).unwrap();
+    let attach = r.programs[0].attach.clone().unwrap();
+    assert_eq!(attach.replaced_id, Some(prog));
+    assert_eq!(attach.replaced_name.as_deref(), Some("bpf_add_to_sockhash"));
+    assert_eq!(sb.attached(3), vec![r.programs[0].id]);
+    let after = records_only(&sb);
+    assert!(
+        after.len() == 1 && after[0].ends_with("-bpf_add_to_sockhas2"),
+        "{after:?}"
+    );
+    // The renamed program took the old name's link over: one link pin, of the new name,
+    // running the new program.
+    let link_pin = format!("{}%link", after[0]);
+    assert_eq!(record_names(&sb), vec![after[0].clone(), link_pin.clone()]);
+    let link_path = sb.pin_root.join(pin_root::ATTACHED_DIR).join(link_pin);
+    let link = sys::obj_get(&pin_root::c_path(&link_path).unwrap()).unwrap();
+    assert_eq!(
+        sys::link_info(link.as_fd()).unwrap().prog_id.0,
+        r.programs[0].id
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -31,6 +31,9 @@ pub mod test_hook;
 mod kernel_tests;
 
 pub use attach::apply::AttachMode;
+pub use cmd::cgroup_tree::{
+    CgroupTreeOptions, CgroupTreeReport, TreeCgroup, TreeProgram, cgroup_tree,
+};
 pub use cmd::detach::{DetachOptions, detach};
 pub use cmd::inspect::inspect;
 pub use cmd::load::{DEFAULT_PIN_ROOT, LoadOptions, load, load_noting};
@@ -40,7 +43,10 @@ pub use cmd::map_edit::{
     map_pin, map_update,
 };
 pub use cmd::map_ids::{MapIdsOptions, TARGET_CGROUP, map_ids};
-pub use cmd::map_show::{MapShowOptions, MapShowReport, ShownMap, map_show};
+pub use cmd::map_show::{
+    HOST_COUNT_LIMIT, MapShowOptions, MapShowReport, MapShowScope, ShownMap, map_show,
+};
+pub use cmd::prog_show::{ProgSelector, ProgShowOptions, ProgShowReport, ShownProgram, prog_show};
 pub use cmd::status::{StatusOptions, StatusReport, status};
 pub use error::{Error, ExitCode, Mismatch, OtherProgram, PoisonedRelocation, Result};
 pub use host::cgroup::{

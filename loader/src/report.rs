@@ -16,6 +16,9 @@ pub struct LoadReport {
     pub warnings: Vec<String>,
     /// The programs the kernel refused and `--skip-refused` left out.
     pub refused: Vec<RefusedProgram>,
+    /// Programs an earlier load recorded on this cgroup under names the object no longer
+    /// has, detached by this load (removed from the source); their records are gone.
+    pub removed: Vec<DetachedProgram>,
 }
 
 /// A program `--skip-refused` left out.
@@ -72,6 +75,10 @@ pub struct AttachReport {
     pub mode: Option<String>,
     /// ID of the program this one replaced.
     pub replaced_id: Option<u32>,
+    /// The recorded name of the program this one replaced, when it differs from this
+    /// program's (the program was renamed in the source).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_name: Option<String>,
 }
 
 /// What happened to a map.
@@ -156,7 +163,13 @@ pub struct MapIdsReport {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct AttachedProgram {
     pub id: u32,
+    /// The full name, from the program's BTF where the kernel cut it (as bpftool shows it).
     pub name: String,
+    /// The kernel's name (at most 15 bytes).
+    pub kernel_name: String,
+    /// `rawbpf` when one of rawbpf's records pins this program (under any pin root it
+    /// knows); `null` for another tool's.
+    pub owner: Option<String>,
     #[serde(rename = "type")]
     pub prog_type: String,
     pub tag: String,

@@ -18,6 +18,7 @@ mod mapped;
 mod obj;
 mod process;
 mod prog;
+mod prog_func;
 mod prog_xlated;
 mod sock;
 mod sys;
@@ -48,6 +49,7 @@ pub use prog::{
     QueryResult, prog_attach, prog_attach_attr, prog_detach, prog_detach_attr, prog_load,
     prog_load_attr, prog_query, prog_query_attr, prog_query_ids, prog_query_with_capacity,
 };
+pub use prog_func::{MainFunc, func_info_request, prog_main_func};
 pub use prog_xlated::{prog_xlated_insns, xlated_request};
 pub use sock::tcp_info;
 pub use test_run::{ProgTestRunAttr, TestRun, prog_test_run, prog_test_run_attr};

@@ -246,6 +246,18 @@ pub struct QueryResult {
     pub prog_attach_flags: Vec<u32>,
 }
 
+impl QueryResult {
+    /// The attach flags of the `n`th program: its own where the kernel reports them (a
+    /// multi-mode attachment), else the target's.
+    pub fn flags_of(&self, n: usize) -> u32 {
+        self.prog_attach_flags
+            .get(n)
+            .copied()
+            .filter(|&f| f != 0)
+            .unwrap_or(self.attach_flags)
+    }
+}
+
 /// `BPF_PROG_QUERY` — programs attached to `target` for `attach_type` (directly, not
 /// effective), with each program's own attach flags where the kernel reports them (5.19+;
 /// an older kernel costs one more call and leaves `prog_attach_flags` empty). Grows its
@@ -447,5 +459,15 @@ mod tests {
         assert_eq!(q.prog_ids, ids.as_ptr() as u64);
         assert_eq!(q.prog_attach_flags, flags.as_ptr() as u64);
         assert_eq!((q.link_ids, q.link_attach_flags, q.revision), (0, 0, 0));
+    }
+
+    #[test]
+    fn per_program_flags_win_where_reported() {
+        let q = QueryResult {
+            attach_flags: 2,
+            prog_ids: vec![ProgId(1), ProgId(2)],
+            prog_attach_flags: vec![1, 0],
+        };
+        assert_eq!((q.flags_of(0), q.flags_of(1), q.flags_of(5)), (1, 2, 2));
     }
 }

@@ -47,6 +47,7 @@ const OBJECTS: &[(&str, Expect)] = &[
     ("core_vmlinux.o", Loads),
     ("externs_kernel.o", NeedsKernelConfig),
     ("rodata_knobs.o", Loads),
+    ("sockops_pair.o", Loads),
     (
         "loose_sections.o",
         NeedsProgTypes(&["custom_filter=socket_filter"]),

@@ -105,4 +105,11 @@ fn bash_completes_objects_pins_and_ids() {
         progs.contains(&prog_id),
         "program {prog_id} not among {progs:?}"
     );
+    // `prog show ID` and `map show ID` take the live IDs too; `cgroup tree ROOT` directories.
+    let progs = complete(&script, &work, &["rawbpf", "prog", "show", ""]);
+    assert!(progs.contains(&prog_id), "prog show: {progs:?}");
+    let maps = complete(&script, &work, &["rawbpf", "map", "ls", ""]);
+    assert!(maps.contains(&map_id), "map ls: {maps:?}");
+    let dirs = complete(&script, &work, &["rawbpf", "cgroup", "tree", ""]);
+    assert_eq!(dirs, vec!["objs".to_string()], "cgroup tree: {dirs:?}");
 }

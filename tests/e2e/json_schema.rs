@@ -108,7 +108,12 @@ const LOAD: &[&str] = &[
     "maps[].pin_path",
     "warnings",
     "refused",
+    "removed",
 ];
+
+/// A reload after the source dropped a program, then after it renamed one.
+const LOAD_REMOVED: &[&str] = &["removed[].id", "removed[].name", "removed[].attach_type"];
+const LOAD_RENAMED: &[&str] = &["programs[].attach.replaced_name"];
 
 /// `load --skip-refused` of an object with a program the kernel refuses.
 const LOAD_REFUSED: &[&str] = &["refused[].name", "refused[].reason"];
@@ -119,6 +124,8 @@ const MAP_IDS: &[&str] = &[
     "warnings",
     "programs[].id",
     "programs[].name",
+    "programs[].kernel_name",
+    "programs[].owner",
     "programs[].type",
     "programs[].tag",
     "programs[].attach_type",
@@ -149,6 +156,49 @@ const MAP_SHOW: &[&str] = &[
     "maps[].entries",
     "maps[].pinned",
     "maps[].used_by",
+    "maps[].owner",
+    "warnings",
+];
+
+/// `prog show` (and each program of `cgroup tree`).
+const PROG_SHOW: &[&str] = &[
+    "programs[].id",
+    "programs[].type",
+    "programs[].name",
+    "programs[].kernel_name",
+    "programs[].name_source",
+    "programs[].tag",
+    "programs[].gpl_compatible",
+    "programs[].loaded_at",
+    "programs[].uid",
+    "programs[].xlated_len",
+    "programs[].jited_len",
+    "programs[].map_ids",
+    "programs[].btf_id",
+    "programs[].owner",
+    "programs[].records[].kind",
+    "programs[].records[].pin_root",
+    "programs[].records[].path",
+    "programs[].records[].attach_type",
+    "programs[].records[].cgroup",
+    "programs[].records[].cgroup_inode",
+    "programs[].records[].map_id",
+    "programs[].records[].pending",
+    "warnings",
+];
+
+const CGROUP_TREE: &[&str] = &[
+    "root",
+    "cgroups[].path",
+    "cgroups[].inode",
+    "cgroups[].programs[].attach_type",
+    "cgroups[].programs[].attach_flags",
+    "cgroups[].programs[].mode",
+    "cgroups[].programs[].id",
+    "cgroups[].programs[].name",
+    "cgroups[].programs[].kernel_name",
+    "cgroups[].programs[].owner",
+    "cgroups[].programs[].records",
     "warnings",
 ];
 
@@ -209,8 +259,10 @@ const STATUS: &[&str] = &[
     "pin_root.attach_records",
     "pin_root.stale_records",
     "cgroup.path",
+    "cgroup.from_record",
     "cgroup.programs[].id",
     "cgroup.programs[].name",
+    "cgroup.programs[].owner",
     "cgroup.programs[].attach_type",
     "cgroup.programs[].map_ids",
     "cgroup.programs[].target",
@@ -280,6 +332,20 @@ fn every_command_json_has_the_documented_fields() {
     // Twice, so that replaced_id is a number the second time.
     env.json(&["load", SOCKOPS_O]);
     check_all(&env.json(&["load", SOCKOPS_O]), LOAD, "load");
+    let pair = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/objects/sockops_pair.o"
+    );
+    env.json(&["load", pair]);
+    check_all(
+        &env.json(&["load", SOCKOPS_O]),
+        LOAD_REMOVED,
+        "load, removed",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = crate::reload_program_set::renamed_sockops(dir.path());
+    let renamed = env.json(&["load", &renamed.display().to_string()]);
+    check_all(&renamed, LOAD_RENAMED, "load, renamed");
     let twins = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../tests/objects/refused_twins.o"
@@ -289,6 +355,14 @@ fn every_command_json_has_the_documented_fields() {
     check_all(&env.json(&["map-ids"]), MAP_IDS, "map-ids");
     check_all(&env.json(&["map", "show"]), MAP_SHOW, "map show");
     check_all(&env.json(&["status"]), STATUS, "status");
+    let prog = crate::harness::kernel::the_sockops_prog(env.cgroup_path()).to_string();
+    check_all(&json(&["prog", "show", &prog]), PROG_SHOW, "prog show");
+    let cgroup = env.cgroup_path().display().to_string();
+    check_all(
+        &json(&["cgroup", "tree", &cgroup]),
+        CGROUP_TREE,
+        "cgroup tree",
+    );
 
     let conns = Connections::open(&env.cgroup, 1);
     let pin_root = env.pins.path().display().to_string();

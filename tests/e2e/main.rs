@@ -31,6 +31,7 @@ mod map_ids;
 mod mount_bpffs;
 mod privilege;
 mod reload;
+mod reload_program_set;
 mod sockets;
 
 mod reliability_common;
@@ -48,6 +49,7 @@ mod seeded;
 mod json_schema;
 mod map_dump;
 mod map_edit;
+mod show;
 mod status;
 mod verifier_output;
 

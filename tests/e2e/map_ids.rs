@@ -43,7 +43,17 @@ fn map_ids_matches_kernel() {
     let p = &progs[0];
     let info = kernel::prog_info(prog);
     assert_eq!(id(&p["id"]), prog, "{p}");
-    assert_eq!(p["name"], info.name.as_str(), "{p}");
+    // The kernel keeps 15 bytes of the name; the full one comes from the program's BTF.
+    assert_eq!(p["kernel_name"], info.name.as_str(), "{p}");
+    assert_eq!(info.name, "bpf_add_to_sock");
+    // (A kernel that refused the object's BTF keeps no func info: the kernel's name then.)
+    let full = if info.btf_id != 0 {
+        "bpf_add_to_sockhash"
+    } else {
+        "bpf_add_to_sock"
+    };
+    assert_eq!(p["name"], full, "{p}");
+    assert_eq!(p["owner"], "rawbpf", "{p}");
     assert_eq!(p["type"], "sock_ops", "{p}");
     assert_eq!(info.prog_type, PROG_TYPE_SOCK_OPS);
     assert_eq!(p["tag"], hex(&info.tag).as_str(), "{p}");
@@ -217,6 +227,7 @@ fn map_ids_lists_programs_attached_to_the_pinned_sockhash() {
     let p = &progs[1];
     let info = kernel::prog_info(skmsg);
     assert_eq!(p["name"], info.name.as_str(), "{p}");
+    assert_eq!(p["owner"], "rawbpf", "{p}");
     assert_eq!(p["type"], "sk_msg", "{p}");
     assert_eq!(p["tag"], hex(&info.tag).as_str(), "{p}");
     assert_eq!(p["attach_flags"].as_u64(), Some(0), "{p}");

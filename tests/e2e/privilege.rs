@@ -314,3 +314,37 @@ fn the_units_capabilities_replace_in_single_mode() {
     as_unit(&["detach", "--unpin"]);
     assert_nothing_left(&env);
 }
+
+/// Under the unit's capability set a renamed program replaces its old self, on the cgroup and
+/// on the socket map, and the report names what it replaced (found through the old name's
+/// record, not by ID).
+#[test]
+fn the_units_capabilities_replace_renamed_programs() {
+    let Some(env) = TestEnv::new("privilege_renamed") else {
+        return;
+    };
+    let as_unit = |cmd: &[&str]| unit_json(env.args(cmd));
+    let dir = tempfile::tempdir().unwrap();
+    let sockops = crate::reload_program_set::renamed_sockops(dir.path());
+    let skmsg_o = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_skmsg.o");
+    let skmsg = crate::reload_program_set::renamed(skmsg_o, "bpf_redir", "bpf_redi2", dir.path());
+    let prog = |v: &serde_json::Value| crate::harness::report::id(&v["programs"][0]["id"]);
+
+    let old = prog(&as_unit(&["load", SOCKOPS_O]));
+    let v = as_unit(&["load", &sockops.display().to_string()]);
+    assert_eq!(v["programs"][0]["attach"]["replaced_id"], old, "{v}");
+    assert_eq!(
+        kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+        vec![prog(&v)]
+    );
+
+    let old = prog(&as_unit(&["load", skmsg_o]));
+    let v = as_unit(&["load", &skmsg.display().to_string()]);
+    assert_eq!(v["programs"][0]["attach"]["replaced_id"], old, "{v}");
+    assert_eq!(
+        v["programs"][0]["attach"]["replaced_name"], "bpf_redir",
+        "{v}"
+    );
+    as_unit(&["detach", "--unpin"]);
+    assert_nothing_left(&env);
+}

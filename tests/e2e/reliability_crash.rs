@@ -4,7 +4,10 @@
 //! most one program is attached and it is pinned by an attach record; a map pin, if any,
 //! names a complete, compatible map. The next plain `rawbpf load` then succeeds and leaves
 //! exactly one program attached, the map pin (reused when it was there), one final record
-//! and no temporary files.
+//! and no temporary files. The same holds for a reload that renames the program (it
+//! replaces the old one in place) and for one whose object dropped a program (it is
+//! detached): killed at every step, the next load leaves only the object's programs and
+//! only their records.
 
 use std::io::{BufRead, BufReader};
 use std::os::fd::AsFd;
@@ -26,7 +29,12 @@ const RUNS: usize = 56;
 /// Runs `rawbpf load --force` (so that every step is reached even when the object is
 /// already attached) paused at `step` and SIGKILLs it there. Returns the stderr it wrote.
 fn kill_at(env: &TestEnv, step: Step) -> String {
-    let args = env.args(&["load", SOCKOPS_O, "--force"]);
+    kill_loading(env, SOCKOPS_O, step)
+}
+
+/// [`kill_at`] for the object `obj`.
+fn kill_loading(env: &TestEnv, obj: &str, step: Step) -> String {
+    let args = env.args(&["load", obj, "--force"]);
     let mut child = command()
         .args(&args)
         .env(PAUSE_ENV, step.name())
@@ -63,6 +71,12 @@ fn kill_at(env: &TestEnv, step: Step) -> String {
 fn assert_attached_are_recorded(env: &TestEnv, ctx: &str) {
     let attached = kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
     assert!(attached.len() <= 1, "{ctx}: attached {attached:?}");
+    assert_each_recorded(env, ctx);
+}
+
+/// Every program attached to the test cgroup is pinned by a record (final or pending).
+fn assert_each_recorded(env: &TestEnv, ctx: &str) {
+    let attached = kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
     let dir = env.pins.join("attached-progs");
     let recorded: Vec<u32> = record_names(&dir)
         .iter()
@@ -186,6 +200,77 @@ fn sigkill_at_every_step_then_plain_load_recovers() {
         "kills per step: {:?}",
         Step::ALL.iter().zip(&hits).collect::<Vec<_>>()
     );
+}
+
+/// A reload of the object with its program renamed, SIGKILLed at every step: each program
+/// attached is recorded at every step, and the next load of the renamed object leaves
+/// exactly the new program attached, the same map, and one final record, of the new name.
+#[test]
+fn sigkill_during_a_rename_then_reload_recovers() {
+    let Some(env) = TestEnv::new("rel_crash_rename") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let renamed = crate::reload_program_set::renamed_sockops(dir.path());
+    let renamed = renamed.display().to_string();
+    for step in Step::ALL {
+        let ctx = format!("rename killed at {step:?}");
+        run_env(&env, &["detach"], &[0, 3]);
+        let first = env.load(SOCKOPS_O, &[]);
+        kill_loading(&env, &renamed, step);
+        assert_attached_are_recorded(&env, &ctx);
+
+        let r = env.load(&renamed, &[]);
+        assert_eq!(
+            kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+            vec![r.prog_id],
+            "{ctx}: after the recovery load"
+        );
+        assert_ne!(
+            r.prog_id, first.prog_id,
+            "{ctx}: the old program still runs"
+        );
+        assert_eq!(r.map_id, first.map_id, "{ctx}: the map was not reused");
+        let records = record_names(&env.pins.join("attached-progs"));
+        assert!(
+            records.len() == 1 && records[0].ends_with("-bpf_add_to_sockhas2"),
+            "{ctx}: records {records:?}"
+        );
+        assert_attached_are_recorded(&env, &ctx);
+    }
+}
+
+/// A reload of `bpf_sockops.o` over `sockops_pair.o` (the source dropped a program),
+/// SIGKILLed at every step: each attached program stays recorded, and the next load leaves
+/// exactly the remaining program attached and one final record.
+#[test]
+fn sigkill_during_a_removal_then_reload_recovers() {
+    let Some(env) = TestEnv::new("rel_crash_removal") else {
+        return;
+    };
+    let pair = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/objects/sockops_pair.o"
+    );
+    for step in Step::ALL {
+        let ctx = format!("removal killed at {step:?}");
+        run_env(&env, &["detach"], &[0, 3]);
+        env.json(&["load", pair]);
+        kill_loading(&env, SOCKOPS_O, step);
+        assert_each_recorded(&env, &ctx);
+
+        let r = env.load(SOCKOPS_O, &[]);
+        assert_eq!(
+            kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS),
+            vec![r.prog_id],
+            "{ctx}: after the recovery load"
+        );
+        let records = record_names(&env.pins.join("attached-progs"));
+        assert!(
+            records.len() == 1 && records[0].ends_with("-bpf_add_to_sockhash"),
+            "{ctx}: records {records:?}"
+        );
+    }
 }
 
 /// A load moving a record of an earlier rawbpf (program attached with `BPF_PROG_ATTACH`,

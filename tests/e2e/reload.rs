@@ -93,43 +93,6 @@ fn load_over_load_replaces_program_keeps_map() {
     }
 }
 
-/// A reload whose program was renamed in the source attaches the new one next to the old
-/// (rawbpf cannot tell a rename from another object's program), and says so: a warning names
-/// the old program, its ID and the command that detaches it.
-#[test]
-fn a_renamed_program_is_reported_still_attached() {
-    let Some(env) = TestEnv::new("reload_renamed") else {
-        return;
-    };
-    let first = env.load(SOCKOPS_O, &[]);
-    let mut bytes = std::fs::read(SOCKOPS_O).unwrap();
-    let (from, to) = (b"bpf_add_to_sockhash\0", b"bpf_add_to_sockhas2\0");
-    let mut renamed = 0;
-    for i in 0..bytes.len() - from.len() {
-        if &bytes[i..i + from.len()] == from {
-            bytes[i..i + to.len()].copy_from_slice(to);
-            renamed += 1;
-        }
-    }
-    assert!(renamed > 0);
-    let dir = tempfile::tempdir().unwrap();
-    let obj = dir.path().join("renamed.o");
-    std::fs::write(&obj, &bytes).unwrap();
-    let v = env.json(&["load", &obj.display().to_string()]);
-    let second = crate::harness::report::id(&v["programs"][0]["id"]);
-    let mut attached = kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
-    attached.sort_unstable();
-    let mut want = vec![first.prog_id, second];
-    want.sort_unstable();
-    assert_eq!(attached, want, "both run");
-    let warned = v["warnings"].as_array().unwrap().iter().any(|w| {
-        w.as_str().is_some_and(|s| {
-            s.contains("bpf_add_to_sockhash") && s.contains(&format!("--prog-id {}", first.prog_id))
-        })
-    });
-    assert!(warned, "{v}");
-}
-
 /// `--no-pin` over a pinned map moves the attached program onto a new, empty map: the
 /// kernel shows the new program off the pinned map, and the report says so.
 #[test]

@@ -1,7 +1,8 @@
 //! Shell completions: clap's scripts for the commands and flags, and, for bash, a wrapper
 //! that completes what clap cannot know: object files (`*.o`) for `load`, `inspect` and
 //! `detach`, the map pins under the pin root for `map dump|lookup|update|delete NAME`, live map and program IDs
-//! for `--id` and `--prog-id`, and directories for `--cgroup` and `--pin-root`.
+//! for `--id`, `--prog-id`, `map show ID` and `prog show ID`, and directories for `--cgroup`,
+//! `--pin-root` and `cgroup tree ROOT`.
 //!
 //! The IDs come from the binary itself: run with `_RAWBPF_COMPLETE=map-ids` (or
 //! `prog-ids`) in its environment, rawbpf prints the live IDs one per line and exits,
@@ -112,6 +113,16 @@ _rawbpf_complete() {
             load|inspect|detach)
                 compopt -o filenames 2>/dev/null
                 COMPREPLY=($(compgen -d -- "$cur"; compgen -f -X '!*.o' -- "$cur"))
+                return 0 ;;
+            "prog show"|"prog list"|"prog ls")
+                COMPREPLY=($(compgen -W "$(_rawbpf_candidates prog-ids)" -- "$cur"))
+                return 0 ;;
+            "map show"|"map list"|"map ls")
+                COMPREPLY=($(compgen -W "$(_rawbpf_candidates map-ids)" -- "$cur"))
+                return 0 ;;
+            "cgroup tree")
+                compopt -o filenames 2>/dev/null
+                COMPREPLY=($(compgen -d -- "$cur"))
                 return 0 ;;
             "map dump"|"map lookup"|"map update"|"map delete")
                 local pins=()

@@ -33,7 +33,9 @@ differs the load fails with exit 7 and changes nothing (--replace-incompatible r
 losing its contents). Otherwise the map is created and pinned once every program has loaded.
 Loading again replaces the program rawbpf attached before, without a moment where none is
 attached; loading what is already attached (same instructions, maps and data) does nothing
-and says `unchanged` (--force reloads anyway). Concurrent loads on one pin root are serialised (a lock on the pin root).")]
+and says `unchanged` (--force reloads anyway). A program renamed in the source replaces the
+one recorded under its old name in place; one removed from the source is detached
+(--keep-old-programs leaves them attached). Concurrent loads on one pin root are serialised (a lock on the pin root).")]
 pub struct Args {
     /// The BPF object file (clang -target bpf).
     pub object: PathBuf,
@@ -101,6 +103,15 @@ pub struct Args {
     /// lockdown) and list them with the reason; fails only when it refuses every program.
     #[arg(long)]
     pub skip_refused: bool,
+    /// Leave attached the programs an earlier load recorded on this cgroup under names the
+    /// object no longer has. By default a reload treats them as this object's: a program
+    /// renamed in the source replaces its old self in place, one removed from the source is
+    /// detached, and when it cannot tell which new program replaces which old one it refuses
+    /// (exit 2). With this flag the new programs are attached beside the old ones and both
+    /// run (a socket map holds one program per attach type, so there the new one replaces
+    /// the old either way).
+    #[arg(long)]
+    pub keep_old_programs: bool,
 }
 
 /// `NAME=VALUE` for `--set` and `--prog-type`.
@@ -134,6 +145,7 @@ impl Args {
             force: self.force,
             skip_refused: self.skip_refused,
             owner: self.owner.clone(),
+            keep_old_programs: self.keep_old_programs,
             compat: rawbpf::CompatOptions {
                 programs: self.programs.clone(),
                 prog_types: self.prog_types.clone(),
@@ -179,8 +191,10 @@ fn print_human(r: &LoadReport, g: Global) {
                 if let Some(m) = &a.mode {
                     detail.push(m.clone());
                 }
-                if let Some(id) = a.replaced_id {
-                    detail.push(format!("replaced {id}"));
+                match (a.replaced_id, &a.replaced_name) {
+                    (Some(id), Some(old)) => detail.push(format!("replaced {id}, was {old}")),
+                    (Some(id), None) => detail.push(format!("replaced {id}")),
+                    _ => {}
                 }
                 format!("attached to {} ({})", a.target, detail.join(", "))
             }
@@ -205,6 +219,14 @@ fn print_human(r: &LoadReport, g: Global) {
             "-".to_string(),
             "refused".to_string(),
             format!("left out (--skip-refused): {}", p.reason),
+        ]);
+    }
+    for p in &r.removed {
+        rows.push(vec![
+            format!("program {}", p.name),
+            format!("id {}", p.id),
+            p.attach_type.clone(),
+            "detached: the object no longer has it (--keep-old-programs keeps it)".to_string(),
         ]);
     }
     for m in &r.maps {

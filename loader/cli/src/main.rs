@@ -15,6 +15,7 @@ mod map_edit;
 mod map_ids;
 mod map_watch;
 mod output;
+mod prog;
 mod reference;
 mod status;
 mod style;
@@ -87,6 +88,10 @@ pub enum Command {
     Map(map::Args),
     /// One screen: bpffs, the pin root, what is attached to the cgroup, maps and entries.
     Status(status::Args),
+    /// The host's BPF programs: `prog show` (full names, owners).
+    Prog(prog::Args),
+    /// The cgroup v2 hierarchy: `cgroup tree` (programs attached at each cgroup).
+    Cgroup(prog::CgroupArgs),
     /// Print shell completions (bash, zsh, fish) generated from the argument definitions.
     Completions(generate::CompletionsArgs),
     /// Print the man page (roff) generated from the argument definitions.
@@ -172,6 +177,8 @@ fn main() -> std::process::ExitCode {
         Command::MapIds(a) => ("map-ids".to_string(), map_ids::run(a, g)),
         Command::Map(a) => (map::context(a), map::run(a, g)),
         Command::Status(a) => ("status".to_string(), status::run(a, g)),
+        Command::Prog(a) => (prog::context(a), prog::run(a, g)),
+        Command::Cgroup(a) => ("cgroup tree".to_string(), prog::run_cgroup(a, g)),
         Command::Completions(a) => ("completions".to_string(), generate::run_completions(a, g)),
         Command::Man(a) => ("man".to_string(), generate::run_man(a, g)),
         Command::HelpMarkdown => {
@@ -227,6 +234,10 @@ mod tests {
                 panic!("not map")
             };
             assert!(matches!(m.command, map::MapCommand::Show(_)), "{words:?}");
+        }
+        for words in [["rawbpf", "prog", "ls"], ["rawbpf", "p", "list"]] {
+            let c = Cli::try_parse_from(words).unwrap();
+            assert!(matches!(c.command, Command::Prog(_)), "{words:?}");
         }
         // `ma` is map, map-ids or man: ambiguous, a usage error.
         assert!(Cli::try_parse_from(["rawbpf", "ma"]).is_err());

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use rawbpf::ShownMap;
-use rawbpf::{MapDumpOptions, MapDumpReport, MapSelector, MapShowOptions};
+use rawbpf::{MapDumpOptions, MapDumpReport, MapSelector, MapShowOptions, MapShowScope};
 
 use super::Global;
 use super::map_edit::{self, DeleteArgs, LookupArgs, PinArgs, Target, UpdateArgs};
@@ -21,8 +21,8 @@ pub struct Args {
 pub enum MapCommand {
     /// Print every entry of a map, keys and values decoded with BTF (hex without BTF).
     Dump(DumpArgs),
-    /// List the maps pinned under the pin root and those the cgroup's programs use.
-    #[command(visible_alias = "list")]
+    /// List the host's maps (or one, or those of a cgroup and pin root) with owners.
+    #[command(visible_aliases = ["list", "ls"])]
     Show(ShowArgs),
     /// Print the value under one key, decoded with BTF.
     Lookup(LookupArgs),
@@ -66,18 +66,54 @@ impl DumpArgs {
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
+Examples:
+  rawbpf map show                      # every map of the host, as bpftool map show
+  rawbpf map show 7                    # map 7
+  rawbpf map show --cgroup /sys/fs/cgroup/app --pin-root /sys/fs/bpf/app
+
+Without ID, --cgroup or --pin-root: every map of the host (needs CAP_SYS_ADMIN). With
+--cgroup or --pin-root: only the maps pinned under the pin root and those the cgroup's
+attached programs use.
+
 Columns: ID, NAME, TYPE, KEY and VALUE (sizes in bytes), MAX (max_entries), ENTRIES (counted;
-max_entries for array-like maps; - when the map's keys cannot be walked), PINNED.")]
+max_entries for array-like maps; - when the map's keys cannot be walked, or host-wide when it
+has more than 65536 max_entries), PINNED, OWNER (rawbpf when rawbpf pinned it).")]
 pub struct ShowArgs {
-    /// cgroup v2 directory whose attached programs' maps to list.
-    ///
-    /// Default: the cgroup2 mount in /proc/self/mounts (/sys/fs/cgroup on v2-only hosts,
-    /// /sys/fs/cgroup/unified on hybrid ones).
+    /// Kernel ID of the one map to show.
+    #[arg(value_name = "ID", conflicts_with = "cgroup")]
+    pub id: Option<u32>,
+    /// List only the maps of the programs attached to this cgroup v2 directory (and those
+    /// pinned under the pin root).
     #[arg(long, value_name = "PATH")]
     pub cgroup: Option<PathBuf>,
-    /// bpffs directory whose pinned maps to list.
-    #[arg(long, value_name = "DIR", default_value = rawbpf::DEFAULT_PIN_ROOT)]
-    pub pin_root: PathBuf,
+    /// List only the maps pinned under this bpffs directory (and those of the cgroup's
+    /// programs). Default for the narrowed listing: /sys/fs/bpf/rawbpf.
+    #[arg(long, value_name = "DIR")]
+    pub pin_root: Option<PathBuf>,
+}
+
+impl ShowArgs {
+    /// The library's options: host-wide unless narrowed.
+    pub fn options(&self) -> rawbpf::Result<MapShowOptions> {
+        let pin_root = self
+            .pin_root
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(rawbpf::DEFAULT_PIN_ROOT));
+        let scope = match (self.id, self.cgroup.is_some() || self.pin_root.is_some()) {
+            (Some(id), _) => MapShowScope::Id(id),
+            (None, true) => MapShowScope::Cgroup,
+            (None, false) => MapShowScope::Host,
+        };
+        let cgroup = match scope {
+            MapShowScope::Cgroup => super::cgroup_or_default(self.cgroup.as_deref())?,
+            _ => PathBuf::new(),
+        };
+        Ok(MapShowOptions {
+            cgroup,
+            pin_root,
+            scope,
+        })
+    }
 }
 
 /// The context for error messages: `map dump sock_ops_map`, `map show`.
@@ -108,10 +144,7 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
             }
         }
         MapCommand::Show(s) => {
-            let report = rawbpf::map_show(&MapShowOptions {
-                cgroup: super::cgroup_or_default(s.cgroup.as_deref())?,
-                pin_root: s.pin_root.clone(),
-            })?;
+            let report = rawbpf::map_show(&s.options()?)?;
             if !g.json {
                 for w in &report.warnings {
                     eprintln!("rawbpf: warning: {w}");
@@ -120,10 +153,13 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
             if g.json {
                 print_json(&report);
             } else if report.maps.is_empty() {
-                println!(
-                    "no maps pinned under {} or used by programs attached to {}",
-                    report.pin_root, report.cgroup
-                );
+                match &report.cgroup {
+                    Some(cgroup) => println!(
+                        "no maps pinned under {} or used by programs attached to {cgroup}",
+                        report.pin_root
+                    ),
+                    None => println!("no maps on this host"),
+                }
             } else {
                 for line in map_table(&report.maps, Paint::stdout()) {
                     println!("{line}");
@@ -138,7 +174,7 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
 pub fn map_table(maps: &[ShownMap], paint: Paint) -> Vec<String> {
     let mut rows = vec![
         [
-            "ID", "NAME", "TYPE", "KEY", "VALUE", "MAX", "ENTRIES", "PINNED",
+            "ID", "NAME", "TYPE", "KEY", "VALUE", "MAX", "ENTRIES", "PINNED", "OWNER",
         ]
         .map(String::from)
         .to_vec(),
@@ -156,6 +192,7 @@ pub fn map_table(maps: &[ShownMap], paint: Paint) -> Vec<String> {
                 .entries
                 .map_or_else(|| "-".to_string(), |n| n.to_string()),
             shown.pinned.clone().unwrap_or_else(|| "-".to_string()),
+            shown.owner.clone().unwrap_or_else(|| "-".to_string()),
         ]);
     }
     let mut lines = columns(&rows);
@@ -255,6 +292,33 @@ mod tests {
         assert!(dump(&["m", "--id", "7"]).is_err(), "only one of them");
     }
 
+    fn show(args: &[&str]) -> MapShowOptions {
+        let mut v = vec!["rawbpf", "map", "show"];
+        v.extend_from_slice(args);
+        let c = Cli::try_parse_from(v).unwrap();
+        let Command::Map(Args {
+            command: MapCommand::Show(s),
+        }) = c.command
+        else {
+            panic!("not map show")
+        };
+        s.options().unwrap()
+    }
+
+    #[test]
+    fn show_is_host_wide_unless_narrowed() {
+        assert_eq!(show(&[]).scope, MapShowScope::Host);
+        assert_eq!(show(&["7"]).scope, MapShowScope::Id(7));
+        let o = show(&["--cgroup", "/sys/fs/cgroup/x"]);
+        assert_eq!(o.scope, MapShowScope::Cgroup);
+        assert_eq!(o.pin_root, PathBuf::from(rawbpf::DEFAULT_PIN_ROOT));
+        let o = show(&["--pin-root", "/sys/fs/bpf/x"]);
+        assert_eq!(
+            (o.scope, o.pin_root),
+            (MapShowScope::Cgroup, "/sys/fs/bpf/x".into())
+        );
+    }
+
     #[test]
     fn table_aligns() {
         let m = ShownMap {
@@ -270,13 +334,14 @@ mod tests {
             entries: Some(6),
             pinned: None,
             used_by: vec![],
+            owner: None,
         };
         let off = map_table(&[m], Paint::plain());
         assert_eq!(
             off,
             vec![
-                "ID  NAME          TYPE      KEY  VALUE  MAX    ENTRIES  PINNED",
-                "7   sock_ops_map  sockhash  16   8      65535  6        -",
+                "ID  NAME          TYPE      KEY  VALUE  MAX    ENTRIES  PINNED  OWNER",
+                "7   sock_ops_map  sockhash  16   8      65535  6        -       -",
             ]
         );
     }

@@ -19,7 +19,8 @@ kernel IDs and entry counts.")]
 pub struct Args {
     /// cgroup v2 directory to look at.
     ///
-    /// Default: the cgroup2 mount in /proc/self/mounts (/sys/fs/cgroup on v2-only hosts,
+    /// Default: the cgroup the attach records under the pin root name (found by its inode),
+    /// else the cgroup2 mount in /proc/self/mounts (/sys/fs/cgroup on v2-only hosts,
     /// /sys/fs/cgroup/unified on hybrid ones).
     #[arg(long, value_name = "PATH")]
     pub cgroup: Option<PathBuf>,
@@ -30,7 +31,7 @@ pub struct Args {
 
 pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
     let report = rawbpf::status(&StatusOptions {
-        cgroup: super::cgroup_or_default(args.cgroup.as_deref())?,
+        cgroup: args.cgroup.clone(),
         pin_root: args.pin_root.clone(),
     })?;
     if g.json {
@@ -95,12 +96,17 @@ pub fn render(r: &StatusReport, paint: Paint) -> Vec<String> {
             plural(on_maps.len(), "program", "programs")
         ));
     }
+    if r.cgroup.from_record {
+        counts.push_str(", named by the attach record");
+    }
     out.push(format!("{} {}  ({counts})", label("cgroup"), r.cgroup.path));
     if !r.cgroup.programs.is_empty() {
         let mut rows = vec![
-            ["ID", "NAME", "TYPE", "ATTACH", "TARGET", "MODE", "MAPS"]
-                .map(String::from)
-                .to_vec(),
+            [
+                "ID", "NAME", "TYPE", "ATTACH", "TARGET", "MODE", "MAPS", "OWNER",
+            ]
+            .map(String::from)
+            .to_vec(),
         ];
         for prog in on_cgroup.iter().chain(&on_maps) {
             let maps: Vec<String> = prog.map_ids.iter().map(u32::to_string).collect();
@@ -120,6 +126,7 @@ pub fn render(r: &StatusReport, paint: Paint) -> Vec<String> {
                 } else {
                     maps.join(",")
                 },
+                prog.owner.clone().unwrap_or_else(|| "-".to_string()),
             ]);
         }
         for (i, l) in columns(&rows).into_iter().enumerate() {

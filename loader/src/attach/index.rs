@@ -23,22 +23,35 @@ pub fn entry(cgroup_inode: u64, pin_root: &Path) -> Option<PathBuf> {
     (name.len() <= MAX_NAME_LEN).then(|| dir().join(name))
 }
 
-/// The pin roots the index names for the cgroup with inode `cgroup_inode`.
+/// The pin roots the index names for the cgroup with inode `cgroup_inode`, sorted.
 pub fn pin_roots(cgroup_inode: u64) -> Vec<PathBuf> {
-    let prefix = format!("{cgroup_inode}-");
+    all()
+        .into_iter()
+        .filter_map(|(inode, root)| (inode == cgroup_inode).then_some(root))
+        .collect()
+}
+
+/// Every entry of the index: the cgroup inode and the pin root it names, sorted.
+pub fn all() -> Vec<(u64, PathBuf)> {
     let Ok(entries) = std::fs::read_dir(dir()) else {
         return Vec::new();
     };
-    let mut out: Vec<PathBuf> = entries
+    let mut out: Vec<(u64, PathBuf)> = entries
         .flatten()
-        .filter_map(|e| {
-            let name = e.file_name().into_string().ok()?;
-            let root = unescape(name.strip_prefix(&prefix)?);
-            root.starts_with('/').then(|| PathBuf::from(root))
-        })
+        .filter_map(|e| parse(e.file_name().to_str()?))
         .collect();
     out.sort();
     out
+}
+
+/// `<cgroup inode>-<pin root, escaped>` back to its parts; `None` for any other name or a
+/// relative pin root.
+fn parse(name: &str) -> Option<(u64, PathBuf)> {
+    let (inode, root) = name.split_once('-')?;
+    let root = unescape(root);
+    root.starts_with('/')
+        .then(|| Some((inode.parse().ok()?, PathBuf::from(root))))
+        .flatten()
 }
 
 #[cfg(test)]
@@ -49,6 +62,12 @@ mod tests {
     fn entries_name_their_pin_root() {
         let e = entry(42, Path::new("/sys/fs/bpf/my.app")).unwrap();
         assert_eq!(e, dir().join("42-%2Fsys%2Ffs%2Fbpf%2Fmy%2Eapp"));
+        assert_eq!(
+            parse("42-%2Fsys%2Ffs%2Fbpf%2Fmy%2Eapp"),
+            Some((42, PathBuf::from("/sys/fs/bpf/my.app")))
+        );
+        assert_eq!(parse("42-relative"), None);
+        assert_eq!(parse("x-%2Fa"), None);
         assert_eq!(entry(42, Path::new("relative")), None);
         let long = format!("/{}", "x".repeat(300));
         assert_eq!(entry(42, Path::new(&long)), None);

@@ -1,6 +1,7 @@
 //! Where loaded programs go: the attach plan, cgroup and sockmap attach with their undo, the
-//! attach records (cgroup and socket-map) and the link pins beside cgroup records (links) that make a reload find its own programs, and
-//! `--pin-progs`.
+//! attach records (cgroup and socket-map) and the link pins beside them (links) that make a
+//! reload find its own programs, `--pin-progs`, and what rawbpf owns host-wide according to
+//! those marks (`owners`).
 //! May import `host`, `map`, `prog` and `error`.
 
 pub mod apply;
@@ -8,6 +9,7 @@ pub mod data_pins;
 pub mod index;
 pub mod links;
 pub mod map_records;
+pub mod owners;
 pub mod plan;
 pub mod prog_pins;
 pub mod records;

@@ -1,6 +1,8 @@
 //! Where `load` attaches each program of an object: to the cgroup (cgroup attach types),
 //! to the object's sockmap/sockhash (`sk_msg` / `sk_skb`), or nowhere (and why). Shared by
-//! `load`, the unchanged-reload check and `detach OBJ`, so that all three agree.
+//! `load`, the unchanged-reload check and `detach OBJ`, so that all three agree. And how a
+//! reload's programs pair with those an earlier load recorded under other names ([`pair`]:
+//! renamed, removed, or ambiguous), which `cmd/load/program_set.rs` acts on.
 
 use rawbpf_abi::{AttachType, ProgType};
 use rawbpf_elf::{Object, Program};
@@ -70,4 +72,86 @@ pub(crate) fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
         "type {ty} has no automatic attach; loaded only (it is unloaded when rawbpf exits, as \
          nothing attaches or pins it)"
     ))
+}
+
+/// A program an earlier load recorded at one attach point (a cgroup and attach type) under a
+/// name the object no longer has, and that is still attached there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Orphan {
+    pub(crate) name: String,
+    pub(crate) id: u32,
+}
+
+/// What a reload whose program set changed does at one attach point.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pairing {
+    /// Nothing recorded under an old name: a plain reload.
+    Same,
+    /// One old program, one new one: the new (index into the object's programs) replaces
+    /// the old in place (a rename).
+    Replace { old: Orphan, new: usize },
+    /// No new program without a record: the old ones were removed from the source and are
+    /// detached.
+    Remove(Vec<Orphan>),
+    /// More than one way to pair them: the load refuses rather than guess.
+    Ambiguous { old: Vec<Orphan>, new: Vec<String> },
+}
+
+/// Pairs the `orphans` of one attach point with the object's programs of that attach point
+/// that have no attached record there (`unmatched`: index and name).
+pub(crate) fn pair(orphans: Vec<Orphan>, unmatched: &[(usize, String)]) -> Pairing {
+    match (orphans.len(), unmatched) {
+        (0, _) => Pairing::Same,
+        (_, []) => Pairing::Remove(orphans),
+        (1, [(new, _)]) => match orphans.into_iter().next() {
+            Some(old) => Pairing::Replace { old, new: *new },
+            None => Pairing::Same,
+        },
+        _ => Pairing::Ambiguous {
+            old: orphans,
+            new: unmatched.iter().map(|(_, n)| n.clone()).collect(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn orphan(name: &str, id: u32) -> Orphan {
+        Orphan {
+            name: name.to_string(),
+            id,
+        }
+    }
+
+    #[test]
+    fn pairs_a_rename_removes_what_went_and_refuses_to_guess() {
+        let new = |v: &[(usize, &str)]| -> Vec<(usize, String)> {
+            v.iter().map(|(i, n)| (*i, n.to_string())).collect()
+        };
+        assert_eq!(pair(vec![], &new(&[(0, "a")])), Pairing::Same);
+        assert_eq!(
+            pair(vec![orphan("old", 7)], &new(&[(2, "a")])),
+            Pairing::Replace {
+                old: orphan("old", 7),
+                new: 2
+            }
+        );
+        assert_eq!(
+            pair(vec![orphan("x", 1), orphan("y", 2)], &[]),
+            Pairing::Remove(vec![orphan("x", 1), orphan("y", 2)])
+        );
+        assert_eq!(
+            pair(vec![orphan("x", 1), orphan("y", 2)], &new(&[(0, "a")])),
+            Pairing::Ambiguous {
+                old: vec![orphan("x", 1), orphan("y", 2)],
+                new: vec!["a".into()]
+            }
+        );
+        assert!(matches!(
+            pair(vec![orphan("x", 1)], &new(&[(0, "a"), (1, "b")])),
+            Pairing::Ambiguous { .. }
+        ));
+    }
 }

@@ -11,11 +11,13 @@ use std::path::{Path, PathBuf};
 use rawbpf_abi::{AttachType, MapType, ProgType};
 use rawbpf_syscalls as sys;
 
+use crate::attach::owners::Owners;
 use crate::attach::{map_records, records};
 use crate::cmd::load::DEFAULT_PIN_ROOT;
 use crate::error::{Result, bpf_err, io_err};
 use crate::host::cgroup::Cgroup;
 use crate::host::pin_root;
+use crate::prog::full_name::Names;
 use crate::report::{AttachedProgram, MapEntry, MapIdsReport};
 
 /// The `target` of a program attached to the cgroup (a map's is `map NAME`).
@@ -58,6 +60,9 @@ struct Collected {
     /// Set once a program or map could not be opened by ID (EPERM): warned once each.
     hidden_programs: bool,
     hidden_maps: bool,
+    /// What rawbpf owns, for the `owner` marks.
+    owners: Owners,
+    names: Names,
 }
 
 /// What opening a program by ID gave.
@@ -134,9 +139,12 @@ impl Collected {
                 m.used_by.push(id);
             }
         }
+        let (name, _) = self.names.full(fd.as_fd(), &info.name);
         self.programs.push(AttachedProgram {
             id,
-            name: info.name.clone(),
+            name,
+            kernel_name: info.name.clone(),
+            owner: self.owners.prog_owner(id),
             prog_type: ProgType(info.prog_type).to_string(),
             tag: crate::hex::encode(&info.tag),
             attach_type: AttachType(attach_type).to_string(),
@@ -161,6 +169,8 @@ impl Collected {
         self.programs.push(AttachedProgram {
             id,
             name: String::new(),
+            kernel_name: String::new(),
+            owner: self.owners.prog_owner(id),
             prog_type: String::new(),
             tag: String::new(),
             attach_type: AttachType(attach_type).to_string(),
@@ -194,12 +204,7 @@ impl Collected {
                 Err(e) => return Err(bpf_err(format!("query {}", AttachType(at)))(e)),
             };
             for (n, id) in q.prog_ids.iter().enumerate() {
-                let flags = q
-                    .prog_attach_flags
-                    .get(n)
-                    .copied()
-                    .filter(|&f| f != 0)
-                    .unwrap_or(q.attach_flags);
+                let flags = q.flags_of(n);
                 self.add_program(id.0, TARGET_CGROUP, at, flags)?;
             }
         }
@@ -306,6 +311,7 @@ pub fn map_ids(opts: &MapIdsOptions) -> Result<MapIdsReport> {
     let cgroup = Cgroup::open(&opts.cgroup)?;
     let mut found = Collected {
         pin_root: opts.pin_root.clone(),
+        owners: Owners::collect(&[&opts.pin_root]),
         ..Collected::default()
     };
     found.add_cgroup(&cgroup)?;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::attach::links;
-use crate::cmd::map_show::{MapShowOptions, ShownMap, maps_and_programs};
+use crate::cmd::map_show::{MapShowOptions, MapShowScope, ShownMap, maps_and_programs};
 use crate::error::Result;
 use crate::host::pin_root::{self, ATTACHED_DIR};
 use crate::report::AttachedProgram;
@@ -14,7 +14,9 @@ use crate::report::AttachedProgram;
 /// What `status` looks at.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct StatusOptions {
-    pub cgroup: PathBuf,
+    /// `None`: the cgroup rawbpf's attach records under the pin root name (found by its
+    /// inode), else the host's cgroup2 mount.
+    pub cgroup: Option<PathBuf>,
     pub pin_root: PathBuf,
 }
 
@@ -57,6 +59,8 @@ pub struct PinRootStatus {
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct CgroupStatus {
     pub path: String,
+    /// The cgroup was not given: it is the one an attach record under the pin root names.
+    pub from_record: bool,
     /// As in `map-ids`.
     pub programs: Vec<AttachedProgram>,
 }
@@ -123,14 +127,63 @@ fn stale_records(root: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The cgroups the attach records under `pin_root` name that still exist (final records
+/// first), by path.
+fn recorded_cgroups(pin_root: &Path) -> Vec<PathBuf> {
+    let mut recs = crate::attach::records::list_all(pin_root).unwrap_or_default();
+    if recs.is_empty() {
+        return Vec::new();
+    }
+    recs.sort_by_key(|r| r.pending);
+    let Ok(root) = crate::host::cgroup::default_root() else {
+        return Vec::new();
+    };
+    let live = crate::host::cgroup::walk(&root);
+    let mut out: Vec<PathBuf> = Vec::new();
+    for r in recs {
+        if let Some((p, _)) = live.iter().find(|(_, ino)| *ino == r.cgroup_inode)
+            && !out.contains(p)
+        {
+            out.push(p.clone());
+        }
+    }
+    out
+}
+
+/// The cgroup to show, whether a record named it, and a warning when records name more.
+/// Without records the cgroup2 mount (an error when there is none).
+fn which_cgroup(opts: &StatusOptions) -> Result<(PathBuf, bool, Option<String>)> {
+    if let Some(c) = &opts.cgroup {
+        return Ok((c.clone(), false, None));
+    }
+    let named = recorded_cgroups(&opts.pin_root);
+    Ok(match named.as_slice() {
+        [] => (crate::host::cgroup::default_root()?, false, None),
+        [one] => (one.clone(), true, None),
+        [first, rest @ ..] => {
+            let others: Vec<String> = rest.iter().map(|p| p.display().to_string()).collect();
+            let warning = format!(
+                "the attach records under {} name more cgroups than {}: {} (pass --cgroup)",
+                opts.pin_root.display(),
+                first.display(),
+                others.join(", ")
+            );
+            (first.clone(), true, Some(warning))
+        }
+    })
+}
+
 /// Collects the status per `opts`.
 pub fn status(opts: &StatusOptions) -> Result<StatusReport> {
     let mounts = bpf_mounts(&std::fs::read_to_string("/proc/self/mounts").unwrap_or_default());
-    let root = &crate::cmd::found_pin_root::for_cgroup(&opts.cgroup, &opts.pin_root);
-    let (maps, programs) = maps_and_programs(&MapShowOptions {
-        cgroup: opts.cgroup.clone(),
+    let (cgroup, from_record, more) = which_cgroup(opts)?;
+    let root = &crate::cmd::found_pin_root::for_cgroup(&cgroup, &opts.pin_root);
+    let (mut maps, programs) = maps_and_programs(&MapShowOptions {
+        cgroup: cgroup.clone(),
         pin_root: root.clone(),
+        scope: MapShowScope::Cgroup,
     })?;
+    maps.warnings.extend(more);
     let mut map_pins: Vec<String> = maps.maps.iter().filter_map(|m| m.pinned.clone()).collect();
     map_pins.sort();
     Ok(StatusReport {
@@ -147,7 +200,8 @@ pub fn status(opts: &StatusOptions) -> Result<StatusReport> {
             stale_records: stale_records(root),
         },
         cgroup: CgroupStatus {
-            path: opts.cgroup.display().to_string(),
+            path: cgroup.display().to_string(),
+            from_record,
             programs,
         },
         warnings: maps.warnings,

@@ -161,6 +161,31 @@ pub fn live_inodes(root: &Path) -> Option<std::collections::HashSet<u64>> {
     Some(live)
 }
 
+/// Every directory of the cgroup hierarchy under `root` (`root` first), each with its
+/// inode, depth first and sorted by name on each level; symlinks are not followed and a
+/// directory that cannot be read (gone meanwhile, no permission) is listed without children.
+pub fn walk(root: &Path) -> Vec<(PathBuf, u64)> {
+    let mut out = Vec::new();
+    let mut todo = vec![root.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&dir) else {
+            continue;
+        };
+        out.push((dir.clone(), meta.ino()));
+        let mut children: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                    .map(|e| e.path())
+                    .collect()
+            })
+            .unwrap_or_default();
+        children.sort();
+        todo.extend(children.into_iter().rev());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

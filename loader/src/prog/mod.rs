@@ -3,6 +3,7 @@
 //! May import `host` and `error`.
 
 pub mod btf;
+pub mod full_name;
 pub mod load;
 pub mod log;
 pub mod poisoned;

@@ -1,7 +1,7 @@
 //! `detach`: detaches what rawbpf recorded for a cgroup (or one program by ID), removes the
 //! records, and with `--unpin` removes map pins and the pin root when it is left empty.
 
-mod act;
+pub(crate) mod act;
 mod map;
 mod unpin;
 

@@ -1,7 +1,8 @@
 //! The attach step of `load`: each program attached as planned, cgroup and socket-map
 //! attachments bracketed by their pending and final attach records, every stage in the undo
 //! log; then the index entry that lets `detach` find this pin root, and the warning about
-//! programs an earlier load recorded under names the object no longer has.
+//! programs an earlier load recorded under names the object no longer has and this load
+//! left attached (`program_set` decides which).
 
 use std::os::fd::AsFd;
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::path::Path;
 use rawbpf_elf::Program;
 
 use super::LoadOptions;
+use super::program_set;
 use super::state::{AttachTarget, Attachment, Stage, State, Undo, ensure_dir_tracked, set_stage};
 use crate::attach::plan::Plan;
 use crate::attach::{apply, index, links, map_records};
@@ -45,6 +47,7 @@ pub(super) fn attach_one(
                 None => records::recover(&record, &pending, cg, *attach_type)?,
             };
 
+            program_set::before_attach(st, i, &record);
             records::pin(st.progs[i].fd.as_fd(), &pending)?;
             let att = st.attachments.len();
             st.attachments.push(Attachment {
@@ -81,7 +84,8 @@ pub(super) fn attach_one(
 
             records::commit(&pending, &record)?;
             set_stage(st, Stage::Committed);
-            Ok(())
+            // Renamed in the source: the old name's record goes, its program replaced.
+            program_set::retire_old_record(st, i)
         }
         Plan::Map { attach_type, map } => attach_to_map(opts, st, i, p, *attach_type, map),
     }
@@ -113,8 +117,16 @@ fn own_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Re
         }
         return Ok(());
     }
+    take_over_replaced(opts, st, att, record)
+}
+
+/// An updated link is this record's now: its pin is renamed to this record's name (a
+/// renamed program takes over the old name's link) and this load's owner, when it has
+/// another; renamed back on rollback.
+fn take_over_replaced(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<()> {
+    let a = &st.attachments[att];
     if let Some(pin) = a.replaced.as_ref().and_then(|r| r.link.as_ref())
-        && pin.owner != opts.owner
+        && pin.path != links::path(record, &opts.owner)
     {
         let from = pin.path.clone();
         let to = links::take_over(&from, record, &opts.owner)?;
@@ -149,20 +161,31 @@ fn attach_to_map(
         )
     });
     let mut recorded = None;
+    let mut renamed_from = None;
     if let Some((record, pending)) = &record {
         ensure_dir_tracked(st, &records::dir(&opts.pin_root))?;
         recorded = records::open(record)?;
+        if recorded.is_none() {
+            renamed_from = program_set::other_map_record(&opts.pin_root, map_id, attach_type, p);
+        }
         records::pin(st.progs[i].fd.as_fd(), pending)?;
         st.undo.push(Undo::Pin {
             path: pending.clone(),
             restore: None,
         });
     }
-    // The link of the recorded program, when it was attached through one (6.10+).
-    let recorded_link = match (&record, recorded.as_ref()) {
+    // The program to replace (and put back on rollback): this name's, or (renamed in the
+    // source) the one recorded under another name, which a kernel before 5.19 cannot name
+    // itself; and the link that runs it, when it was attached through one (6.10+).
+    let previous = recorded.as_ref().or(renamed_from.as_ref());
+    let recorded_link = match (&record, previous) {
         (Some((record, _)), Some(fd)) => {
             let id = rawbpf_syscalls::prog_info(fd.as_fd()).ok().map(|i| i.id);
-            links::open_map(record, map_id, attach_type)?.filter(|l| Some(l.info.prog_id) == id)
+            let link = match links::open_map(record, map_id, attach_type)? {
+                Some(link) => Some(link),
+                None => program_set::other_map_link(&opts.pin_root, map_id, attach_type, p),
+            };
+            link.filter(|l| Some(l.info.prog_id) == id)
         }
         _ => None,
     };
@@ -176,7 +199,7 @@ fn attach_to_map(
         st.progs[i].fd.as_fd(),
         &p.name,
         attach_type,
-        recorded.as_ref().and_then(|fd| fd.try_clone().ok()),
+        previous.and_then(|fd| fd.try_clone().ok()),
         recorded_link,
     )?;
     st.attachments.push(Attachment {
@@ -211,20 +234,16 @@ fn own_map_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -
             path,
             restore: None,
         });
-    } else if let Some(pin) = a.replaced.as_ref().and_then(|r| r.link.as_ref())
-        && pin.owner != opts.owner
-    {
-        let from = pin.path.clone();
-        let to = links::take_over(&from, record, &opts.owner)?;
-        st.undo.push(Undo::Rename { from: to, to: from });
+        return Ok(());
     }
-    Ok(())
+    take_over_replaced(opts, st, att, record)
 }
 
 /// Programs an earlier load recorded on this cgroup with an attach type this object uses,
-/// under a name the object no longer has (renamed or removed in the source): they still run
-/// next to the new ones, which the load says rather than detaching what it cannot tell
-/// apart from another object's program.
+/// under a name the object no longer has, that this load left attached (`--keep-old-programs`,
+/// or a load of part of the object, which cannot tell a removed program from one left out;
+/// otherwise `program_set` replaced or detached them): they still run next to the new
+/// ones, which the load says.
 pub(super) fn others_recorded(
     opts: &LoadOptions,
     obj: &rawbpf_elf::Object,

@@ -16,6 +16,7 @@ mod attach;
 mod environment;
 mod maps;
 mod options;
+mod program_set;
 mod programs;
 mod report;
 mod state;
@@ -50,6 +51,8 @@ pub fn load(opts: &LoadOptions) -> Result<LoadReport> {
 pub fn load_noting(opts: &LoadOptions, warnings: &mut Vec<String>) -> Result<LoadReport> {
     let mut obj = inspect::read_object(&opts.object)?;
     check_endian(&obj, &opts.object)?;
+    // The object's whole program set, before --program or --skip-refused leave any out.
+    let all_names: Vec<String> = obj.programs.iter().map(|p| p.name.clone()).collect();
     // Make it loadable here: CO-RE, externs, --set, --program, --prog-type (docs/objects.md).
     let mut prepared = crate::prepare::object::prepare(&mut obj, &opts.compat)?;
     let target = opts
@@ -63,7 +66,7 @@ pub fn load_noting(opts: &LoadOptions, warnings: &mut Vec<String>) -> Result<Loa
     loop {
         let mut st = State::default();
         let mut noted = prepared.warnings.clone();
-        let e = match run(opts, &obj, &mut st, &mut noted) {
+        let e = match run(opts, &obj, &all_names, &mut st, &mut noted) {
             Ok(mut report) => {
                 report.refused = refused;
                 return Ok(report);
@@ -143,6 +146,7 @@ fn check_supported(obj: &Object, path: &Path) -> Result<()> {
 fn run(
     opts: &LoadOptions,
     obj: &Object,
+    all_names: &[String],
     st: &mut State,
     warnings: &mut Vec<String>,
 ) -> Result<LoadReport> {
@@ -158,17 +162,36 @@ fn run(
     warnings.extend(environment::pinned_without_attach(opts, obj, &pin_paths));
     test_hook::reached(Step::Locked)?;
 
+    // Programs recorded under names the object no longer has: renamed ones are replaced in
+    // place, removed ones detached, an ambiguous pairing refused before anything is created.
+    let changes = program_set::find(opts, obj, all_names, &plans, st.cgroup.as_ref())?;
+    let forced;
+    let check_opts = if changes.is_empty() {
+        opts
+    } else {
+        // A changed program set is never `unchanged`.
+        forced = LoadOptions {
+            force: true,
+            ..opts.clone()
+        };
+        &forced
+    };
+
     // Nothing to do when the attached programs already are this object's; otherwise the
     // previous programs' frozen .rodata maps with the same bytes are used again.
-    let mut reusable = match unchanged::check(opts, obj, &plans, &pin_paths, st.cgroup.as_ref())? {
+    let cg = st.cgroup.as_ref();
+    let mut reusable = match unchanged::check(check_opts, obj, &plans, &pin_paths, cg)? {
         unchanged::Outcome::Unchanged(mut report) => {
-            // What preparing the object found (a poisoned CO-RE relocation, ...) still holds.
+            // What preparing the object found (a poisoned CO-RE relocation, ...) still holds,
+            // and so do old-named programs left attached beside it.
+            warnings.extend(attach::others_recorded(opts, obj, &plans, st));
             report.warnings = std::mem::take(warnings);
             return Ok(*report);
         }
         unchanged::Outcome::Load(reusable) => reusable,
     };
     st.previous = reusable.take_attached();
+    let removals = program_set::adopt(changes, st);
     warnings.extend(reusable.warning.take());
 
     st.btf = btf::load(obj, warnings)?;
@@ -195,6 +218,9 @@ fn run(
         attach::attach_one(opts, st, i, p, plan)?;
     }
     test_hook::reached(Step::AfterRecords)?;
+    // Past the last step that can fail (what follows only warns), so none of it is undone.
+    warnings.extend(program_set::remove_all(st, removals));
+    warnings.extend(program_set::tidy_map_records(opts, obj, st));
     warnings.extend(attach::pin_data_maps(opts, obj, st));
     warnings.extend(attach::index_cgroup(opts, st));
     warnings.extend(attach::others_recorded(opts, obj, &plans, st));

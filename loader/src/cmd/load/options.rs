@@ -35,6 +35,10 @@ pub struct LoadOptions {
     /// the name of each link pin it makes or takes over, so that `detach --owner OTHER`
     /// (an older pod's stop) leaves its attachments alone (`attach::links`).
     pub owner: String,
+    /// Leave attached the programs an earlier load recorded on this cgroup under names the
+    /// object no longer has (`--keep-old-programs`); by default a renamed program replaces
+    /// its old self in place and a removed one is detached.
+    pub keep_old_programs: bool,
     /// Program selection, type overrides, `.rodata` values, program pins (see
     /// [`crate::CompatOptions`]).
     pub compat: crate::CompatOptions,
@@ -56,6 +60,7 @@ impl LoadOptions {
             force: false,
             skip_refused: false,
             owner: String::new(),
+            keep_old_programs: false,
             compat: crate::CompatOptions::default(),
         }
     }

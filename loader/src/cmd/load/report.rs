@@ -37,6 +37,7 @@ pub(super) fn report(
                         AttachTarget::Map(_) => None,
                     },
                     replaced_id: a.replaced.as_ref().map(|r| r.id),
+                    replaced_name: st.renames.get(&i).map(|r| r.old_name.clone()),
                 });
             LoadedProgram {
                 name: p.name.clone(),
@@ -92,5 +93,6 @@ pub(super) fn report(
         maps,
         warnings,
         refused: Vec::new(),
+        removed: st.removed.clone(),
     }
 }

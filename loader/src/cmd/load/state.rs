@@ -113,6 +113,11 @@ pub(super) struct State {
     /// Programs attached through final records, found by the unchanged check (index into
     /// `progs`): the attach replaces them without reading the records again.
     pub(super) previous: HashMap<usize, Replaced>,
+    /// Programs that replace a program recorded under another name (index into `progs`):
+    /// the old record goes once the new one is final (`program_set`).
+    pub(super) renames: HashMap<usize, super::program_set::Rename>,
+    /// Programs this load detached because the object no longer has them.
+    pub(super) removed: Vec<crate::report::DetachedProgram>,
 }
 
 impl State {

@@ -554,6 +554,7 @@ fn unchanged(
         maps: reused_maps_report(obj, &pinned, used_internal),
         warnings: Vec::new(),
         refused: Vec::new(),
+        removed: Vec::new(),
     })
 }
 
@@ -645,12 +646,14 @@ fn attach_report(opts: &LoadOptions, plan: &Plan) -> Option<AttachReport> {
             attach_type: AttachType(*attach_type).to_string(),
             mode: Some(opts.attach_mode.name().to_string()),
             replaced_id: None,
+            replaced_name: None,
         },
         Plan::Map { attach_type, map } => AttachReport {
             target: format!("map {map}"),
             attach_type: AttachType(*attach_type).to_string(),
             mode: None,
             replaced_id: None,
+            replaced_name: None,
         },
         Plan::None | Plan::NotAttached(_) => return None,
     })
