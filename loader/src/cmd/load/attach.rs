@@ -96,28 +96,36 @@ pub(super) fn attach_one(
 /// moment: never none); or, when an existing link was updated, renames its pin to this
 /// load's owner. Each step is in the undo log.
 fn own_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<()> {
-    let a = &st.attachments[att];
-    if let Some(link) = a.new_link.as_ref() {
-        let path = links::pin(link, record, &opts.owner)?;
-        st.undo.push(Undo::Pin {
-            path,
-            restore: None,
-        });
-        let a = &st.attachments[att];
-        if let (Some(old), Some(cg)) = (a.replaced.as_ref(), st.cgroup.as_ref()) {
-            test_hook::reached(Step::LinkPinned)?;
-            rawbpf_syscalls::prog_detach(cg.fd(), Some(old.fd.as_fd()), a.attach_type).map_err(
-                bpf_err(format!(
-                    "detach program {} (attached without a link by an earlier rawbpf) from {}",
-                    old.id,
-                    cg.path.display()
-                )),
-            )?;
-            st.undo.push(Undo::OldDetached(att));
-        }
-        return Ok(());
+    if !pin_new_link(opts, st, att, record)? {
+        return take_over_replaced(opts, st, att, record);
     }
-    take_over_replaced(opts, st, att, record)
+    let a = &st.attachments[att];
+    if let (Some(old), Some(cg)) = (a.replaced.as_ref(), st.cgroup.as_ref()) {
+        test_hook::reached(Step::LinkPinned)?;
+        rawbpf_syscalls::prog_detach(cg.fd(), Some(old.fd.as_fd()), a.attach_type).map_err(
+            bpf_err(format!(
+                "detach program {} (attached without a link by an earlier rawbpf) from {}",
+                old.id,
+                cg.path.display()
+            )),
+        )?;
+        st.undo.push(Undo::OldDetached(att));
+    }
+    Ok(())
+}
+
+/// Pins the link this load created for attachment `att` beside `record`, named for this
+/// load's owner, and logs its removal for rollback; false when the attach created none.
+fn pin_new_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<bool> {
+    let Some(link) = st.attachments[att].new_link.as_ref() else {
+        return Ok(false);
+    };
+    let path = links::pin(link, record, &opts.owner)?;
+    st.undo.push(Undo::Pin {
+        path,
+        restore: None,
+    });
+    Ok(true)
 }
 
 /// An updated link is this record's now: its pin is renamed to this record's name (a
@@ -227,13 +235,7 @@ fn attach_to_map(
 /// an updated link to this load's owner. (A new sockmap link replaced the previous program
 /// in the kernel's one step: nothing to detach.)
 fn own_map_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<()> {
-    let a = &st.attachments[att];
-    if let Some(link) = a.new_link.as_ref() {
-        let path = links::pin(link, record, &opts.owner)?;
-        st.undo.push(Undo::Pin {
-            path,
-            restore: None,
-        });
+    if pin_new_link(opts, st, att, record)? {
         return Ok(());
     }
     take_over_replaced(opts, st, att, record)
