@@ -282,6 +282,34 @@ fn sk_msg_attachment_is_a_sockmap_link_where_the_kernel_has_them() {
     env.json(&["detach", "--owner", "b"]);
     let q = sys::prog_query_ids(map.as_fd(), ATTACH_SK_MSG).unwrap();
     assert!(q.prog_ids.is_empty(), "{q:?}");
+
+    // What an earlier rawbpf left: the program attached to the map with BPF_PROG_ATTACH,
+    // its map record, no link pin. The next load, though unchanged, moves it to a link.
+    let old = id(&env.json(&["load", SKMSG_O])["programs"][0]["id"]);
+    std::fs::remove_file(dir.join(format!("{record}%link"))).unwrap();
+    let p = obj_get(&dir.join(&record));
+    kernel::poll(|| {
+        sys::prog_attach(
+            map.as_fd(),
+            p.as_fd(),
+            ATTACH_SK_MSG,
+            AttachFlags::NONE,
+            None,
+        )
+        .ok()
+    })
+    .expect("attach the old way once the link is gone");
+    let v = env.json(&["load", SKMSG_O]);
+    assert_eq!(v["programs"][0]["status"], "loaded", "{v}");
+    let moved = id(&v["programs"][0]["id"]);
+    assert_eq!(id(&v["programs"][0]["attach"]["replaced_id"]), old, "{v}");
+    let link = obj_get(&dir.join(format!("{record}%link")));
+    assert_eq!(sys::link_info(link.as_fd()).unwrap().prog_id.0, moved);
+    let q = sys::prog_query_ids(map.as_fd(), ATTACH_SK_MSG).unwrap();
+    assert_eq!(q.prog_ids, vec![sys::ProgId(moved)]);
+    let again = env.json(&["load", SKMSG_O]);
+    assert_eq!(again["programs"][0]["status"], "unchanged", "{again}");
+    env.json(&["detach"]);
 }
 
 /// A link pin whose record is gone (a run died between removing the two) still holds its

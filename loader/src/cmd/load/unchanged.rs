@@ -335,14 +335,16 @@ fn on_map(root: &Path, pin: Option<&Path>, attach_type: u32, p: &Program) -> Opt
     let (info, xlated) = sys::prog_info_and_xlated(fd.as_fd(), xlated_capacity(p)).ok()?;
     // Its link, when it runs through one (6.10+): an unchanged load takes it over.
     let map_id = sys::map_info(map.as_fd()).ok()?.id.0;
-    let link = links::open_map(
-        &map_records::path(root, map_id, attach_type, &p.name),
-        map_id,
-        attach_type,
-    )
-    .ok()
-    .flatten()
-    .filter(|l| l.info.prog_id == info.id);
+    let map_record = map_records::path(root, map_id, attach_type, &p.name);
+    let link = links::open_map(&map_record, map_id, attach_type)
+        .ok()
+        .flatten()
+        .filter(|l| l.info.prog_id == info.id);
+    // A record of an earlier rawbpf (attached without a link) on a kernel with sockmap
+    // links: loaded again and moved to a link (the kernel's BTF is read only here).
+    if link.is_none() && map_record.exists() && sockmap_links() {
+        return None;
+    }
     (info.id == id && info.name == sys::ObjName::new(&p.name).as_str()).then_some(Previous {
         fd,
         info,
@@ -350,6 +352,12 @@ fn on_map(root: &Path, pin: Option<&Path>, attach_type: u32, p: &Program) -> Opt
         record,
         link,
     })
+}
+
+/// Whether the kernel has sockmap links (6.10+): `BPF_LINK_TYPE_SOCKMAP` in its
+/// `enum bpf_link_type`; no answer (no BTF) is "no".
+fn sockmap_links() -> bool {
+    crate::host::kernel_types::enum_has("bpf_link_type", sys::BPF_LINK_TYPE_SOCKMAP) == Some(true)
 }
 
 /// The maps of `prev` that have the name, type and shape of one of the object's internal
