@@ -309,10 +309,10 @@ fn load_failing_at(opts: &LoadOptions, step: Step) -> Error {
 /// The program ID an attach record pins (the `data` directory beside the records aside).
 fn recorded_id(sb: &Sandbox) -> Option<u32> {
     let dir = sb.pin_root.join(pin_root::ATTACHED_DIR);
-    let entry = std::fs::read_dir(dir)
-        .ok()?
-        .flatten()
-        .find(|e| e.file_type().is_ok_and(|t| t.is_file()))?;
+    let entry = std::fs::read_dir(dir).ok()?.flatten().find(|e| {
+        e.file_type().is_ok_and(|t| t.is_file())
+            && !e.file_name().to_string_lossy().contains("%link")
+    })?;
     let fd = sys::obj_get(&pin_root::c_path(&entry.path()).unwrap()).ok()?;
     Some(sys::prog_info(fd.as_fd()).unwrap().id.0)
 }
@@ -359,7 +359,8 @@ fn failures_after_attach_roll_everything_back() {
     );
 }
 
-/// The attach record names of the sandbox (the `data` directory beside them aside).
+/// The attach record names of the sandbox (the `data` directory beside them aside), with
+/// the link pins beside them (`<record>%link`).
 fn record_names(sb: &Sandbox) -> Vec<String> {
     let mut v: Vec<String> = std::fs::read_dir(sb.pin_root.join(pin_root::ATTACHED_DIR))
         .map(|d| {
@@ -373,6 +374,14 @@ fn record_names(sb: &Sandbox) -> Vec<String> {
     v
 }
 
+/// [`record_names`] without the link pins.
+fn records_only(sb: &Sandbox) -> Vec<String> {
+    record_names(sb)
+        .into_iter()
+        .filter(|n| !n.contains("%link"))
+        .collect()
+}
+
 #[test]
 fn a_failed_rename_puts_the_old_program_and_its_record_back() {
     let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
@@ -381,8 +390,14 @@ fn a_failed_rename_puts_the_old_program_and_its_record_back() {
     };
     let good = crate::load(&sb.opts("bpf_sockops.o")).unwrap();
     let prog = good.programs[0].id;
+    // The record and the link pinned beside it.
     let before = record_names(&sb);
-    assert!(before.len() == 1 && before[0].ends_with("-bpf_add_to_sockhash"));
+    assert!(
+        before.len() == 2
+            && before[0].ends_with("-bpf_add_to_sockhash")
+            && before[1] == format!("{}%link", before[0]),
+        "{before:?}"
+    );
 
     // The same object with its program renamed (same length, symbol and BTF name).
     let mut bytes = std::fs::read(object("bpf_sockops.o")).unwrap();
@@ -416,10 +431,20 @@ fn a_failed_rename_puts_the_old_program_and_its_record_back() {
     assert_eq!(attach.replaced_id, Some(prog));
     assert_eq!(attach.replaced_name.as_deref(), Some("bpf_add_to_sockhash"));
     assert_eq!(sb.attached(3), vec![r.programs[0].id]);
-    let after = record_names(&sb);
+    let after = records_only(&sb);
     assert!(
         after.len() == 1 && after[0].ends_with("-bpf_add_to_sockhas2"),
         "{after:?}"
+    );
+    // The renamed program took the old name's link over: one link pin, of the new name,
+    // running the new program.
+    let link_pin = format!("{}%link", after[0]);
+    assert_eq!(record_names(&sb), vec![after[0].clone(), link_pin.clone()]);
+    let link_path = sb.pin_root.join(pin_root::ATTACHED_DIR).join(link_pin);
+    let link = sys::obj_get(&pin_root::c_path(&link_path).unwrap()).unwrap();
+    assert_eq!(
+        sys::link_info(link.as_fd()).unwrap().prog_id.0,
+        r.programs[0].id
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

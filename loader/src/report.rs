@@ -123,6 +123,20 @@ pub struct DetachReport {
     /// Programs still attached directly to the cgroup after the detach (other tools', or
     /// rawbpf's under another pin root): what keeps running there.
     pub left_attached: Vec<crate::error::OtherProgram>,
+    /// `--owner TOKEN`: attachments left in place because a later load (another owner)
+    /// took their link over.
+    pub owned_by_others: Vec<OwnedElsewhere>,
+}
+
+/// An attachment `detach --owner` left alone: its link belongs to another owner now.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct OwnedElsewhere {
+    /// The program the link runs.
+    pub id: u32,
+    pub name: String,
+    pub attach_type: String,
+    /// The owner token of the load that took the link over ("" for a load without one).
+    pub owner: String,
 }
 
 /// One program `detach` detached.

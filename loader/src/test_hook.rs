@@ -33,10 +33,16 @@ pub enum Step {
     AfterAttach,
     /// Every attach record is final.
     AfterRecords,
+    /// Moving a program an earlier rawbpf attached without a link: the new link is attached
+    /// and pinned, the old program not yet detached (both run). Reached only then, so not
+    /// in [`Step::ALL`].
+    LinkPinned,
 }
 
 impl Step {
-    /// Every step, in the order `load` reaches them.
+    /// Every step every attaching load reaches, in that order ([`Step::LinkPinned`] comes
+    /// between `AfterAttach`'s attach and its pause when a record of an earlier rawbpf is
+    /// moved to a link).
     pub const ALL: [Step; 8] = [
         Step::Locked,
         Step::BtfLoaded,
@@ -59,6 +65,7 @@ impl Step {
             Step::RecordPending => "record_pending",
             Step::AfterAttach => "after_attach",
             Step::AfterRecords => "after_records",
+            Step::LinkPinned => "link_pinned",
         }
     }
 }

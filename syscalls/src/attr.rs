@@ -193,6 +193,81 @@ pub struct BtfLoadAttr {
 }
 const _: () = assert!(size_of::<BtfLoadAttr>() == 40);
 
+/// `BPF_LINK_CREATE` (`link_create` member: `prog_fd` … `flags`, then the first slot of the
+/// per-type union). rawbpf creates cgroup and sockmap links, which read nothing past
+/// `flags` but the cgroup part's `relative_fd` / `expected_revision` (6.12+, left zero: no
+/// ordering, any revision); the shorter struct is zero-extended by the kernel.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkCreateAttr {
+    /// `prog_fd` / `map_fd`.
+    pub prog_fd: u32,
+    /// `target_fd` / `target_ifindex`: the cgroup fd, or the SOCKMAP/SOCKHASH map fd.
+    pub target_fd: u32,
+    pub attach_type: u32,
+    pub flags: u32,
+    /// `target_btf_id`, first slot of the per-type union (`cgroup.relative_fd` there); 0.
+    pub target_btf_id: u32,
+    pub _pad0: u32,
+}
+const _: () = assert!(size_of::<LinkCreateAttr>() == 24);
+
+/// `BPF_LINK_UPDATE` (`link_update` member: `link_fd`, `new_prog_fd`, `flags`,
+/// `old_prog_fd`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkUpdateAttr {
+    pub link_fd: u32,
+    /// `new_prog_fd` / `new_map_fd`.
+    pub new_prog_fd: u32,
+    /// `BPF_F_REPLACE`: swap only if the link still runs `old_prog_fd`.
+    pub flags: u32,
+    /// `old_prog_fd` / `old_map_fd`.
+    pub old_prog_fd: u32,
+}
+const _: () = assert!(size_of::<LinkUpdateAttr>() == 16);
+
+/// `BPF_LINK_DETACH` (`link_detach` member: `link_fd`), 5.9+.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LinkDetachAttr {
+    pub link_fd: u32,
+}
+const _: () = assert!(size_of::<LinkDetachAttr>() == 4);
+
+/// `struct bpf_link_info` as of Linux 6.18 (`type`, `id`, `prog_id`, then the per-type
+/// union at offset 16, 48 bytes). The union is laid out as the two parts rawbpf reads:
+/// `cgroup { __u64 cgroup_id; __u32 attach_type; }` and `sockmap { __u32 map_id; __u32
+/// attach_type; }`; `target_lo`/`target_hi` are `sockmap`'s two fields and together the
+/// bytes of `cgroup.cgroup_id` ([`BpfLinkInfo::cgroup_id`]).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BpfLinkInfo {
+    pub link_type: u32,
+    pub id: u32,
+    pub prog_id: u32,
+    pub _pad0: u32,
+    /// `sockmap.map_id`; the first half (in memory) of `cgroup.cgroup_id`.
+    pub target_lo: u32,
+    /// `sockmap.attach_type`; the second half of `cgroup.cgroup_id`.
+    pub target_hi: u32,
+    /// `cgroup.attach_type`.
+    pub cgroup_attach_type: u32,
+    pub _pad1: u32,
+    pub _pad2: [u64; 4],
+}
+const _: () = assert!(size_of::<BpfLinkInfo>() == 64);
+
+impl BpfLinkInfo {
+    /// `cgroup.cgroup_id`: the `__u64` whose bytes `target_lo` and `target_hi` hold.
+    pub fn cgroup_id(&self) -> u64 {
+        let mut b = [0u8; 8];
+        b[..4].copy_from_slice(&self.target_lo.to_ne_bytes());
+        b[4..].copy_from_slice(&self.target_hi.to_ne_bytes());
+        u64::from_ne_bytes(b)
+    }
+}
+
 /// `struct bpf_map_info` as of Linux 6.18 (`type` … `hash_size`).
 #[repr(C)]
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -432,6 +507,24 @@ mod tests {
         assert_eq!(offset_of!(BpfProgInfo, verified_insns), 216);
         assert_eq!(offset_of!(BpfProgInfo, attach_btf_obj_id), 220);
         assert_eq!(offset_of!(BpfProgInfo, attach_btf_id), 224);
+
+        assert_eq!(offset_of!(LinkCreateAttr, target_fd), 4);
+        assert_eq!(offset_of!(LinkCreateAttr, attach_type), 8);
+        assert_eq!(offset_of!(LinkCreateAttr, flags), 12);
+        assert_eq!(offset_of!(LinkCreateAttr, target_btf_id), 16);
+        assert_eq!(offset_of!(LinkUpdateAttr, new_prog_fd), 4);
+        assert_eq!(offset_of!(LinkUpdateAttr, flags), 8);
+        assert_eq!(offset_of!(LinkUpdateAttr, old_prog_fd), 12);
+        assert_eq!(offset_of!(BpfLinkInfo, prog_id), 8);
+        assert_eq!(offset_of!(BpfLinkInfo, target_lo), 16);
+        assert_eq!(offset_of!(BpfLinkInfo, target_hi), 20);
+        assert_eq!(offset_of!(BpfLinkInfo, cgroup_attach_type), 24);
+        let info = BpfLinkInfo {
+            target_lo: u32::from_ne_bytes(7u64.to_ne_bytes()[..4].try_into().unwrap()),
+            target_hi: u32::from_ne_bytes(7u64.to_ne_bytes()[4..].try_into().unwrap()),
+            ..BpfLinkInfo::default()
+        };
+        assert_eq!(info.cgroup_id(), 7);
 
         assert_eq!(offset_of!(BpfBtfInfo, btf_size), 8);
         assert_eq!(offset_of!(BpfBtfInfo, id), 12);

@@ -28,8 +28,11 @@ pub enum Cmd {
     BtfGetFdById = 19,
     BtfGetNextId = 23,
     MapFreeze = 22,
+    LinkCreate = 28,
+    LinkUpdate = 29,
     LinkGetFdById = 30,
     LinkGetNextId = 31,
+    LinkDetach = 34,
 }
 
 impl Cmd {
@@ -57,8 +60,11 @@ impl Cmd {
             Cmd::BtfGetFdById => "BPF_BTF_GET_FD_BY_ID",
             Cmd::BtfGetNextId => "BPF_BTF_GET_NEXT_ID",
             Cmd::MapFreeze => "BPF_MAP_FREEZE",
+            Cmd::LinkCreate => "BPF_LINK_CREATE",
+            Cmd::LinkUpdate => "BPF_LINK_UPDATE",
             Cmd::LinkGetFdById => "BPF_LINK_GET_FD_BY_ID",
             Cmd::LinkGetNextId => "BPF_LINK_GET_NEXT_ID",
+            Cmd::LinkDetach => "BPF_LINK_DETACH",
         }
     }
 }
@@ -187,6 +193,14 @@ mod tests {
         assert_eq!(Cmd::BtfLoad as u32, 18);
         assert_eq!(Cmd::MapFreeze as u32, 22);
         assert_eq!(Cmd::LinkGetNextId as u32, 31);
+        assert_eq!(
+            (
+                Cmd::LinkCreate as u32,
+                Cmd::LinkUpdate as u32,
+                Cmd::LinkDetach as u32
+            ),
+            (28, 29, 34)
+        );
         assert_eq!(Cmd::ObjGetInfoByFd.name(), "BPF_OBJ_GET_INFO_BY_FD");
     }
 }

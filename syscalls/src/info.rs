@@ -196,7 +196,7 @@ pub enum ObjKind {
 }
 
 /// Tells map from program from link (read from `/proc/self/fdinfo` or the anon inode name:
-/// `bpf-map`, `bpf-prog`, `bpf_link`).
+/// `bpf-map`, `bpf-prog`, `bpf_link` or `bpf-link`).
 pub fn obj_info_kind(fd: BorrowedFd<'_>) -> ObjKind {
     let link = format!("/proc/self/fd/{}", fd.as_raw_fd());
     match std::fs::read_link(link) {
@@ -210,7 +210,9 @@ fn kind_of_link_target(target: &str) -> ObjKind {
     match target {
         "anon_inode:bpf-map" => ObjKind::Map,
         "anon_inode:bpf-prog" => ObjKind::Prog,
-        "anon_inode:bpf_link" => ObjKind::Link,
+        // `bpf_link` for a link from BPF_LINK_CREATE, `bpf-link` for one opened again
+        // (BPF_OBJ_GET, BPF_LINK_GET_FD_BY_ID).
+        "anon_inode:bpf_link" | "anon_inode:bpf-link" => ObjKind::Link,
         "anon_inode:btf" => ObjKind::Btf,
         _ => ObjKind::Other,
     }
@@ -226,6 +228,7 @@ mod tests {
         assert_eq!(kind_of_link_target("anon_inode:bpf-map"), ObjKind::Map);
         assert_eq!(kind_of_link_target("anon_inode:bpf-prog"), ObjKind::Prog);
         assert_eq!(kind_of_link_target("anon_inode:bpf_link"), ObjKind::Link);
+        assert_eq!(kind_of_link_target("anon_inode:bpf-link"), ObjKind::Link);
         assert_eq!(kind_of_link_target("anon_inode:btf"), ObjKind::Btf);
         assert_eq!(kind_of_link_target("/dev/null"), ObjKind::Other);
     }

@@ -12,6 +12,7 @@ mod btf_info;
 mod error;
 mod ids;
 mod info;
+mod link;
 mod map;
 mod mapped;
 mod obj;
@@ -31,6 +32,10 @@ pub use ids::{IdKind, fd_by_id, get_id_attr, ids, map_get_fd_by_id, next_id, pro
 pub use info::{
     MapInfo, ObjKind, ProgInfo, info_by_fd_attr, map_info, map_info_from_raw, obj_info_kind,
     prog_info, prog_info_and_xlated, prog_info_from_raw,
+};
+pub use link::{
+    BPF_LINK_TYPE_CGROUP, BPF_LINK_TYPE_SOCKMAP, LinkId, LinkInfo, LinkTarget, link_create,
+    link_create_attr, link_detach, link_info, link_info_from_raw, link_update, link_update_attr,
 };
 pub use map::{
     MapCreate, MapFd, UpdateFlags, map_create, map_create_attr, map_delete_elem, map_elem_attr,

@@ -7,8 +7,9 @@
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 use crate::attr::{
-    BtfLoadAttr, GetIdAttr, InfoByFdAttr, MapCreateAttr, MapElemAttr, MapFreezeAttr, ObjPinAttr,
-    ProgAttachAttr, ProgLoadAttr, ProgQueryAttr,
+    BtfLoadAttr, GetIdAttr, InfoByFdAttr, LinkCreateAttr, LinkDetachAttr, LinkUpdateAttr,
+    MapCreateAttr, MapElemAttr, MapFreezeAttr, ObjPinAttr, ProgAttachAttr, ProgLoadAttr,
+    ProgQueryAttr,
 };
 use crate::{Cmd, Error, Result};
 
@@ -46,6 +47,12 @@ unsafe impl Attr for InfoByFdAttr {}
 unsafe impl Attr for GetIdAttr {}
 // SAFETY: as above.
 unsafe impl Attr for BtfLoadAttr {}
+// SAFETY: as above.
+unsafe impl Attr for LinkCreateAttr {}
+// SAFETY: as above.
+unsafe impl Attr for LinkUpdateAttr {}
+// SAFETY: as above.
+unsafe impl Attr for LinkDetachAttr {}
 
 /// Issue `bpf(cmd, attr, size_of::<A>())`, retrying EINTR (every command) and EAGAIN
 /// (`BPF_PROG_LOAD`, a few times). Returns the syscall's non-negative result.
@@ -97,7 +104,7 @@ pub(crate) unsafe fn bpf<A: Attr>(cmd: Cmd, attr: &mut A) -> Result<i64> {
 ///
 /// As for [`bpf`]; in addition `cmd` must be a command whose non-negative return value is a
 /// newly created file descriptor (`BPF_MAP_CREATE`, `BPF_PROG_LOAD`, `BPF_OBJ_GET`,
-/// `BPF_*_GET_FD_BY_ID`, `BPF_BTF_LOAD`).
+/// `BPF_*_GET_FD_BY_ID`, `BPF_BTF_LOAD`, `BPF_LINK_CREATE`).
 pub(crate) unsafe fn bpf_fd<A: Attr>(cmd: Cmd, attr: &mut A) -> Result<OwnedFd> {
     // SAFETY: forwarded contract of this function.
     let ret = unsafe { bpf(cmd, attr) }?;

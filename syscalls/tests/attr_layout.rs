@@ -16,8 +16,9 @@ use layout::kernel::{AttrMember, KernelLayout, attr_layout, bpf_attr_size, struc
 use rawbpf_elf::btf::Btf;
 use rawbpf_syscalls::ProgTestRunAttr;
 use rawbpf_syscalls::attr::{
-    BpfBtfInfo, BpfMapInfo, BpfProgInfo, BtfLoadAttr, GetIdAttr, InfoByFdAttr, MapCreateAttr,
-    MapElemAttr, MapFreezeAttr, ObjPinAttr, ProgAttachAttr, ProgLoadAttr, ProgQueryAttr,
+    BpfBtfInfo, BpfLinkInfo, BpfMapInfo, BpfProgInfo, BtfLoadAttr, GetIdAttr, InfoByFdAttr,
+    LinkCreateAttr, LinkDetachAttr, LinkUpdateAttr, MapCreateAttr, MapElemAttr, MapFreezeAttr,
+    ObjPinAttr, ProgAttachAttr, ProgLoadAttr, ProgQueryAttr,
 };
 
 /// Compares `rust` with the kernel layout `kernel` reads; prints the notes, fails with
@@ -363,4 +364,98 @@ fn bpf_btf_info() {
         |btf| struct_layout(btf, "bpf_btf_info"),
         Names::default(),
     );
+}
+
+#[test]
+fn link_create_attr() {
+    let rust = rust_layout!(LinkCreateAttr {
+        prog_fd,
+        target_fd,
+        attach_type,
+        flags,
+        target_btf_id,
+        _pad0,
+    });
+    let names = Names {
+        aliases: &[TARGET, ("prog_fd", &["prog_fd", "map_fd"])],
+        ..Names::default()
+    };
+    check_attr(rust, AttrMember::Named("link_create"), names);
+}
+
+#[test]
+fn link_update_attr() {
+    let rust = rust_layout!(LinkUpdateAttr {
+        link_fd,
+        new_prog_fd,
+        flags,
+        old_prog_fd,
+    });
+    let names = Names {
+        aliases: &[
+            ("new_prog_fd", &["new_prog_fd", "new_map_fd"]),
+            ("old_prog_fd", &["old_prog_fd", "old_map_fd"]),
+        ],
+        ..Names::default()
+    };
+    check_attr(rust, AttrMember::Named("link_update"), names);
+}
+
+#[test]
+fn link_detach_attr() {
+    let rust = rust_layout!(LinkDetachAttr { link_fd });
+    check_attr(rust, AttrMember::Named("link_detach"), Names::default());
+}
+
+/// `struct bpf_link_info`: its union is read through two of its parts, which the Rust
+/// struct lays over the same bytes, so each kernel member rawbpf reads is checked by
+/// name (`outer.inner` for the union's named parts). `sockmap` is 6.10+: on an older
+/// kernel it is absent, and noted.
+#[test]
+fn bpf_link_info() {
+    use std::mem::{offset_of, size_of};
+    let Some(btf) = layout::vmlinux() else {
+        return;
+    };
+    let k = struct_layout(btf, "bpf_link_info").unwrap();
+    let lo = offset_of!(BpfLinkInfo, target_lo);
+    let want: &[(&str, usize, usize, bool)] = &[
+        ("type", offset_of!(BpfLinkInfo, link_type), 4, true),
+        ("id", offset_of!(BpfLinkInfo, id), 4, true),
+        ("prog_id", offset_of!(BpfLinkInfo, prog_id), 4, true),
+        ("cgroup.cgroup_id", lo, 8, true),
+        (
+            "cgroup.attach_type",
+            offset_of!(BpfLinkInfo, cgroup_attach_type),
+            4,
+            true,
+        ),
+        ("sockmap.map_id", lo, 4, false),
+        (
+            "sockmap.attach_type",
+            offset_of!(BpfLinkInfo, target_hi),
+            4,
+            false,
+        ),
+    ];
+    let mut errors = Vec::new();
+    for &(name, offset, size, required) in want {
+        match k.fields.iter().find(|f| f.name == name) {
+            Some(f) if f.bit_offset as usize == offset * 8 && f.size as usize == size => {}
+            Some(f) => errors.push(format!(
+                "{name}: the kernel has {} bytes at bit {}, rawbpf reads {size} at byte {offset}",
+                f.size, f.bit_offset
+            )),
+            None if required => errors.push(format!("{name}: not in the kernel's struct")),
+            None => println!("note: struct bpf_link_info has no {name} on this kernel"),
+        }
+    }
+    if size_of::<BpfLinkInfo>() < k.size as usize {
+        println!(
+            "note: BpfLinkInfo is {} bytes, this kernel's struct {}: the kernel fills the first",
+            size_of::<BpfLinkInfo>(),
+            k.size
+        );
+    }
+    assert!(errors.is_empty(), "BpfLinkInfo: {}", errors.join("; "));
 }

@@ -682,3 +682,6 @@ fn has_log_true_size() -> bool {
         .map(|b| b.windows(14).any(|w| w == b"log_true_size\0"))
         .unwrap_or(false)
 }
+
+#[path = "kernel/link.rs"]
+mod link;

@@ -281,6 +281,7 @@ const DETACH: &[&str] = &[
     "kept",
     "dry_run",
     "left_attached",
+    "owned_by_others",
 ];
 
 const VERIFIER_ERROR: &[&str] = &[

@@ -53,6 +53,7 @@ mod show;
 mod status;
 mod verifier_output;
 
+mod links;
 mod reload_cost;
 mod skmsg;
 mod skmsg_outside;

@@ -95,7 +95,19 @@ pub fn names_in(dir: &Path) -> Vec<String> {
 }
 
 /// The attach record names in record directory `dir`: its entries but `data`, the
-/// directory of the data map pins beside the records.
+/// directory of the data map pins beside the records, and the link pins beside them
+/// ([`link_pin_names`]).
 pub fn record_names(dir: &Path) -> Vec<String> {
-    names_in(dir).into_iter().filter(|n| n != "data").collect()
+    names_in(dir)
+        .into_iter()
+        .filter(|n| n != "data" && !n.contains("%link"))
+        .collect()
+}
+
+/// The link pins in record directory `dir` (`<record>%link[-<owner>]`).
+pub fn link_pin_names(dir: &Path) -> Vec<String> {
+    names_in(dir)
+        .into_iter()
+        .filter(|n| n.contains("%link"))
+        .collect()
 }

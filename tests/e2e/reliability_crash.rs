@@ -20,7 +20,7 @@ use rawbpf::test_hook::{PAUSE_ENV, PAUSED_MARKER, Step};
 use crate::harness::cli::assert_no_panic;
 use crate::harness::kernel::{self, ATTACH_SOCK_OPS, MAP_TYPE_SOCKHASH};
 use crate::harness::{LoadReport, MAP_NAME, SOCKOPS_O, TestEnv, cli};
-use crate::reliability_common::{command, names_in, record_names, run_env};
+use crate::reliability_common::{command, link_pin_names, names_in, record_names, run_env};
 use crate::seeded::{Rng, seed};
 
 /// At least 50 kills, a multiple of the number of steps.
@@ -178,6 +178,21 @@ fn sigkill_at_every_step_then_plain_load_recovers() {
             records.len() == 1 && !records[0].starts_with("pending-"),
             "{ctx}: records {records:?}"
         );
+        // The attachment is a link, pinned beside the record, running the new program.
+        let dir = env.pins.join("attached-progs");
+        let links = link_pin_names(&dir);
+        assert_eq!(
+            links,
+            vec![format!("{}%link", records[0])],
+            "{ctx}: link pins"
+        );
+        let c = std::ffi::CString::new(dir.join(&links[0]).display().to_string()).unwrap();
+        let link = rawbpf_syscalls::obj_get(&c).unwrap();
+        let info = rawbpf_syscalls::link_info(link.as_fd()).unwrap();
+        assert_eq!(
+            info.prog_id.0, r.prog_id,
+            "{ctx}: the link runs the loaded program"
+        );
         assert_attached_are_recorded(&env, &ctx);
     }
     assert!(hits.iter().all(|&h| h > 0), "steps hit: {hits:?}");
@@ -256,4 +271,72 @@ fn sigkill_during_a_removal_then_reload_recovers() {
             "{ctx}: records {records:?}"
         );
     }
+}
+
+/// A load moving a record of an earlier rawbpf (program attached with `BPF_PROG_ATTACH`,
+/// no link pin) to a link, SIGKILLed between pinning the new link and detaching the old
+/// program: both run then, each pinned by a record. The next load keeps the old program,
+/// detaches the crashed run's link, and moves the record to a link again: one program,
+/// run by one pinned link.
+#[test]
+fn sigkill_while_moving_an_old_record_to_a_link_recovers() {
+    let Some(env) = TestEnv::new("crash_migrate") else {
+        return;
+    };
+    let old = env.load(SOCKOPS_O, &[]);
+    let dir = env.pins.join("attached-progs");
+    let records = record_names(&dir);
+    let record = dir.join(&records[0]);
+    // What an earlier rawbpf left: the program attached with BPF_PROG_ATTACH, no link pin.
+    let cg = std::fs::File::open(env.cgroup_path()).unwrap();
+    let c = std::ffi::CString::new(record.display().to_string()).unwrap();
+    let prog = rawbpf_syscalls::obj_get(&c).unwrap();
+    rawbpf_syscalls::prog_attach(
+        cg.as_fd(),
+        prog.as_fd(),
+        ATTACH_SOCK_OPS,
+        rawbpf_syscalls::AttachFlags::ALLOW_MULTI,
+        None,
+    )
+    .unwrap();
+    for l in link_pin_names(&dir) {
+        std::fs::remove_file(dir.join(l)).unwrap();
+    }
+    let attached = || kernel::attached_prog_ids(env.cgroup_path(), ATTACH_SOCK_OPS);
+    kernel::poll(|| (attached() == vec![old.prog_id]).then_some(()))
+        .unwrap_or_else(|| panic!("old-style attachment: {:?}", attached()));
+
+    kill_at(&env, Step::LinkPinned);
+    assert_eq!(
+        attached().len(),
+        2,
+        "old and new both run: {:?}",
+        attached()
+    );
+    // Each of the two is pinned by a record: the old by the final one, the new by the
+    // pending one (and run by the pinned link).
+    let pinned: Vec<u32> = record_names(&dir)
+        .iter()
+        .filter_map(|n| kernel::pinned_prog_id(&dir.join(n)))
+        .collect();
+    for id in attached() {
+        assert!(
+            pinned.contains(&id),
+            "{id} attached, records pin {pinned:?}"
+        );
+    }
+    assert_eq!(link_pin_names(&dir).len(), 1, "the new link is pinned");
+
+    let r = env.load(SOCKOPS_O, &[]);
+    assert_ne!(r.prog_id, old.prog_id);
+    assert_eq!(attached(), vec![r.prog_id], "one program after recovery");
+    assert_eq!(record_names(&dir), records, "one final record");
+    let links = link_pin_names(&dir);
+    assert_eq!(links, vec![format!("{}%link", records[0])]);
+    let c = std::ffi::CString::new(dir.join(&links[0]).display().to_string()).unwrap();
+    let link = rawbpf_syscalls::obj_get(&c).unwrap();
+    assert_eq!(
+        rawbpf_syscalls::link_info(link.as_fd()).unwrap().prog_id.0,
+        r.prog_id
+    );
 }

@@ -34,6 +34,9 @@ const CHANGING: &[&str] = &[
     "BPF_PROG_LOAD",
     "BPF_PROG_ATTACH",
     "BPF_PROG_DETACH",
+    "BPF_LINK_CREATE",
+    "BPF_LINK_UPDATE",
+    "BPF_LINK_DETACH",
     "BPF_OBJ_PIN",
     "BPF_MAP_UPDATE_ELEM",
     "BPF_MAP_FREEZE",
@@ -42,7 +45,7 @@ const CHANGING: &[&str] = &[
 /// `bpf_sockops.o` with one change, written to `dir/bpf_sockops.o` (the same file name,
 /// so the internal map names are the same): `code` replaces the instructions (`r0 = 0;
 /// exit` becomes `r0 = 1; exit`), `data` one byte of the `.rodata` format string.
-fn variant(dir: &Path, code: bool, data: bool) -> String {
+pub(crate) fn variant(dir: &Path, code: bool, data: bool) -> String {
     let mut bytes = std::fs::read(SOCKOPS_O).unwrap();
     let find = |bytes: &[u8], pat: &[u8]| {
         let hits: Vec<usize> = bytes
@@ -188,32 +191,33 @@ fn loads_make_one_bpf_call_per_thing() {
         return;
     };
     // First load: the BTF, the pin lookup (ENOENT), two maps (an info each, for the IDs),
-    // the .rodata bytes and freeze, the program and its info, three pins (the sockhash, the
-    // attach record, the .rodata map beside it), the attach.
+    // the .rodata bytes and freeze, the program and its info, the attach (a link), four
+    // pins (the sockhash, the attach record, the link beside it, the .rodata map beside it).
     let (v, calls) = traced(&env, &["load", SOCKOPS_O]);
     assert_eq!(program(&v).1, "loaded", "{v}");
     let first = expect(&[
         ("BPF_BTF_LOAD", 1),
+        ("BPF_LINK_CREATE", 1),
         ("BPF_MAP_CREATE", 2),
         ("BPF_MAP_FREEZE", 1),
         ("BPF_MAP_UPDATE_ELEM", 1),
         ("BPF_OBJ_GET", 1),
         ("BPF_OBJ_GET_INFO_BY_FD", 3),
-        ("BPF_OBJ_PIN", 3),
-        ("BPF_PROG_ATTACH", 1),
+        ("BPF_OBJ_PIN", 4),
         ("BPF_PROG_LOAD", 1),
     ]);
     assert_eq!(calls, first, "first load");
-    assert_eq!(calls.values().sum::<usize>(), 14);
+    assert_eq!(calls.values().sum::<usize>(), 15);
 
-    // Unchanged: the record, the program with its instructions, the query, the pin and
-    // its info, the .rodata map through its pin beside the record, its info and its bytes.
+    // Unchanged: the record, the program with its instructions, the query, the link pin
+    // and its info (it must run the recorded program), the pin and its info, the .rodata
+    // map through its pin beside the record, its info and its bytes. Nothing created.
     let (v, calls) = traced(&env, &["load", SOCKOPS_O]);
     assert_eq!(program(&v).1, "unchanged", "{v}");
     let unchanged = expect(&[
         ("BPF_MAP_LOOKUP_ELEM", 1),
-        ("BPF_OBJ_GET", 3),
-        ("BPF_OBJ_GET_INFO_BY_FD", 3),
+        ("BPF_OBJ_GET", 4),
+        ("BPF_OBJ_GET_INFO_BY_FD", 4),
         ("BPF_PROG_QUERY", 1),
     ]);
     assert_eq!(calls, unchanged, "unchanged reload");
@@ -224,11 +228,11 @@ fn loads_make_one_bpf_call_per_thing() {
     assert_eq!(program(&v).1, "loaded", "{v}");
     let forced = expect(&[
         ("BPF_BTF_LOAD", 1),
+        ("BPF_LINK_UPDATE", 1),
         ("BPF_MAP_LOOKUP_ELEM", 1),
-        ("BPF_OBJ_GET", 3),
-        ("BPF_OBJ_GET_INFO_BY_FD", 4),
+        ("BPF_OBJ_GET", 4),
+        ("BPF_OBJ_GET_INFO_BY_FD", 5),
         ("BPF_OBJ_PIN", 1),
-        ("BPF_PROG_ATTACH", 1),
         ("BPF_PROG_LOAD", 1),
         ("BPF_PROG_QUERY", 1),
     ]);
@@ -240,13 +244,13 @@ fn loads_make_one_bpf_call_per_thing() {
     assert_eq!(v["maps"][0]["status"], "reused", "{v}");
     let reused = expect(&[
         ("BPF_BTF_LOAD", 1),
+        ("BPF_LINK_CREATE", 1),
         ("BPF_MAP_CREATE", 1),
         ("BPF_MAP_FREEZE", 1),
         ("BPF_MAP_UPDATE_ELEM", 1),
         ("BPF_OBJ_GET", 1),
         ("BPF_OBJ_GET_INFO_BY_FD", 3),
-        ("BPF_OBJ_PIN", 2),
-        ("BPF_PROG_ATTACH", 1),
+        ("BPF_OBJ_PIN", 3),
         ("BPF_PROG_LOAD", 1),
     ]);
     assert_eq!(calls, reused, "load reusing the pinned map");

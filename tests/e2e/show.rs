@@ -3,39 +3,21 @@
 //! attached to the same test cgroup directly with bpf(2), each listed with the owner the
 //! records say (rawbpf's, or none) and the full name from BTF.
 
-use std::ffi::CString;
 use std::os::fd::{AsFd, OwnedFd};
 
 use rawbpf_syscalls as sys;
 use serde_json::Value;
 
 use crate::harness::cli::{self, parse_json};
-use crate::harness::kernel::{self, ATTACH_SOCK_OPS, PROG_TYPE_SOCK_OPS};
+use crate::harness::kernel::{self, ATTACH_SOCK_OPS};
 use crate::harness::report::id;
 use crate::harness::{MAP_NAME, SOCKOPS_O, TestEnv};
-
-/// `r0 = 1; exit`: a sock_ops program that does nothing.
-const NOOP: [u8; 16] = [0xb7, 0, 0, 0, 1, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0];
 
 /// Loads a no-op sock_ops program named `other_tool` and attaches it (multi) to `env`'s
 /// cgroup, as another loader would: no record of rawbpf's names it. The test cgroup's
 /// guard detaches it.
 fn attach_other_tool(env: &TestEnv) -> (OwnedFd, u32) {
-    let license = CString::new("GPL").unwrap();
-    let spec = sys::ProgLoad {
-        prog_type: PROG_TYPE_SOCK_OPS,
-        expected_attach_type: 0,
-        name: sys::ObjName::new("other_tool"),
-        insns: &NOOP,
-        license: &license,
-        kern_version: 0,
-        prog_flags: 0,
-        prog_btf_fd: None,
-        func_info: &[],
-        line_info: &[],
-        attach_btf_id: 0,
-    };
-    let prog = sys::prog_load(&spec, 0, None).unwrap_or_else(|e| panic!("load no-op: {e}"));
+    let prog = kernel::load_foreign_sockops("other_tool");
     let cgroup = std::fs::File::open(env.cgroup_path()).unwrap();
     sys::prog_attach(
         cgroup.as_fd(),

@@ -14,9 +14,13 @@ Examples:
   rawbpf detach bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/app --unpin
   rawbpf detach --prog-id 42                                 # a program another tool attached
   rawbpf detach --unpin --dry-run                            # what would go, changing nothing
+  rawbpf detach --owner \"$POD_UID\"                           # a pod's stop: only what it still owns
 
-rawbpf knows what it attached from the records under <pin-root>/attached-progs/. Exit code 3 when
-there was nothing to detach (and nothing to unpin); the message lists programs others attached.
+rawbpf knows what it attached from the records under <pin-root>/attached-progs/. A program attached
+through a bpf_link (multi mode; sk_msg/sk_skb on 6.10+) has the link pinned beside its record, and
+detach removes exactly that link (BPF_LINK_DETACH). With --owner TOKEN, an attachment a later load
+with another --owner took over is left in place and listed (exit 0). Exit code 3 when there was
+nothing to detach (and nothing to unpin); the message lists programs others attached.
 --unpin removes only map pins rawbpf created (marked under <pin-root>/pinned-maps/); pins other
 tools made in the pin root are kept and listed.")]
 pub struct Args {
@@ -41,6 +45,11 @@ pub struct Args {
     /// Detach the program with this kernel ID instead of the recorded ones.
     #[arg(long, value_name = "ID")]
     pub prog_id: Option<u32>,
+    /// Leave the attachments whose link a load with another --owner took over (and say
+    /// so, exit 0; --unpin then removes no pin, their programs use the maps): what a pod's
+    /// stop passes, with the token its load was given.
+    #[arg(long, value_name = "TOKEN")]
+    pub owner: Option<String>,
 }
 
 pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
@@ -51,6 +60,7 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
         unpin: args.unpin,
         prog_id: args.prog_id,
         dry_run: args.dry_run,
+        owner: args.owner.clone(),
     })?;
     if g.json {
         print_json(&report);
@@ -78,6 +88,17 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
     }
     for p in &report.kept {
         println!("kept {p} (not created by rawbpf)");
+    }
+    for o in &report.owned_by_others {
+        let owner = if o.owner.is_empty() {
+            "a load without --owner".to_string()
+        } else {
+            format!("owner {}", o.owner)
+        };
+        println!(
+            "left program {} (id {}, {}) attached: its link now belongs to {owner}",
+            o.name, o.id, o.attach_type
+        );
     }
     for o in &report.left_attached {
         println!(

@@ -54,9 +54,18 @@ pub struct Args {
     /// Mount bpffs at /sys/fs/bpf if it is not mounted.
     #[arg(long)]
     pub mount_bpffs: bool,
-    /// How to attach to the cgroup.
+    /// How to attach to the cgroup: multi attaches through a bpf_link (pinned beside the
+    /// record; `bpftool cgroup detach` cannot remove it, a reload swaps it with
+    /// BPF_LINK_UPDATE); override and single with BPF_PROG_ATTACH (a link is always
+    /// multi-attach).
     #[arg(long, value_enum, default_value_t = Mode::Multi)]
     pub attach_mode: Mode,
+    /// Owner token written into the name of each link pin this load makes or takes over
+    /// (letters, digits, '_', '-'; at most 64): `detach --owner OTHER` then leaves them. A
+    /// DaemonSet passes its pod UID, so an old pod's stop cannot detach the new pod's
+    /// programs.
+    #[arg(long, value_name = "TOKEN", default_value = "")]
+    pub owner: String,
     /// Load only; attach nothing (programs are unloaded when rawbpf exits).
     #[arg(long)]
     pub no_attach: bool,
@@ -135,6 +144,7 @@ impl Args {
             replace_incompatible: self.replace_incompatible,
             force: self.force,
             skip_refused: self.skip_refused,
+            owner: self.owner.clone(),
             keep_old_programs: self.keep_old_programs,
             compat: rawbpf::CompatOptions {
                 programs: self.programs.clone(),

@@ -1,11 +1,14 @@
-//! `BPF_PROG_ATTACH` to cgroups (with the three attach modes and the atomic replace of a
-//! previous program) and to sockmaps, the undo of each, and the explanation of EPERM.
+//! Attaching to cgroups (multi mode through a bpf_link, `BPF_LINK_UPDATE` for a reload;
+//! single/override with `BPF_PROG_ATTACH`) and to sockmaps, the undo of each, and the
+//! explanation of EPERM.
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::path::Path;
 
 use rawbpf_abi::AttachType;
 use rawbpf_syscalls::{self as sys, AttachFlags};
 
+use crate::attach::links::{self, LinkPin};
 use crate::error::{Error, Result, bpf_err};
 use crate::host::cgroup::Cgroup;
 
@@ -55,6 +58,17 @@ impl AttachMode {
 pub struct Replaced {
     pub id: u32,
     pub fd: OwnedFd,
+    /// The link that runs it, when it was attached through one (`attach::links`).
+    pub link: Option<LinkPin>,
+}
+
+/// What [`attach_cgroup`] did: the program it replaced, and the link it created (a new
+/// link attachment, which the caller pins; none when an existing link was updated or the
+/// mode attaches without links).
+#[derive(Debug, Default)]
+pub struct Attached {
+    pub replaced: Option<Replaced>,
+    pub new_link: Option<OwnedFd>,
 }
 
 /// Programs attached directly to `target` for `attach_type`; empty when the kernel does not
@@ -68,9 +82,11 @@ pub fn query(target: BorrowedFd<'_>, attach_type: u32) -> Result<sys::QueryResul
     }
 }
 
-/// The program pinned by an attach record, if it is still attached to `cgroup`.
+/// The program pinned by an attach record, if it is still attached to `cgroup`, with the
+/// link pinned beside the final record `final_record` when that link runs it.
 pub fn recorded_if_attached(
     record: Option<OwnedFd>,
+    final_record: &Path,
     cgroup: &Cgroup,
     attach_type: u32,
 ) -> Result<Option<Replaced>> {
@@ -80,16 +96,23 @@ pub fn recorded_if_attached(
     }
     let info = sys::prog_info(fd.as_fd()).map_err(bpf_err("info of recorded program"))?;
     let q = query(cgroup.fd(), attach_type)?;
-    Ok(q.prog_ids
-        .contains(&info.id)
-        .then_some(Replaced { id: info.id.0, fd }))
+    if !q.prog_ids.contains(&info.id) {
+        return Ok(None);
+    }
+    let link =
+        links::open(final_record, cgroup.inode, attach_type)?.filter(|l| l.info.prog_id == info.id);
+    Ok(Some(Replaced {
+        id: info.id.0,
+        fd,
+        link,
+    }))
 }
 
 /// Program `id` opened by ID, or without CAP_SYS_ADMIN (no program opens by ID) `recorded`
 /// when it is that program: what a rollback puts back.
 fn by_id_or(id: u32, recorded: impl FnOnce() -> Option<Replaced>) -> Option<Replaced> {
     match sys::fd_by_id(sys::IdKind::Prog, id) {
-        Ok(fd) => Some(Replaced { id, fd }),
+        Ok(fd) => Some(Replaced { id, fd, link: None }),
         Err(_) => recorded().filter(|r| r.id == id),
     }
 }
@@ -102,9 +125,14 @@ pub fn prog_name(id: u32) -> String {
         .map_or_else(|| "?".to_string(), |i| i.name)
 }
 
-/// Attaches `prog` to the cgroup. With `previous` in multi mode, swaps it out atomically
-/// (`BPF_F_REPLACE`); in single/override mode the kernel replaces the one program in place,
-/// and that program (whoever attached it) is returned as replaced.
+/// Attaches `prog` to the cgroup. In multi mode through a bpf_link: a `previous` program
+/// run by a link is swapped in that link (`BPF_LINK_UPDATE` with `BPF_F_REPLACE`: only if
+/// the link still runs it); otherwise a new link is created and returned for the caller to
+/// pin (a `previous` program attached without a link, by an earlier rawbpf, is then still
+/// attached: the caller detaches it once the link is pinned, so there is no gap). In
+/// single/override mode `BPF_PROG_ATTACH` (a link is always multi-attach): the kernel
+/// replaces the one program in place, and that program (whoever attached it) is returned
+/// as replaced.
 pub fn attach_cgroup(
     cgroup: &Cgroup,
     prog: BorrowedFd<'_>,
@@ -112,51 +140,66 @@ pub fn attach_cgroup(
     attach_type: u32,
     mode: AttachMode,
     previous: Option<Replaced>,
-) -> Result<Option<Replaced>> {
-    let (flags, replace, replaced) = match (mode, previous) {
-        (AttachMode::Multi, Some(prev)) => (
-            AttachFlags(AttachFlags::ALLOW_MULTI.0 | AttachFlags::REPLACE.0),
-            true,
-            Some(prev),
-        ),
-        (AttachMode::Multi, None) => (mode.flags(), false, None),
-        (_, previous) => {
-            let q = query(cgroup.fd(), attach_type)?;
-            let current = match q.prog_ids.first() {
-                Some(id) if q.attach_flags == mode.flags().0 => by_id_or(id.0, || previous),
-                _ => None,
-            };
-            (mode.flags(), false, current)
+) -> Result<Attached> {
+    if mode == AttachMode::Multi {
+        if let Some(prev) = previous.as_ref()
+            && let Some(link) = prev.link.as_ref()
+        {
+            sys::link_update(link.fd.as_fd(), prog, Some(prev.fd.as_fd())).map_err(bpf_err(
+                format!(
+                    "program {program}: update link {} ({})",
+                    link.path.display(),
+                    AttachType(attach_type)
+                ),
+            ))?;
+            return Ok(Attached {
+                replaced: previous,
+                new_link: None,
+            });
         }
+        return match sys::link_create(prog, cgroup.fd(), attach_type) {
+            Ok(link) => Ok(Attached {
+                replaced: previous,
+                new_link: Some(link),
+            }),
+            Err(e) => Err(attach_error(cgroup, program, attach_type, mode, e)),
+        };
+    }
+    let q = query(cgroup.fd(), attach_type)?;
+    let current = match q.prog_ids.first() {
+        Some(id) if q.attach_flags == mode.flags().0 => by_id_or(id.0, || previous),
+        _ => None,
     };
-    let replace_fd = if replace {
-        replaced.as_ref().map(|r| r.fd.as_fd())
-    } else {
-        None
-    };
-    match sys::prog_attach(cgroup.fd(), prog, attach_type, flags, replace_fd) {
-        Ok(()) => Ok(replaced),
+    match sys::prog_attach(cgroup.fd(), prog, attach_type, mode.flags(), None) {
+        Ok(()) => Ok(Attached {
+            replaced: current,
+            new_link: None,
+        }),
         Err(e) => Err(attach_error(cgroup, program, attach_type, mode, e)),
     }
 }
 
-/// Undoes [`attach_cgroup`]: puts `replaced` back (atomically in multi mode) or detaches.
-/// Best effort: rollback has nowhere to report a second failure but its return value.
+/// Undoes [`attach_cgroup`]: a new link is detached (the old program, when this load had
+/// detached it, is attached again first by the caller's undo log); an updated link gets
+/// its old program back (atomically); in single/override mode the replaced program is put
+/// back, or `prog` detached. Best effort: rollback has nowhere to report a second failure
+/// but its return value.
 pub fn undo_cgroup(
     cgroup: &Cgroup,
     prog: BorrowedFd<'_>,
     attach_type: u32,
     mode: AttachMode,
     replaced: Option<&Replaced>,
+    new_link: Option<&OwnedFd>,
 ) -> std::result::Result<(), sys::Error> {
+    if let Some(link) = new_link {
+        return sys::link_detach(link.as_fd());
+    }
     match (mode, replaced) {
-        (AttachMode::Multi, Some(old)) => sys::prog_attach(
-            cgroup.fd(),
-            old.fd.as_fd(),
-            attach_type,
-            AttachFlags(AttachFlags::ALLOW_MULTI.0 | AttachFlags::REPLACE.0),
-            Some(prog),
-        ),
+        (AttachMode::Multi, Some(old)) => match old.link.as_ref() {
+            Some(link) => sys::link_update(link.fd.as_fd(), old.fd.as_fd(), Some(prog)),
+            None => Ok(()),
+        },
         (_, Some(old)) => {
             sys::prog_attach(cgroup.fd(), old.fd.as_fd(), attach_type, mode.flags(), None)
         }
@@ -164,48 +207,120 @@ pub fn undo_cgroup(
     }
 }
 
-/// Attaches an sk_msg / sk_skb program to a sockmap or sockhash. The kernel replaces the
-/// program attached there before, which is returned: as the kernel reports it, or, on a
-/// kernel that cannot be asked (before 5.19), the program of rawbpf's map record
-/// (`recorded`).
+/// How to attach to a socket map: the map, its name (for messages), and whether the
+/// attachment can be a link (there is a record to pin it beside).
+#[derive(Debug, Clone, Copy)]
+pub struct MapTarget<'a> {
+    pub map: BorrowedFd<'a>,
+    pub name: &'a str,
+    pub link: bool,
+}
+
+/// Attaches an sk_msg / sk_skb program to a sockmap or sockhash. Where the kernel has
+/// sockmap links (6.10+) and `target.link`: the recorded link (`recorded_link`, which runs
+/// the recorded program) is updated with `BPF_LINK_UPDATE` + `BPF_F_REPLACE`, or a new link
+/// is created (the kernel swaps out a program attached there with `BPF_PROG_ATTACH`, in one
+/// step) and returned for the caller to pin. Otherwise (EINVAL from `BPF_LINK_CREATE`:
+/// before 6.10) `BPF_PROG_ATTACH`, which also replaces the program attached there before.
+/// The replaced program is returned: as the kernel reports it, or, on a kernel that cannot
+/// be asked (before 5.19), the program of rawbpf's map record (`recorded`).
 pub fn attach_map(
-    map: BorrowedFd<'_>,
-    map_name: &str,
+    target: MapTarget<'_>,
     prog: BorrowedFd<'_>,
     program: &str,
     attach_type: u32,
     recorded: Option<OwnedFd>,
-) -> Result<Option<Replaced>> {
-    let previous = match sys::prog_query_ids(map, attach_type) {
-        Ok(q) => q.prog_ids.first().and_then(|id| {
-            by_id_or(id.0, || {
-                recorded.and_then(|fd| {
-                    let id = sys::prog_info(fd.as_fd()).ok()?.id.0;
-                    Some(Replaced { id, fd })
-                })
-            })
-        }),
-        Err(_) => recorded.and_then(|fd| {
-            let id = sys::prog_info(fd.as_fd()).ok()?.id.0;
-            Some(Replaced { id, fd })
-        }),
+    recorded_link: Option<LinkPin>,
+) -> Result<Attached> {
+    let MapTarget { map, name, .. } = target;
+    let what = || {
+        format!(
+            "program {program}: attach to map {name} ({})",
+            AttachType(attach_type)
+        )
     };
-    sys::prog_attach(map, prog, attach_type, AttachFlags::NONE, None).map_err(bpf_err(format!(
-        "program {program}: attach to map {map_name} ({})",
-        AttachType(attach_type)
-    )))?;
-    Ok(previous)
+    let recorded = match (recorded, recorded_link) {
+        (Some(fd), Some(link)) => {
+            sys::link_update(link.fd.as_fd(), prog, Some(fd.as_fd())).map_err(bpf_err(what()))?;
+            let replaced = Replaced {
+                id: link.info.prog_id.0,
+                fd,
+                link: Some(link),
+            };
+            return Ok(Attached {
+                replaced: Some(replaced),
+                new_link: None,
+            });
+        }
+        (recorded, _) => recorded,
+    };
+    let previous = previous_on_map(map, attach_type, recorded);
+    if target.link {
+        match sys::link_create(prog, map, attach_type) {
+            Ok(link) => {
+                return Ok(Attached {
+                    replaced: previous,
+                    new_link: Some(link),
+                });
+            }
+            // No sockmap links on this kernel (before 6.10: EINVAL, the link type is
+            // unknown; "not supported" accepted too): BPF_PROG_ATTACH.
+            Err(e) if [libc::EINVAL, libc::EOPNOTSUPP, 524].contains(&e.errno) => {}
+            Err(e) => return Err(bpf_err(what())(e)),
+        }
+    }
+    sys::prog_attach(map, prog, attach_type, AttachFlags::NONE, None).map_err(bpf_err(what()))?;
+    Ok(Attached {
+        replaced: previous,
+        new_link: None,
+    })
 }
 
-/// Undoes [`attach_map`].
+/// The program attached to a socket map before this load: as the kernel reports it (5.19+),
+/// opened by ID or, without CAP_SYS_ADMIN, the recorded one when it is that program.
+fn previous_on_map(
+    map: BorrowedFd<'_>,
+    attach_type: u32,
+    recorded: Option<OwnedFd>,
+) -> Option<Replaced> {
+    let recorded_one = |recorded: Option<OwnedFd>| {
+        recorded.and_then(|fd| {
+            let id = sys::prog_info(fd.as_fd()).ok()?.id.0;
+            Some(Replaced { id, fd, link: None })
+        })
+    };
+    match sys::prog_query_ids(map, attach_type) {
+        Ok(q) => q
+            .prog_ids
+            .first()
+            .and_then(|id| by_id_or(id.0, || recorded_one(recorded))),
+        Err(_) => recorded_one(recorded),
+    }
+}
+
+/// Undoes [`attach_map`]: a new link is detached and the program it replaced attached again;
+/// an updated link gets its old program back; a `BPF_PROG_ATTACH` is reverted as before.
 pub fn undo_map(
     map: BorrowedFd<'_>,
     prog: BorrowedFd<'_>,
     attach_type: u32,
     replaced: Option<&Replaced>,
+    new_link: Option<&OwnedFd>,
 ) -> std::result::Result<(), sys::Error> {
+    if let Some(link) = new_link {
+        sys::link_detach(link.as_fd())?;
+        return match replaced {
+            Some(old) => {
+                sys::prog_attach(map, old.fd.as_fd(), attach_type, AttachFlags::NONE, None)
+            }
+            None => Ok(()),
+        };
+    }
     match replaced {
-        Some(old) => sys::prog_attach(map, old.fd.as_fd(), attach_type, AttachFlags::NONE, None),
+        Some(old) => match old.link.as_ref() {
+            Some(link) => sys::link_update(link.fd.as_fd(), old.fd.as_fd(), Some(prog)),
+            None => sys::prog_attach(map, old.fd.as_fd(), attach_type, AttachFlags::NONE, None),
+        },
         None => sys::prog_detach(map, Some(prog), attach_type),
     }
 }

@@ -54,6 +54,9 @@ fn parse(name: &str) -> Option<(u32, u32, bool)> {
 
 /// [`parse`] with the program's name.
 fn parse_full(name: &str) -> Option<(u32, u32, String, bool)> {
+    if crate::attach::links::is_link_pin(name) {
+        return None;
+    }
     let (rest, pending) = match name.strip_prefix(PENDING_MAP) {
         Some(rest) => (rest, true),
         None => (name.strip_prefix(MAP)?, false),
@@ -112,6 +115,8 @@ mod tests {
             "map7-60-",
             "mapx-1-p",
             "tmp-1-x",
+            "map7-60-x%link",
+            "map7-60-x%link-owner",
         ] {
             assert_eq!(parse(other), None, "{other}");
         }

@@ -14,7 +14,7 @@
 //! next run (under the pin root lock) finds a crashed run's attached program through the
 //! pending record ([`recover`]).
 
-use std::os::fd::{BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use rawbpf_syscalls as sys;
@@ -98,6 +98,9 @@ pub struct Record {
 /// Parses `<inode>-<attach type>-<name>`; `None` for anything else (pending and temp
 /// records included).
 pub fn parse_name(name: &str) -> Option<(u64, u32, String)> {
+    if crate::attach::links::is_link_pin(name) {
+        return None;
+    }
     let (inode, rest) = name.split_once('-')?;
     let (at, prog) = rest.split_once('-')?;
     if prog.is_empty() {
@@ -202,8 +205,8 @@ pub fn commit(pending: &Path, final_path: &Path) -> Result<()> {
     std::fs::rename(pending, final_path).map_err(io_err("rename attach record to", final_path))
 }
 
-/// Finds the program a previous run attached for this (cgroup, attach type, program) and
-/// tidies the records: when a run died after attaching but before renaming its pending
+/// Finds the program a previous run attached for this (cgroup, attach type, program), with
+/// the link that runs it when there is one (`attach::links`), and tidies the records: when a run died after attaching but before renaming its pending
 /// record, the pending record's program is the attached one and becomes the final record;
 /// a pending record whose program is not attached is stale and removed.
 pub fn recover(
@@ -212,14 +215,21 @@ pub fn recover(
     cgroup: &Cgroup,
     attach_type: u32,
 ) -> Result<Option<Replaced>> {
-    let fin = apply::recorded_if_attached(open(final_path)?, cgroup, attach_type)?;
-    let pend = apply::recorded_if_attached(open(pending)?, cgroup, attach_type)?;
+    let fin = apply::recorded_if_attached(open(final_path)?, final_path, cgroup, attach_type)?;
+    let pend = apply::recorded_if_attached(open(pending)?, final_path, cgroup, attach_type)?;
     match (fin, pend) {
         (None, Some(p)) => {
             commit(pending, final_path)?;
             Ok(Some(p))
         }
-        (fin, _) => {
+        (fin, pend) => {
+            // A run that died moving an old program record to a link (the link attached,
+            // the old program not yet detached): the old program stays, the link goes.
+            if let Some(link) = pend.and_then(|p| p.link) {
+                sys::link_detach(link.fd.as_fd())
+                    .map_err(bpf_err(format!("detach link {}", link.path.display())))?;
+                remove(&link.path)?;
+            }
             remove(pending)?;
             Ok(fin)
         }

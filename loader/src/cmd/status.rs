@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
+use crate::attach::links;
 use crate::cmd::map_show::{MapShowOptions, MapShowScope, ShownMap, maps_and_programs};
 use crate::error::Result;
 use crate::host::pin_root::{self, ATTACHED_DIR};
@@ -105,6 +106,7 @@ fn count_files(dir: &Path) -> usize {
         .map(|rd| {
             rd.flatten()
                 .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+                .filter(|e| !links::is_link_pin(&e.file_name().to_string_lossy()))
                 .count()
         })
         .unwrap_or(0)

@@ -95,6 +95,16 @@ fn flatten(btf: &Btf, c: &Composite, base: u32, out: &mut Vec<KernelField>) -> R
             bits: m.bitfield_size(c.kind_flag),
             size: btf.size_of(m.type_id).map_err(|e| e.to_string())?,
         });
+        // A named struct or union member also lists its own members as `outer.inner`
+        // (`cgroup.attach_type` of `struct bpf_link_info`).
+        if let Some(inner) = as_composite(btf, m.type_id)? {
+            let mut nested = Vec::new();
+            flatten(btf, inner, bit_offset, &mut nested)?;
+            out.extend(nested.into_iter().map(|f| KernelField {
+                name: format!("{name}.{}", f.name),
+                ..f
+            }));
+        }
     }
     Ok(())
 }

@@ -40,11 +40,28 @@ impl TestCgroup {
             .collect()
     }
 
-    /// Detaches, by program fd, every program the kernel reports attached to this cgroup.
+    /// Detaches every link whose target is this cgroup (`BPF_LINK_DETACH`: a test failing
+    /// half way may leave a link pin behind for a moment), then, by program fd, every
+    /// program the kernel reports attached to it.
     fn detach_all(&self) {
         let Ok(dir) = File::open(&self.path) else {
             return;
         };
+        if let Ok(meta) = dir.metadata() {
+            use std::os::unix::fs::MetadataExt;
+            for id in rawbpf_syscalls::ids(IdKind::Link).flatten() {
+                let Ok(link) = rawbpf_syscalls::fd_by_id(IdKind::Link, id) else {
+                    continue;
+                };
+                let ours = rawbpf_syscalls::link_info(link.as_fd()).is_ok_and(|i| {
+                    matches!(i.target, rawbpf_syscalls::LinkTarget::Cgroup { cgroup_id, .. }
+                        if cgroup_id == meta.ino())
+                });
+                if ours {
+                    let _ = rawbpf_syscalls::link_detach(link.as_fd());
+                }
+            }
+        }
         // Every cgroup attach type (`PROG_QUERY` on a cgroup accepts these).
         for AttachType(attach_type) in AttachType::CGROUP {
             // Attach types this kernel does not know fail with EINVAL: nothing to detach.

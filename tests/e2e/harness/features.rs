@@ -68,3 +68,8 @@ pub fn bpf_loop() -> bool {
 pub fn prog_info_attach_btf_id() -> bool {
     struct_has("bpf_prog_info", "attach_btf_id")
 }
+
+/// Sockmap links (6.10+): `BPF_LINK_CREATE` on a SOCKMAP/SOCKHASH.
+pub fn sockmap_links() -> bool {
+    enum_has("bpf_link_type", "BPF_LINK_TYPE_SOCKMAP")
+}

@@ -324,3 +324,27 @@ pub fn pinned_plain_map(map_type: u32, name: &str, path: &Path) -> rawbpf_syscal
         .unwrap_or_else(|e| panic!("pin {name} at {}: {e}", path.display()));
     fd
 }
+
+/// A trivial sock_ops program (`r0 = 1; exit`) loaded the way another tool would, not
+/// attached: for tests that need a program next to rawbpf's that is not rawbpf's.
+pub fn load_foreign_sockops(name: &str) -> std::os::fd::OwnedFd {
+    const RET_ONE: [u8; 16] = [
+        0xb7, 0, 0, 0, 1, 0, 0, 0, // mov r0, 1
+        0x95, 0, 0, 0, 0, 0, 0, 0, // exit
+    ];
+    let spec = rawbpf_syscalls::ProgLoad {
+        prog_type: rawbpf_abi::ProgType::SOCK_OPS.0,
+        expected_attach_type: 0,
+        name: rawbpf_syscalls::ObjName::new(name),
+        insns: &RET_ONE,
+        license: c"GPL",
+        kern_version: 0,
+        prog_flags: 0,
+        prog_btf_fd: None,
+        func_info: &[],
+        line_info: &[],
+        attach_btf_id: 0,
+    };
+    rawbpf_syscalls::prog_load(&spec, 0, None)
+        .unwrap_or_else(|e| panic!("load a foreign sock_ops program: {e}"))
+}

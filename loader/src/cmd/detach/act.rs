@@ -6,7 +6,7 @@ use std::path::Path;
 
 use rawbpf_syscalls as sys;
 
-use crate::attach::data_pins;
+use crate::attach::{data_pins, links};
 use crate::error::{Result, io_err};
 use crate::host::pin_root;
 
@@ -30,6 +30,30 @@ impl Act {
         sys::prog_detach(target, Some(prog), attach_type)
     }
 
+    /// `BPF_LINK_DETACH` of a link rawbpf pinned.
+    pub fn link_detach(self, link: BorrowedFd<'_>) -> std::result::Result<(), sys::Error> {
+        if self.dry_run {
+            return Ok(());
+        }
+        sys::link_detach(link)
+    }
+
+    /// `BPF_LINK_DETACH` of the link pinned at `pin`, best effort (an orphan link pin
+    /// about to be removed: the removal frees the link anyway, this only makes it now).
+    pub fn link_detach_pin(self, pin: &Path) {
+        if self.dry_run {
+            return;
+        }
+        let fd = pin_root::c_path(pin)
+            .ok()
+            .and_then(|c| sys::obj_get(&c).ok());
+        if let Some(fd) = fd
+            && sys::obj_info_kind(std::os::fd::AsFd::as_fd(&fd)) == sys::ObjKind::Link
+        {
+            let _ = sys::link_detach(std::os::fd::AsFd::as_fd(&fd));
+        }
+    }
+
     /// Removes a pin, record or marker; one already gone is fine.
     pub fn remove(self, path: &Path) -> Result<()> {
         if self.dry_run {
@@ -47,11 +71,14 @@ impl Act {
         }
     }
 
-    /// Removes an attach record (cgroup or socket-map) and the data map pins beside it
-    /// (`attach::data_pins`), those first: a run dying halfway leaves no pin without a
+    /// Removes an attach record (cgroup or socket-map) and the data map pins and link pins
+    /// beside it (`attach::data_pins`, `attach::links`), those first: a run dying halfway leaves no pin without a
     /// record to find it by.
     pub fn remove_record(self, record: &Path) -> Result<()> {
         for (pin, _) in data_pins::of_record(record) {
+            self.remove(&pin)?;
+        }
+        for pin in links::all_of(record) {
             self.remove(&pin)?;
         }
         self.remove(record)?;

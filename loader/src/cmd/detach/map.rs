@@ -10,6 +10,10 @@
 //! program they picked up when they were added (the kernel copies a map's programs into a
 //! socket only then); see `docs/performance.md`, "The fast path".
 //!
+//! A program attached through a sockmap link (6.10+), whose pin is beside its map record
+//! (`attach::links`), is detached with `BPF_LINK_DETACH` of that link instead; with
+//! `--owner`, only when the link names that owner.
+//!
 //! `detach` without OBJ goes by the map records alone ([`detach_all_recorded`]): every
 //! program rawbpf attached to a socket map of this pin root, whatever object it came from.
 
@@ -22,10 +26,54 @@ use rawbpf_syscalls as sys;
 
 use super::act::Act;
 use crate::attach::plan::{Plan, plan};
-use crate::attach::{map_records, records};
+use crate::attach::{links, map_records, records};
 use crate::error::{Result, bpf_err};
-use crate::report::DetachedProgram;
+use crate::report::{DetachedProgram, OwnedElsewhere};
 use crate::{host::pin_root, map::create};
+
+/// What a socket-map detach did: the programs it detached, and those it left because
+/// their link belongs to another owner now.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    pub(crate) detached: Vec<DetachedProgram>,
+    pub(crate) owned_by_others: Vec<OwnedElsewhere>,
+}
+
+impl Found {
+    /// Detaches a recorded sockmap link (`BPF_LINK_DETACH`), unless `owner` is given and
+    /// the link names another; true when it was detached (its records can go).
+    fn by_link(
+        &mut self,
+        link: links::LinkPin,
+        program: &str,
+        attach_type: u32,
+        owner: Option<&str>,
+        act: Act,
+    ) -> Result<bool> {
+        let (id, attach) = (link.info.prog_id.0, AttachType(attach_type).to_string());
+        if let Some(owner) = owner
+            && link.owner != owner
+        {
+            self.owned_by_others.push(OwnedElsewhere {
+                id,
+                name: program.to_string(),
+                attach_type: attach,
+                owner: link.owner,
+            });
+            return Ok(false);
+        }
+        act.link_detach(link.fd.as_fd()).map_err(bpf_err(format!(
+            "program {program} (id {id}): detach link {}",
+            link.path.display()
+        )))?;
+        self.detached.push(DetachedProgram {
+            id,
+            name: program.to_string(),
+            attach_type: attach,
+        });
+        Ok(true)
+    }
+}
 
 /// The programs the existing files of `paths` pin.
 fn opened(paths: &[std::path::PathBuf]) -> Result<Vec<std::os::fd::OwnedFd>> {
@@ -41,9 +89,10 @@ fn opened(paths: &[std::path::PathBuf]) -> Result<Vec<std::os::fd::OwnedFd>> {
 pub(crate) fn detach_object(
     pin_root: &Path,
     obj: &Object,
+    owner: Option<&str>,
     act: Act,
-) -> Result<Vec<DetachedProgram>> {
-    let mut out = Vec::new();
+) -> Result<Found> {
+    let mut out = Found::default();
     for p in &obj.programs {
         let Plan::Map { attach_type, map } = plan(obj, p, true) else {
             continue;
@@ -71,6 +120,14 @@ pub(crate) fn detach_object(
             map_records::path(pin_root, map_id, attach_type, &p.name),
             map_records::pending_path(pin_root, map_id, attach_type, &p.name),
         ];
+        if let Some(link) = links::open_map(&recorded[0], map_id, attach_type)? {
+            if out.by_link(link, &p.name, attach_type, owner, act)? {
+                for path in &recorded {
+                    act.remove_record(path)?;
+                }
+            }
+            continue;
+        }
         let candidates = match sys::prog_query_ids(map_fd.as_fd(), attach_type) {
             Ok(q) => {
                 let mut fds = Vec::new();
@@ -99,7 +156,7 @@ pub(crate) fn detach_object(
                 continue;
             }
             match act.prog_detach(map_fd.as_fd(), prog.as_fd(), attach_type) {
-                Ok(()) => out.push(DetachedProgram {
+                Ok(()) => out.detached.push(DetachedProgram {
                     id: info.id.0,
                     name: p.name.clone(),
                     attach_type: AttachType(attach_type).to_string(),
@@ -137,16 +194,26 @@ fn pinned_map_with_id(pin_root: &Path, map_id: u32) -> Option<std::os::fd::Owned
 /// `detach` without OBJ: detaches every program a map record of `pin_root` names from the
 /// socket map it was attached to, and removes the records. A record whose map is gone, or
 /// whose program is no longer attached there, is only removed.
-pub(crate) fn detach_all_recorded(pin_root: &Path, act: Act) -> Result<Vec<DetachedProgram>> {
-    let mut out = Vec::new();
+pub(crate) fn detach_all_recorded(pin_root: &Path, owner: Option<&str>, act: Act) -> Result<Found> {
+    let mut out = Found::default();
     for rec in map_records::list(pin_root, None) {
+        let link = match rec.pending {
+            false => links::open_map(&rec.path, rec.map_id, rec.attach_type)?,
+            true => None,
+        };
+        if let Some(link) = link {
+            if out.by_link(link, &rec.program, rec.attach_type, owner, act)? {
+                act.remove_record(&rec.path)?;
+            }
+            continue;
+        }
         let map = pinned_map_with_id(pin_root, rec.map_id)
             .or_else(|| sys::fd_by_id(sys::IdKind::Map, rec.map_id).ok());
         if let (Some(map), Some(prog)) = (map, records::open(&rec.path)?) {
             let info = sys::prog_info(prog.as_fd())
                 .map_err(bpf_err(format!("program {}: info", rec.program)))?;
             match act.prog_detach(map.as_fd(), prog.as_fd(), rec.attach_type) {
-                Ok(()) => out.push(DetachedProgram {
+                Ok(()) => out.detached.push(DetachedProgram {
                     id: info.id.0,
                     name: rec.program.clone(),
                     attach_type: AttachType(rec.attach_type).to_string(),

@@ -12,11 +12,11 @@ use rawbpf_abi::AttachType;
 use rawbpf_elf::Object;
 use rawbpf_syscalls as sys;
 
-use crate::attach::{apply, index};
+use crate::attach::{apply, index, links};
 use crate::cmd::load::DEFAULT_PIN_ROOT;
 use crate::error::{Error, OtherProgram, Result, bpf_err};
 use crate::host::cgroup::Cgroup;
-use crate::report::{DetachReport, DetachedProgram};
+use crate::report::{DetachReport, DetachedProgram, OwnedElsewhere};
 use crate::{attach::records, cmd::inspect, host::lock, host::pin_root};
 use act::Act;
 
@@ -33,6 +33,10 @@ pub struct DetachOptions {
     pub prog_id: Option<u32>,
     /// Find and report what would be detached and unpinned, and change nothing.
     pub dry_run: bool,
+    /// `--owner TOKEN`: leave the attachments whose link a load with another owner took
+    /// over (`attach::links`), and then, with `unpin`, every pin (their programs use the
+    /// maps); `None` detaches whatever is recorded.
+    pub owner: Option<String>,
 }
 
 impl Default for DetachOptions {
@@ -44,6 +48,7 @@ impl Default for DetachOptions {
             unpin: false,
             prog_id: None,
             dry_run: false,
+            owner: None,
         }
     }
 }
@@ -102,30 +107,44 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
     let act = Act {
         dry_run: opts.dry_run,
     };
-    let mut detached = match opts.prog_id {
-        Some(id) => detach_by_id(&cgroup, pin_root, id, act)?,
-        None => detach_recorded(&cgroup, pin_root, obj.as_ref(), act)?,
+    if let Some(owner) = opts.owner.as_deref() {
+        links::validate_owner(owner)?;
+    }
+    let (mut detached, mut owned_by_others) = match opts.prog_id {
+        Some(id) => (detach_by_id(&cgroup, pin_root, id, act)?, Vec::new()),
+        None => {
+            let only = Only {
+                obj: obj.as_ref(),
+                owner: opts.owner.as_deref(),
+            };
+            detach_recorded(&cgroup, pin_root, only, act)?
+        }
     };
     // sk_msg / sk_skb programs attached to the pin root's socket maps: OBJ's, or without
     // OBJ every one rawbpf recorded.
-    match (opts.prog_id, obj.as_ref(), pin_root) {
-        (None, Some(obj), Some(root)) => detached.extend(map::detach_object(root, obj, act)?),
-        (None, None, Some(root)) => detached.extend(map::detach_all_recorded(root, act)?),
-        _ => {}
-    }
-    let unpinned = match (opts.unpin, pin_root) {
+    let owner = opts.owner.as_deref();
+    let on_maps = match (opts.prog_id, obj.as_ref(), pin_root) {
+        (None, Some(obj), Some(root)) => map::detach_object(root, obj, owner, act)?,
+        (None, None, Some(root)) => map::detach_all_recorded(root, owner, act)?,
+        _ => map::Found::default(),
+    };
+    detached.extend(on_maps.detached);
+    owned_by_others.extend(on_maps.owned_by_others);
+    // Another owner's attachments still use the pinned maps: `--unpin` leaves them.
+    let unpinned = match (opts.unpin && owned_by_others.is_empty(), pin_root) {
         (true, Some(root)) => unpin::unpin(root, obj.as_ref(), act)?,
         _ => unpin::Unpinned::default(),
     };
     if detached.is_empty()
         && unpinned.removed.is_empty()
+        && owned_by_others.is_empty()
         && opts.prog_id.is_none()
         && opts.pin_root == Path::new(DEFAULT_PIN_ROOT)
         && let Some(report) = detach_indexed(opts, &cgroup)?
     {
         return Ok(report);
     }
-    if detached.is_empty() && unpinned.removed.is_empty() {
+    if detached.is_empty() && unpinned.removed.is_empty() && owned_by_others.is_empty() {
         let others = attached_programs(&cgroup);
         return Err(match opts.prog_id {
             Some(id) => Error::ProgNotAttached {
@@ -151,6 +170,7 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
         kept: unpinned.kept,
         dry_run: opts.dry_run,
         left_attached,
+        owned_by_others,
     })
 }
 
@@ -177,6 +197,7 @@ fn detach_indexed(opts: &DetachOptions, cgroup: &Cgroup) -> Result<Option<Detach
                 m.detached.extend(found.detached);
                 m.unpinned.extend(found.unpinned);
                 m.kept.extend(found.kept);
+                m.owned_by_others.extend(found.owned_by_others);
                 m.left_attached = found.left_attached;
             }
         }
@@ -184,20 +205,32 @@ fn detach_indexed(opts: &DetachOptions, cgroup: &Cgroup) -> Result<Option<Detach
     Ok(merged)
 }
 
-/// Detaches the programs recorded for this cgroup (only `obj`'s, when given) and removes
-/// their records, stale ones and pending ones (of a run that died mid-attach) included.
+/// Which records `detach` removes: only `obj`'s programs, when given; with `owner`, not
+/// those whose link another owner's load took over.
+#[derive(Debug, Clone, Copy)]
+struct Only<'a> {
+    obj: Option<&'a Object>,
+    owner: Option<&'a str>,
+}
+
+/// Detaches the programs recorded for this cgroup (per `only`) and removes their records,
+/// stale ones and pending ones (of a run that died mid-attach) included. A program attached
+/// through a link is detached with `BPF_LINK_DETACH` of exactly the recorded link; one an
+/// earlier rawbpf attached without a link with `BPF_PROG_DETACH`. Returns what was detached
+/// and what was left to another owner.
 fn detach_recorded(
     cgroup: &Cgroup,
     pin_root: Option<&Path>,
-    obj: Option<&Object>,
+    only: Only<'_>,
     act: Act,
-) -> Result<Vec<DetachedProgram>> {
+) -> Result<(Vec<DetachedProgram>, Vec<OwnedElsewhere>)> {
     let Some(root) = pin_root else {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), Vec::new()));
     };
     let mut out = Vec::new();
+    let mut others = Vec::new();
     for rec in records::list(root, cgroup.inode)? {
-        if let Some(obj) = obj
+        if let Some(obj) = only.obj
             && obj.program(&rec.program).is_none()
         {
             continue;
@@ -209,19 +242,40 @@ fn detach_recorded(
                 .map_err(bpf_err(format!("info of recorded program {}", rec.program)))?;
             let q = apply::query(cgroup.fd(), rec.attach_type)?;
             if q.prog_ids.contains(&info.id) {
-                act.prog_detach(cgroup.fd(), fd.as_fd(), rec.attach_type)
-                    .map_err(bpf_err(format!(
-                        "program {} (id {}): detach from {} ({})",
-                        rec.program,
-                        info.id.0,
-                        cgroup.path.display(),
-                        AttachType(rec.attach_type)
-                    )))?;
-                out.push(DetachedProgram {
+                let what = DetachedProgram {
                     id: info.id.0,
                     name: rec.program.clone(),
                     attach_type: AttachType(rec.attach_type).to_string(),
-                });
+                };
+                let final_record =
+                    records::path(root, rec.cgroup_inode, rec.attach_type, &rec.program);
+                let link = links::open(&final_record, cgroup.inode, rec.attach_type)?
+                    .filter(|l| l.info.prog_id == info.id);
+                if let (Some(link), Some(owner)) = (link.as_ref(), only.owner)
+                    && link.owner != owner
+                {
+                    others.push(OwnedElsewhere {
+                        id: what.id,
+                        name: what.name,
+                        attach_type: what.attach_type,
+                        owner: link.owner.clone(),
+                    });
+                    continue;
+                }
+                let failed = bpf_err(format!(
+                    "program {} (id {}): detach from {} ({})",
+                    rec.program,
+                    info.id.0,
+                    cgroup.path.display(),
+                    AttachType(rec.attach_type)
+                ));
+                match link {
+                    Some(link) => act.link_detach(link.fd.as_fd()).map_err(failed)?,
+                    None => act
+                        .prog_detach(cgroup.fd(), fd.as_fd(), rec.attach_type)
+                        .map_err(failed)?,
+                }
+                out.push(what);
             }
         }
         act.remove_record(&rec.path)?;
@@ -233,7 +287,7 @@ fn detach_recorded(
         act.remove(&entry)?;
         act.remove_dir_if_empty(&index::dir());
     }
-    Ok(out)
+    Ok((out, others))
 }
 
 /// Detaches program `id` from every cgroup attach type it is attached with here, and
@@ -256,12 +310,18 @@ fn detach_by_id(
         if !q.prog_ids.contains(&info.id) {
             continue;
         }
-        act.prog_detach(cgroup.fd(), fd.as_fd(), at)
-            .map_err(bpf_err(format!(
-                "program {id}: detach from {} ({})",
-                cgroup.path.display(),
-                AttachType(at)
-            )))?;
+        let failed = bpf_err(format!(
+            "program {id}: detach from {} ({})",
+            cgroup.path.display(),
+            AttachType(at)
+        ));
+        // rawbpf's own link running it: detached through that link.
+        match recorded_link(cgroup, pin_root, at, info.id)? {
+            Some(link) => act.link_detach(link.fd.as_fd()).map_err(failed)?,
+            None => act
+                .prog_detach(cgroup.fd(), fd.as_fd(), at)
+                .map_err(failed)?,
+        }
         out.push(DetachedProgram {
             id,
             name: info.name.clone(),
@@ -279,4 +339,28 @@ fn detach_by_id(
         }
     }
     Ok(out)
+}
+
+/// The link pinned beside one of this cgroup's records under `pin_root` that runs program
+/// `id` for `attach_type`, if any.
+fn recorded_link(
+    cgroup: &Cgroup,
+    pin_root: Option<&Path>,
+    attach_type: u32,
+    id: sys::ProgId,
+) -> Result<Option<links::LinkPin>> {
+    let Some(root) = pin_root else {
+        return Ok(None);
+    };
+    for rec in records::list(root, cgroup.inode)? {
+        if rec.pending || rec.attach_type != attach_type {
+            continue;
+        }
+        if let Some(link) = links::open(&rec.path, cgroup.inode, attach_type)?
+            && link.info.prog_id == id
+        {
+            return Ok(Some(link));
+        }
+    }
+    Ok(None)
 }

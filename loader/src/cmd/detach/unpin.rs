@@ -11,7 +11,7 @@ use rawbpf_elf::{Object, Pinning};
 use rawbpf_syscalls as sys;
 
 use super::act::Act;
-use crate::attach::{data_pins, map_records, records};
+use crate::attach::{data_pins, links, map_records, records};
 use crate::error::{Result, bpf_err, io_err};
 use crate::host::{cgroup, pin_root};
 use crate::map::owned;
@@ -115,6 +115,13 @@ pub fn unpin(root: &Path, obj: Option<&Object>, act: Act) -> Result<Unpinned> {
     // Data map pins whose record is gone (a run died removing them): nothing finds them.
     for pin in data_pins::orphans(&records::dir(root)) {
         act.remove(&pin)?;
+    }
+    // Link pins whose record (final or pending) is gone: the link still holds its program
+    // attached, and nothing rawbpf reads finds it any more.
+    for pin in links::orphans(&records::dir(root)) {
+        act.link_detach_pin(&pin);
+        act.remove(&pin)?;
+        out.removed.push(pin.display().to_string());
     }
     act.remove_dir_if_empty(&data_pins::dir(&records::dir(root)));
     act.remove_dir_if_empty(&records::dir(root));

@@ -5,6 +5,7 @@
 //! left attached (`program_set` decides which).
 
 use std::os::fd::AsFd;
+use std::path::Path;
 
 use rawbpf_elf::Program;
 
@@ -12,9 +13,9 @@ use super::LoadOptions;
 use super::program_set;
 use super::state::{AttachTarget, Attachment, Stage, State, Undo, ensure_dir_tracked, set_stage};
 use crate::attach::plan::Plan;
-use crate::attach::{apply, index, map_records};
+use crate::attach::{apply, index, links, map_records};
 use crate::attach::{data_pins, records};
-use crate::error::Result;
+use crate::error::{Result, bpf_err};
 use crate::test_hook::{self, Step};
 
 /// Attaches program `i` as planned. A cgroup attachment: the previous program is found
@@ -54,6 +55,7 @@ pub(super) fn attach_one(
                 target: AttachTarget::Cgroup(opts.attach_mode),
                 attach_type: *attach_type,
                 replaced: None,
+                new_link: None,
             });
             st.undo.push(Undo::Cgroup {
                 att,
@@ -66,7 +68,7 @@ pub(super) fn attach_one(
             let Some(cg) = st.cgroup.as_ref() else {
                 return Ok(());
             };
-            let replaced = apply::attach_cgroup(
+            let attached = apply::attach_cgroup(
                 cg,
                 st.progs[i].fd.as_fd(),
                 &p.name,
@@ -74,8 +76,10 @@ pub(super) fn attach_one(
                 opts.attach_mode,
                 previous,
             )?;
-            st.attachments[att].replaced = replaced;
+            st.attachments[att].replaced = attached.replaced;
+            st.attachments[att].new_link = attached.new_link;
             set_stage(st, Stage::Attached);
+            own_link(opts, st, att, &record)?;
             test_hook::reached(Step::AfterAttach)?;
 
             records::commit(&pending, &record)?;
@@ -85,6 +89,58 @@ pub(super) fn attach_one(
         }
         Plan::Map { attach_type, map } => attach_to_map(opts, st, i, p, *attach_type, map),
     }
+}
+
+/// After a cgroup attach: pins the new link beside the record (`attach::links`), then
+/// detaches the old program an earlier rawbpf attached without a link (both ran for that
+/// moment: never none); or, when an existing link was updated, renames its pin to this
+/// load's owner. Each step is in the undo log.
+fn own_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<()> {
+    if !pin_new_link(opts, st, att, record)? {
+        return take_over_replaced(opts, st, att, record);
+    }
+    let a = &st.attachments[att];
+    if let (Some(old), Some(cg)) = (a.replaced.as_ref(), st.cgroup.as_ref()) {
+        test_hook::reached(Step::LinkPinned)?;
+        rawbpf_syscalls::prog_detach(cg.fd(), Some(old.fd.as_fd()), a.attach_type).map_err(
+            bpf_err(format!(
+                "detach program {} (attached without a link by an earlier rawbpf) from {}",
+                old.id,
+                cg.path.display()
+            )),
+        )?;
+        st.undo.push(Undo::OldDetached(att));
+    }
+    Ok(())
+}
+
+/// Pins the link this load created for attachment `att` beside `record`, named for this
+/// load's owner, and logs its removal for rollback; false when the attach created none.
+fn pin_new_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<bool> {
+    let Some(link) = st.attachments[att].new_link.as_ref() else {
+        return Ok(false);
+    };
+    let path = links::pin(link, record, &opts.owner)?;
+    st.undo.push(Undo::Pin {
+        path,
+        restore: None,
+    });
+    Ok(true)
+}
+
+/// An updated link is this record's now: its pin is renamed to this record's name (a
+/// renamed program takes over the old name's link) and this load's owner, when it has
+/// another; renamed back on rollback.
+fn take_over_replaced(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<()> {
+    let a = &st.attachments[att];
+    if let Some(pin) = a.replaced.as_ref().and_then(|r| r.link.as_ref())
+        && pin.path != links::path(record, &opts.owner)
+    {
+        let from = pin.path.clone();
+        let to = links::take_over(&from, record, &opts.owner)?;
+        st.undo.push(Undo::Rename { from: to, to: from });
+    }
+    Ok(())
 }
 
 /// Attaches program `i` to the object's socket map `map`. Under a locked pin root the
@@ -126,27 +182,45 @@ fn attach_to_map(
             restore: None,
         });
     }
-    let replaced = apply::attach_map(
-        st.maps[m].fd.as_fd(),
-        map,
+    // The program to replace (and put back on rollback): this name's, or (renamed in the
+    // source) the one recorded under another name, which a kernel before 5.19 cannot name
+    // itself; and the link that runs it, when it was attached through one (6.10+).
+    let previous = recorded.as_ref().or(renamed_from.as_ref());
+    let recorded_link = match (&record, previous) {
+        (Some((record, _)), Some(fd)) => {
+            let id = rawbpf_syscalls::prog_info(fd.as_fd()).ok().map(|i| i.id);
+            let link = match links::open_map(record, map_id, attach_type)? {
+                Some(link) => Some(link),
+                None => program_set::other_map_link(&opts.pin_root, map_id, attach_type, p),
+            };
+            link.filter(|l| Some(l.info.prog_id) == id)
+        }
+        _ => None,
+    };
+    let target = apply::MapTarget {
+        map: st.maps[m].fd.as_fd(),
+        name: map,
+        link: record.is_some(),
+    };
+    let attached = apply::attach_map(
+        target,
         st.progs[i].fd.as_fd(),
         &p.name,
         attach_type,
-        // The program to put back on rollback: this name's, or (renamed in the source) the
-        // one recorded under another name, which a kernel before 5.19 cannot name itself.
-        recorded
-            .as_ref()
-            .or(renamed_from.as_ref())
-            .and_then(|fd| fd.try_clone().ok()),
+        previous.and_then(|fd| fd.try_clone().ok()),
+        recorded_link,
     )?;
     st.attachments.push(Attachment {
         prog: i,
         target: AttachTarget::Map(m),
         attach_type,
-        replaced,
+        replaced: attached.replaced,
+        new_link: attached.new_link,
     });
-    st.undo.push(Undo::MapAttach(st.attachments.len() - 1));
+    let att = st.attachments.len() - 1;
+    st.undo.push(Undo::MapAttach(att));
     if let Some((record, pending)) = record {
+        own_map_link(opts, st, att, &record)?;
         records::commit(&pending, &record)?;
         // The previous record's program goes back on rollback, as the attach does.
         st.undo.push(Undo::Pin {
@@ -155,6 +229,16 @@ fn attach_to_map(
         });
     }
     Ok(())
+}
+
+/// After a socket-map attach: pins a new link beside the map record, or renames the pin of
+/// an updated link to this load's owner. (A new sockmap link replaced the previous program
+/// in the kernel's one step: nothing to detach.)
+fn own_map_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<()> {
+    if pin_new_link(opts, st, att, record)? {
+        return Ok(());
+    }
+    take_over_replaced(opts, st, att, record)
 }
 
 /// Programs an earlier load recorded on this cgroup with an attach type this object uses,

@@ -151,6 +151,7 @@ fn run(
     warnings: &mut Vec<String>,
 ) -> Result<LoadReport> {
     check_supported(obj, &opts.object)?;
+    crate::attach::links::validate_owner(&opts.owner)?;
     let plans: Vec<Plan> = obj
         .programs
         .iter()

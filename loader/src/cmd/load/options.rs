@@ -31,6 +31,10 @@ pub struct LoadOptions {
     /// Leave out the programs the kernel refuses and report them (`--skip-refused`); the
     /// load fails only when it refuses all.
     pub skip_refused: bool,
+    /// Who this load is for (`--owner TOKEN`, empty: nobody in particular): written into
+    /// the name of each link pin it makes or takes over, so that `detach --owner OTHER`
+    /// (an older pod's stop) leaves its attachments alone (`attach::links`).
+    pub owner: String,
     /// Leave attached the programs an earlier load recorded on this cgroup under names the
     /// object no longer has (`--keep-old-programs`); by default a renamed program replaces
     /// its old self in place and a removed one is detached.
@@ -55,6 +59,7 @@ impl LoadOptions {
             replace_incompatible: false,
             force: false,
             skip_refused: false,
+            owner: String::new(),
             keep_old_programs: false,
             compat: crate::CompatOptions::default(),
         }

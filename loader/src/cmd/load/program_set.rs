@@ -3,7 +3,8 @@
 //! type this load uses) is looked at: the records whose program names the object no longer
 //! has there ([`find`]) are paired with the object's programs that have no attached record
 //! (`attach::plan::pair`). A rename replaces the old program in place (the same
-//! `BPF_F_REPLACE` a same-name reload uses, through `st.previous`), and its old record goes
+//! `BPF_LINK_UPDATE` of its link a same-name reload uses, through `st.previous`; the link
+//! pin takes the new record's name), and its old record goes
 //! once the new one is final ([`retire_old_record`]); a removed program is detached after
 //! every new program is attached ([`remove_all`]); an ambiguous pairing is refused. Socket
 //! maps hold one program per attach type, so there the kernel already replaced the old
@@ -246,7 +247,12 @@ pub(super) fn remove_all(st: &mut State, removals: Vec<Removal>) -> Vec<String> 
     let act = Act { dry_run: false };
     for r in removals {
         let at = AttachType(r.attach_type);
-        match act.prog_detach(cg.fd(), r.prog.fd.as_fd(), r.attach_type) {
+        // Attached through a link (multi mode): detached through it.
+        let detached = match r.prog.link.as_ref() {
+            Some(link) => act.link_detach(link.fd.as_fd()),
+            None => act.prog_detach(cg.fd(), r.prog.fd.as_fd(), r.attach_type),
+        };
+        match detached {
             Ok(()) => {}
             Err(e) if e.is_enoent() => {}
             Err(e) => {
@@ -287,6 +293,25 @@ pub(super) fn other_map_record(
         .filter(|r| !r.pending && r.attach_type == attach_type && r.program != p.name)
         .find_map(|r| records::open(&r.path).ok().flatten())
         .filter(|fd| rawbpf_syscalls::obj_info_kind(fd.as_fd()) == rawbpf_syscalls::ObjKind::Prog)
+}
+
+/// The link pinned beside a final record on socket map `map_id` for `attach_type` under a
+/// name other than `p`'s (`p` renamed in the source), when there is one: a renamed sk_msg
+/// program replaces its old self in that link (`attach::links`).
+pub(super) fn other_map_link(
+    root: &std::path::Path,
+    map_id: u32,
+    attach_type: u32,
+    p: &rawbpf_elf::Program,
+) -> Option<crate::attach::links::LinkPin> {
+    map_records::list(root, Some(map_id))
+        .into_iter()
+        .filter(|r| !r.pending && r.attach_type == attach_type && r.program != p.name)
+        .find_map(|r| {
+            crate::attach::links::open_map(&r.path, map_id, attach_type)
+                .ok()
+                .flatten()
+        })
 }
 
 /// After the attachments to socket maps: a map holds one program per attach type, so the

@@ -52,6 +52,8 @@ pub(super) struct Attachment {
     pub(super) target: AttachTarget,
     pub(super) attach_type: u32,
     pub(super) replaced: Option<Replaced>,
+    /// The link this run created for the attachment (cgroup, multi mode).
+    pub(super) new_link: Option<OwnedFd>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,6 +90,12 @@ pub(super) enum Undo {
     },
     /// An attachment to a sockmap/sockhash (index into `attachments`).
     MapAttach(usize),
+    /// The old program of a cgroup attachment (index into `attachments`), attached by an
+    /// earlier rawbpf without a link, detached once the new link was pinned: attached
+    /// again on rollback.
+    OldDetached(usize),
+    /// A link pin renamed to this load's owner: renamed back.
+    Rename { from: PathBuf, to: PathBuf },
 }
 
 /// Everything a load holds; dropping it closes every fd (and releases the lock, last).
@@ -133,6 +141,10 @@ impl State {
                     stage,
                 } => self.undo_cgroup(att, &pending, &record, stage),
                 Undo::MapAttach(att) => self.undo_map_attach(att),
+                Undo::OldDetached(att) => self.reattach_old(att),
+                Undo::Rename { from, to } => {
+                    let _ = std::fs::rename(from, to);
+                }
             }
         }
     }
@@ -179,6 +191,22 @@ impl State {
                 a.attach_type,
                 *mode,
                 a.replaced.as_ref(),
+                a.new_link.as_ref(),
+            );
+        }
+    }
+
+    fn reattach_old(&self, att: usize) {
+        let (Some(a), Some(cg)) = (self.attachments.get(att), &self.cgroup) else {
+            return;
+        };
+        if let Some(old) = a.replaced.as_ref() {
+            let _ = sys::prog_attach(
+                cg.fd(),
+                old.fd.as_fd(),
+                a.attach_type,
+                sys::AttachFlags::ALLOW_MULTI,
+                None,
             );
         }
     }
@@ -195,6 +223,7 @@ impl State {
                 prog.fd.as_fd(),
                 a.attach_type,
                 a.replaced.as_ref(),
+                a.new_link.as_ref(),
             );
         }
     }
@@ -219,7 +248,12 @@ pub(super) fn ensure_dir_tracked(st: &mut State, dir: &Path) -> Result<()> {
 
 /// Advances the stage of the newest cgroup attachment in the undo log.
 pub(super) fn set_stage(st: &mut State, to: Stage) {
-    if let Some(Undo::Cgroup { stage, .. }) = st.undo.last_mut() {
+    let newest = st
+        .undo
+        .iter_mut()
+        .rev()
+        .find(|u| matches!(u, Undo::Cgroup { .. }));
+    if let Some(Undo::Cgroup { stage, .. }) = newest {
         *stage = to;
     }
 }

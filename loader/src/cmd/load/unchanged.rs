@@ -30,6 +30,7 @@ use rawbpf_syscalls as sys;
 
 use super::LoadOptions;
 use crate::attach::apply::{self, AttachMode, Replaced};
+use crate::attach::links::{self, LinkPin};
 use crate::attach::plan::Plan;
 use crate::attach::{data_pins, map_records};
 use crate::error::Result;
@@ -107,6 +108,8 @@ struct Previous {
     /// The attach record that names it, whose data pins (`attach::data_pins`) open its
     /// internal maps without CAP_SYS_ADMIN.
     record: Option<PathBuf>,
+    /// The link that runs it (cgroup, multi mode).
+    link: Option<LinkPin>,
 }
 
 /// An internal map of a previous program that matches a section of the object in shape.
@@ -184,6 +187,7 @@ pub(crate) fn check(
         None
     };
     if let Some(report) = report {
+        take_over(opts, &previous)?;
         return Ok(Outcome::Unchanged(Box::new(report)));
     }
     if denied && !opts.force {
@@ -207,6 +211,7 @@ pub(crate) fn check(
             let replaced = Replaced {
                 id: prev.info.id.0,
                 fd: prev.fd,
+                link: prev.link,
             };
             reusable.attached.insert(i, replaced);
         }
@@ -217,6 +222,20 @@ pub(crate) fn check(
         .map(|(name, (fd, info, _))| (name, (fd, info)))
         .collect();
     Ok(Outcome::Load(reusable))
+}
+
+/// An unchanged load still takes over the links it finds for its owner (renames their
+/// pins, no bpf(2) call): the newest load's `--owner` is the one a `detach --owner` must
+/// name to remove them.
+fn take_over(opts: &LoadOptions, previous: &[Option<Previous>]) -> Result<()> {
+    for prev in previous.iter().flatten() {
+        if let Some(link) = prev.link.as_ref()
+            && link.owner != opts.owner
+        {
+            links::take_over(&link.path, &link.record, &opts.owner)?;
+        }
+    }
+    Ok(())
 }
 
 /// Opens the object's pinned maps and keeps those compatible with it. A missing pin is seen
@@ -271,11 +290,18 @@ fn in_cgroup(
     {
         return Ok(None);
     }
+    // Multi mode attaches through a link: a program an earlier rawbpf attached without one
+    // is loaded again and moved to a link.
+    let link = links::open(&record, cg.inode, attach_type)?.filter(|l| l.info.prog_id == info.id);
+    if opts.attach_mode == AttachMode::Multi && link.is_none() {
+        return Ok(None);
+    }
     Ok(Some(Previous {
         fd,
         info,
         xlated,
         record: Some(record),
+        link,
     }))
 }
 
@@ -307,12 +333,31 @@ fn on_map(root: &Path, pin: Option<&Path>, attach_type: u32, p: &Program) -> Opt
         }
     };
     let (info, xlated) = sys::prog_info_and_xlated(fd.as_fd(), xlated_capacity(p)).ok()?;
+    // Its link, when it runs through one (6.10+): an unchanged load takes it over.
+    let map_id = sys::map_info(map.as_fd()).ok()?.id.0;
+    let map_record = map_records::path(root, map_id, attach_type, &p.name);
+    let link = links::open_map(&map_record, map_id, attach_type)
+        .ok()
+        .flatten()
+        .filter(|l| l.info.prog_id == info.id);
+    // A record of an earlier rawbpf (attached without a link) on a kernel with sockmap
+    // links: loaded again and moved to a link (the kernel's BTF is read only here).
+    if link.is_none() && map_record.exists() && sockmap_links() {
+        return None;
+    }
     (info.id == id && info.name == sys::ObjName::new(&p.name).as_str()).then_some(Previous {
         fd,
         info,
         xlated,
         record,
+        link,
     })
+}
+
+/// Whether the kernel has sockmap links (6.10+): `BPF_LINK_TYPE_SOCKMAP` in its
+/// `enum bpf_link_type`; no answer (no BTF) is "no".
+fn sockmap_links() -> bool {
+    crate::host::kernel_types::enum_has("bpf_link_type", sys::BPF_LINK_TYPE_SOCKMAP) == Some(true)
 }
 
 /// The maps of `prev` that have the name, type and shape of one of the object's internal
