@@ -363,3 +363,32 @@ fn type_matches_relocation_by_hand() {
     let o = apply(&btf, &CoreTarget::new(&other), &relo, &mut insns).unwrap();
     assert_eq!((o.new, insns[0].imm), (0, 0));
 }
+
+#[test]
+fn arena_map_extra_from_ulong() {
+    let obj = object("arena_pages.o");
+    let arena = obj.map("arena").unwrap();
+    assert_eq!(
+        (
+            arena.map_type,
+            arena.key_size,
+            arena.value_size,
+            arena.max_entries,
+            arena.map_flags,
+            arena.map_extra
+        ),
+        // max_entries is pages; BPF_F_MMAPABLE; the user-space address from __ulong().
+        (MapType::ARENA, 0, 0, 4, 1 << 10, 0x4000_0000)
+    );
+    let kfuncs: Vec<&str> = obj
+        .externs
+        .iter()
+        .filter(|e| matches!(e.kind, ExternKind::Kfunc { .. }))
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(kfuncs, ["bpf_arena_alloc_pages", "bpf_arena_free_pages"]);
+    assert_eq!(
+        obj.program("arena_alloc").unwrap().kind.prog_type,
+        ProgType::SYSCALL
+    );
+}

@@ -463,3 +463,33 @@ fn a_map_type_the_kernel_lacks_is_named_not_einval() {
     );
     assert_eq!(err.exit_code(), crate::ExitCode::Environment);
 }
+
+#[test]
+fn a_lacking_map_type_is_named_before_the_kfunc_that_needs_it() {
+    // What an arena object meets before 6.9: its kfunc is missing, and so is its map type,
+    // which the refusal names instead (type 9999 stands for a type this kernel lacks).
+    let defs = [
+        crate::map::test_def("counts", rawbpf_elf::MapType::HASH),
+        crate::map::test_def("future_map", rawbpf_elf::MapType(9999)),
+    ];
+    let err = crate::prepare::object::lacking_map_type(&defs).unwrap();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("map future_map: this kernel (") && text.contains("it needs a newer"),
+        "{text}"
+    );
+    assert!(crate::prepare::object::lacking_map_type(&defs[..1]).is_none());
+    // With the release that introduced the type, the refusal says it.
+    let arena = crate::host::kernel_types::lacks(
+        "map arena".into(),
+        "bpf_map_type",
+        "arena maps".into(),
+        rawbpf_elf::MapType::ARENA.since(),
+    );
+    assert!(
+        arena
+            .to_string()
+            .ends_with("; arena maps need Linux 6.9 or later"),
+        "{arena}"
+    );
+}

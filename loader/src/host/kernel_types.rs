@@ -30,18 +30,35 @@ pub fn enum_lacks(name: &str, values: &[u32]) -> Option<Vec<u32>> {
 
 /// `err` (of `what`) becomes [`Error::KernelLacks`] when it is an EINVAL and the kernel's
 /// `enum <kernel_enum>` has no `value`; any other error, or no answer, stays as it is.
-pub fn explain_einval(err: Error, kernel_enum: &'static str, value: u32, kind: String) -> Error {
+/// `since` is the Linux release that introduced `kind`, when known.
+pub fn explain_einval(
+    err: Error,
+    kernel_enum: &'static str,
+    value: u32,
+    kind: String,
+    since: Option<&str>,
+) -> Error {
     let Error::Bpf { what, source } = &err else {
         return err;
     };
     if source.errno != libc::EINVAL || enum_has(kernel_enum, value) != Some(false) {
         return err;
     }
+    lacks(what.clone(), kernel_enum, kind, since)
+}
+
+/// [`Error::KernelLacks`] for `what`, which needs `kind` (introduced in Linux `since`).
+pub fn lacks(what: String, kernel_enum: &'static str, kind: String, since: Option<&str>) -> Error {
+    let needs = match since {
+        Some(v) => format!("{kind} need Linux {v} or later"),
+        None => "it needs a newer kernel".to_string(),
+    };
     Error::KernelLacks {
-        what: what.clone(),
+        what,
         kind,
         kernel_enum,
         release: kernel_release().unwrap_or_else(|_| "unknown release".to_string()),
+        needs,
     }
 }
 

@@ -9,6 +9,7 @@ pub mod kernel_btf;
 pub mod kernel_config;
 pub mod kernel_types;
 pub mod lock;
+pub mod lockdown;
 pub mod memlock;
 pub mod pin_root;
 pub mod privileges;

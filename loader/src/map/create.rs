@@ -10,7 +10,7 @@ use rawbpf_elf::{MapDef, Pinning};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Mismatch, Result, bpf_err};
-use crate::{host::kernel_types, host::memlock, host::pin_root, map::compat};
+use crate::{host::kernel_types, host::lockdown, host::memlock, host::pin_root, map::compat};
 
 /// errno 524, the kernel-internal `ENOTSUPP` bpf(2) leaks (e.g. SOCKHASH with BTF).
 pub const ENOTSUPP: i32 = 524;
@@ -245,7 +245,19 @@ pub fn create(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<sys::MapFd> {
     )
     .map_err(|e| {
         let kind = format!("{} maps", def.map_type);
-        kernel_types::explain_einval(e, "bpf_map_type", def.map_type.0, kind)
+        match e {
+            // Every capability there, memlock not the cause (bpf_err): lockdown or an LSM.
+            Error::Bpf { source, .. } if source.errno == libc::EPERM => Error::MapRefused {
+                map: def.name.clone(),
+                kind,
+                lockdown: lockdown::clause(),
+                source,
+            },
+            e => {
+                let since = def.map_type.since();
+                kernel_types::explain_einval(e, "bpf_map_type", def.map_type.0, kind, since)
+            }
+        }
     })
 }
 

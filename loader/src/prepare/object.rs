@@ -14,7 +14,7 @@ use rawbpf_elf::{MapDef, Object, section};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Result};
-use crate::host::kernel_btf;
+use crate::host::{kernel_btf, kernel_types};
 use crate::prepare::{attach_btf, externs, map_sizes, rodata_set};
 
 /// The object-shaping options of `load`.
@@ -140,7 +140,10 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
                 p.core_relos.clear();
             }
         }
-        externs::resolve_ksyms(obj, Some(&target))?;
+        // A kfunc of a feature the kernel lacks (bpf_arena_alloc_pages before 6.9): name
+        // the missing map type rather than the kfunc.
+        externs::resolve_ksyms(obj, Some(&target))
+            .map_err(|e| lacking_map_type(&obj.maps).unwrap_or(e))?;
         attach_btf::resolve(obj, &target)?;
     } else {
         externs::resolve_ksyms(obj, None)?;
@@ -150,6 +153,22 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
         ext.core_relos.clear();
     }
     Ok(out)
+}
+
+/// The first of `maps` whose type the running kernel's `enum bpf_map_type` lacks, as
+/// [`Error::KernelLacks`]; `None` when the kernel has them all (or its BTF is unreadable).
+/// Asked when something else of the object failed first (a kfunc of the same feature, as
+/// `bpf_arena_alloc_pages` before 6.9), so that the refusal names the more basic lack.
+pub(crate) fn lacking_map_type(maps: &[MapDef]) -> Option<Error> {
+    let types: Vec<u32> = maps.iter().map(|m| m.map_type.0).collect();
+    let missing = kernel_types::enum_lacks("bpf_map_type", &types)?;
+    let def = maps.iter().find(|m| missing.contains(&m.map_type.0))?;
+    Some(kernel_types::lacks(
+        format!("map {}", def.name),
+        "bpf_map_type",
+        format!("{} maps", def.map_type),
+        def.map_type.since(),
+    ))
 }
 
 /// `--prog-type NAME=TYPE`.

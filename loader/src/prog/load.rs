@@ -172,7 +172,7 @@ fn lacking_in_kernel(program: &Program, source: &sys::Error, log: &str) -> Optio
         let kind = format!("{} programs", program.kind.prog_type);
         let prog_type = program.kind.prog_type.0;
         if let e @ Error::KernelLacks { .. } =
-            kernel_types::explain_einval(err(), "bpf_prog_type", prog_type, kind)
+            kernel_types::explain_einval(err(), "bpf_prog_type", prog_type, kind, None)
         {
             return Some(e);
         }
@@ -197,6 +197,7 @@ fn lacking_in_kernel(program: &Program, source: &sys::Error, log: &str) -> Optio
         "bpf_func_id",
         first,
         kind,
+        None,
     ))
 }
 
