@@ -392,3 +392,56 @@ fn arena_map_extra_from_ulong() {
         ProgType::SYSCALL
     );
 }
+
+#[test]
+fn usdt_header_maps_externs_and_hidden_subprograms() {
+    use rawbpf_elf::btf::{BtfType, FuncLinkage};
+    let obj = object("usdt_probe.o");
+    let specs = obj.map("__bpf_usdt_specs").unwrap();
+    let ips = obj.map("__bpf_usdt_ip_to_spec_id").unwrap();
+    assert_eq!(
+        (specs.map_type, specs.key_size, specs.max_entries),
+        (MapType::ARRAY, 4, 256)
+    );
+    assert_eq!(
+        (ips.map_type, ips.key_size, ips.value_size, ips.max_entries),
+        (MapType::HASH, 8, 4, 1024)
+    );
+    let mut kconfig: Vec<&str> = obj
+        .externs
+        .iter()
+        .filter(|e| matches!(e.kind, ExternKind::Kconfig { .. }))
+        .map(|e| e.name.as_str())
+        .collect();
+    kconfig.sort_unstable();
+    assert_eq!(
+        kconfig,
+        [
+            "LINUX_HAS_BPF_COOKIE",
+            "LINUX_HAS_SYSCALL_WRAPPER",
+            "LINUX_KERNEL_VERSION"
+        ]
+    );
+    assert!(
+        obj.programs
+            .iter()
+            .all(|p| p.kind.prog_type == ProgType::KPROBE)
+    );
+    // `__weak __hidden` bpf_usdt_arg: global in the object's BTF, static to the kernel.
+    let linkage = |btf: &rawbpf_elf::btf::Btf| {
+        btf.types()
+            .iter()
+            .find_map(|t| match t {
+                BtfType::Func(f) if btf.string(f.name_off).ok() == Some("bpf_usdt_arg") => {
+                    Some(f.linkage)
+                }
+                _ => None,
+            })
+            .unwrap()
+    };
+    assert_eq!(linkage(obj.btf.as_ref().unwrap()), FuncLinkage::Global);
+    assert_eq!(
+        linkage(obj.btf_for_kernel.as_ref().unwrap()),
+        FuncLinkage::Static
+    );
+}

@@ -66,6 +66,7 @@ const OBJECTS: &[(&str, Expect)] = &[
     ("tracing_btf.o", Loads),
     ("tracing_fentry.o", NeedsTrampolines),
     ("arena_pages.o", NeedsArena),
+    ("usdt_probe.o", Loads),
     ("bad_trailing.o", Refused),
     ("rodata_knobs.be.o", Refused),
 ];

@@ -7,6 +7,7 @@ pub mod cgroup;
 pub mod inflate;
 pub mod kernel_btf;
 pub mod kernel_config;
+pub mod kernel_facts;
 pub mod kernel_types;
 pub mod lock;
 pub mod lockdown;
