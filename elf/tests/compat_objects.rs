@@ -445,3 +445,11 @@ fn usdt_header_maps_externs_and_hidden_subprograms() {
         FuncLinkage::Static
     );
 }
+
+#[test]
+fn an_extern_without_ksym_is_unknown_though_the_object_has_btf() {
+    let obj = object("extern_plain.o");
+    assert!(obj.btf.is_some());
+    let e = obj.externs.iter().find(|e| e.name == "schedule").unwrap();
+    assert_eq!(e.kind, ExternKind::Unknown);
+}

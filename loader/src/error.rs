@@ -381,10 +381,12 @@ pub enum Error {
     /// `BPF_PROG_LOAD` failed with EPERM and an empty verifier log: the kernel refused the
     /// program before (or instead of) verifying it — a capability check, lockdown or an LSM.
     #[error(
-        "program {program}: the kernel refused to load it without a verifier verdict (empty verifier log)"
+        "program {program}: the kernel refused to load it without a verifier verdict (empty verifier log){lockdown}"
     )]
     LoadRefused {
         program: String,
+        /// "; kernel lockdown is integrity (...)" when lockdown is on, else empty.
+        lockdown: String,
         #[source]
         source: sys::Error,
     },

@@ -493,3 +493,36 @@ fn a_lacking_map_type_is_named_before_the_kfunc_that_needs_it() {
         "{arena}"
     );
 }
+
+#[test]
+fn max_entries_zero_is_named_as_the_tools_size() {
+    let Some(_sb) = Sandbox::new("sized") else {
+        return;
+    };
+    let _serial = SERIAL.lock();
+    let def = rawbpf_elf::MapDef {
+        key_size: 4,
+        value_size: 8,
+        max_entries: 0,
+        ..crate::map::test_def("stack_counts", rawbpf_elf::MapType::HASH)
+    };
+    let text = crate::map::create::create(&def, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("map stack_counts: max_entries is 0 in the object")
+            && text.contains("--map stack_counts.max_entries=N"),
+        "{text}"
+    );
+    // A local-storage map must have 0: not this refusal (it is created).
+    let storage = rawbpf_elf::MapDef {
+        key_size: 4,
+        value_size: 8,
+        max_entries: 0,
+        map_flags: 1, // BPF_F_NO_PREALLOC, which local storage requires
+        ..crate::map::test_def("task_store", rawbpf_elf::MapType::TASK_STORAGE)
+    };
+    if let Err(e) = crate::map::create::create(&storage, None) {
+        assert!(!e.to_string().contains("max_entries is 0"), "{e}");
+    }
+}

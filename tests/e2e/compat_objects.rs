@@ -68,6 +68,7 @@ const OBJECTS: &[(&str, Expect)] = &[
     ("arena_pages.o", NeedsArena),
     ("usdt_probe.o", Loads),
     ("bad_trailing.o", Refused),
+    ("extern_plain.o", Refused),
     ("rodata_knobs.be.o", Refused),
 ];
 

@@ -255,10 +255,41 @@ pub fn create(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<sys::MapFd> {
             },
             e => {
                 let since = def.map_type.since();
-                kernel_types::explain_einval(e, "bpf_map_type", def.map_type.0, kind, since)
+                match kernel_types::explain_einval(e, "bpf_map_type", def.map_type.0, kind, since)
+                {
+                    Error::Bpf { source, .. }
+                        if source.errno == libc::EINVAL && sized_by_tool(def) =>
+                    {
+                        Error::Unsupported {
+                            what: format!(
+                                "map {}: max_entries is 0 in the object, a size only its \
+                                 user-space tool knows (it sets it before load, as \
+                                 bpf_map__set_max_entries does); give it with --map {}.max_entries=N",
+                                def.name, def.name
+                            ),
+                        }
+                    }
+                    e => e,
+                }
             }
         }
     })
+}
+
+/// True when `def` has `max_entries` 0 where its type needs a size: the object leaves it to
+/// its loader (libbpf-tools size maps by CPU count or stack depth). Local-storage maps must
+/// have 0; a perf event array's 0 was already made the number of CPUs.
+fn sized_by_tool(def: &MapDef) -> bool {
+    use rawbpf_abi::MapType as T;
+    const ZERO_IS_RIGHT: [T; 6] = [
+        T::CGROUP_STORAGE,
+        T::PERCPU_CGROUP_STORAGE,
+        T::SK_STORAGE,
+        T::INODE_STORAGE,
+        T::TASK_STORAGE,
+        T::CGRP_STORAGE,
+    ];
+    compat::effective(def).max_entries == 0 && !ZERO_IS_RIGHT.contains(&def.map_type)
 }
 
 #[cfg(test)]

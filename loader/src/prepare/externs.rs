@@ -256,10 +256,15 @@ pub fn resolve_ksyms(obj: &mut Object, target: Option<&CoreTarget<'_>>) -> Resul
     }
     // Variables (typed or not) need an address in kallsyms: the kernel looks typed ones up
     // there too, and has none for data symbols without CONFIG_KALLSYMS_ALL.
+    // Undeclared ones (no __ksym/__kconfig) too, so that their refusal can say whether the
+    // kernel has such a symbol.
     let typeless: Vec<&str> = obj
         .externs
         .iter()
-        .filter(|e| matches!(e.kind, ExternKind::Ksym { .. }) && used.contains(&e.name.as_str()))
+        .filter(|e| {
+            matches!(e.kind, ExternKind::Ksym { .. } | ExternKind::Unknown)
+                && used.contains(&e.name.as_str())
+        })
         .map(|e| e.name.as_str())
         .collect();
     let addresses = if typeless.is_empty() {
@@ -289,10 +294,23 @@ fn resolve_one(
 ) -> Result<Option<Resolution>> {
     let r = match &e.kind {
         ExternKind::Kconfig { .. } => return Ok(None),
-        ExternKind::Unknown => {
+        ExternKind::Unknown if obj.btf.is_none() => {
             return Err(unsupported(format!(
-                "extern {}: the object's BTF does not describe it (build with clang -g; \
+                "extern {}: the object has no BTF to say what it is (build with clang -g; \
                  rawbpf needs BTF to tell __kconfig from __ksym externs)",
+                e.name
+            )));
+        }
+        ExternKind::Unknown => {
+            // The BTF is there and names it, outside .ksyms and .kconfig.
+            let kernel = if addresses.contains_key(&e.name) {
+                "; the running kernel has a symbol of that name: declare it `extern ... __ksym`"
+            } else {
+                ", and the running kernel has no symbol of that name (/proc/kallsyms)"
+            };
+            return Err(unsupported(format!(
+                "extern {}: declared neither __ksym nor __kconfig (the object's BTF has it \
+                 outside .ksyms and .kconfig), so nothing can resolve it{kernel}",
                 e.name
             )));
         }

@@ -231,6 +231,7 @@ pub(crate) fn failure(
     if source.errno == libc::EPERM && empty {
         return Error::LoadRefused {
             program: program.to_string(),
+            lockdown: crate::host::lockdown::clause(),
             source,
         };
     }
