@@ -24,7 +24,14 @@ pub fn enum_lacks(name: &str, values: &[u32]) -> Option<Vec<u32>> {
     let (_, BtfType::Enum(e)) = btf.find_by_name(name)? else {
         return None;
     };
-    let known = |v: u32| e.values.iter().any(|k| u32::try_from(k.val) == Ok(v));
+    // `__MAX_BPF_MAP_TYPE`, `__BPF_FUNC_MAX_ID`, ... count the others: on 6.8 the first
+    // has the value 33, which is arena's number, not an arena.
+    let known = |v: u32| {
+        e.values.iter().any(|k| {
+            u32::try_from(k.val) == Ok(v)
+                && btf.string(k.name_off).is_ok_and(|n| !n.starts_with("__"))
+        })
+    };
     Some(values.iter().copied().filter(|&v| !known(v)).collect())
 }
 
@@ -73,5 +80,22 @@ mod tests {
         assert_eq!(enum_has("bpf_map_type", 9999), Some(false));
         assert_eq!(enum_has("bpf_prog_type", 13), Some(true), "sock_ops");
         assert_eq!(enum_has("no_such_enum_in_any_kernel", 1), None);
+    }
+
+    #[test]
+    fn the_count_enumerators_are_no_type() {
+        // __MAX_BPF_MAP_TYPE's value is the next type number, one this kernel lacks.
+        let btf = read(Path::new(VMLINUX_BTF), "test").unwrap();
+        let Some((_, BtfType::Enum(e))) = btf.find_by_name("bpf_map_type") else {
+            panic!("no enum bpf_map_type");
+        };
+        let max = e
+            .values
+            .iter()
+            .find(|v| btf.string(v.name_off).ok() == Some("__MAX_BPF_MAP_TYPE"))
+            .map(|v| u32::try_from(v.val).unwrap())
+            .unwrap();
+        assert_eq!(enum_has("bpf_map_type", max), Some(false), "{max}");
+        assert_eq!(enum_has("bpf_map_type", max - 1), Some(true), "{max}");
     }
 }
