@@ -526,3 +526,26 @@ fn max_entries_zero_is_named_as_the_tools_size() {
         assert!(!e.to_string().contains("max_entries is 0"), "{e}");
     }
 }
+
+#[test]
+fn an_arena_without_an_address_is_refused_before_anything_is_created() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/objects/arena_pages.o"
+    );
+    let mut obj = rawbpf_elf::Object::parse(&std::fs::read(path).unwrap()).unwrap();
+    assert!(crate::prepare::object::check_arena_addresses(&obj).is_ok());
+    obj.maps[0].map_extra = 0;
+    let err = crate::prepare::object::check_arena_addresses(&obj).unwrap_err();
+    let text = err.to_string();
+    // A kernel without arena maps gets that said instead.
+    if crate::host::kernel_types::enum_has("bpf_map_type", 33) == Some(false) {
+        assert!(text.contains("arena maps need Linux 6.9"), "{text}");
+    } else {
+        assert!(
+            text.contains("map arena: an arena without map_extra")
+                && text.contains("__ulong(map_extra, ADDR)"),
+            "{text}"
+        );
+    }
+}

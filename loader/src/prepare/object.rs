@@ -79,6 +79,7 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
     }
     externs::fill_kconfig(obj)?;
     check_callbacks(obj)?;
+    check_arena_addresses(obj)?;
 
     let has_core = obj.programs.iter().any(|p| !p.core_relos.is_empty());
     let attach_points = attach_btf::names(obj);
@@ -326,6 +327,38 @@ fn fix_maps(obj: &mut Object) -> Result<()> {
         fix(m, &mut cpus)?;
     }
     Ok(())
+}
+
+/// An arena that programs use needs its user-space address before they load: `map_extra`,
+/// or the first `mmap()`, which libbpf makes in the process that loads it. rawbpf maps no
+/// arena (the mapping would live and die with rawbpf), so an arena without `map_extra` is
+/// refused here instead of by the verifier ("arena's user address must be set via
+/// map_extra or mmap()"); on a kernel without arenas, that is said instead.
+pub(crate) fn check_arena_addresses(obj: &Object) -> Result<()> {
+    let used = |name: &str| {
+        obj.programs.iter().any(|p| {
+            p.relocations
+                .iter()
+                .any(|r| matches!(r, rawbpf_elf::Relocation::MapFd { map, .. } if map == name))
+        })
+    };
+    let Some(def) = obj
+        .maps
+        .iter()
+        .find(|m| m.map_type == MapType::ARENA && m.map_extra == 0 && used(&m.name))
+    else {
+        return Ok(());
+    };
+    if let Some(lacks) = lacking_map_type(std::slice::from_ref(def)) {
+        return Err(lacks);
+    }
+    Err(unsupported(format!(
+        "map {}: an arena without map_extra gets its user-space address from the first \
+         mmap(), which the loading process must make (libbpf does); rawbpf maps no arena, so \
+         the kernel would refuse every program using it: give the address with \
+         __ulong(map_extra, ADDR)",
+        def.name
+    )))
 }
 
 /// A callback (`ld_imm64` with `BPF_PSEUDO_FUNC`) needs func_info, which needs BTF: say so
