@@ -130,7 +130,10 @@ fn every_test_object_loads_or_is_refused_with_a_reason() {
                 assert_eq!(code, 0, "{name}: {err}");
                 loaded += 1;
             }
-            NeedsBpfLoop => assert_eq!(code, 4, "{name}: {err}"),
+            NeedsBpfLoop => {
+                assert_eq!(code, 4, "{name}: {err}");
+                assert!(err.contains("181 (bpf_loop)"), "{name}: {err}");
+            }
             NeedsArena if features::arena_maps() && features::arena_creatable().is_ok() => {
                 assert_eq!(code, 0, "{name}: {err}");
                 loaded += 1;

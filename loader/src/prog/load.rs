@@ -189,7 +189,13 @@ fn lacking_in_kernel(program: &Program, source: &sys::Error, log: &str) -> Optio
     helpers.dedup();
     let missing = kernel_types::enum_lacks("bpf_func_id", &helpers)?;
     let first = *missing.first()?;
-    let ids: Vec<String> = missing.iter().map(u32::to_string).collect();
+    let ids: Vec<String> = missing
+        .iter()
+        .map(|&id| match rawbpf_abi::helper_name(id) {
+            Some(name) => format!("{id} (bpf_{name})"),
+            None => id.to_string(),
+        })
+        .collect();
     let plural = if ids.len() == 1 { "" } else { "s" };
     let kind = format!("helper function{plural} {}", ids.join(", "));
     Some(kernel_types::explain_einval(
