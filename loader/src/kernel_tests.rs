@@ -549,3 +549,41 @@ fn an_arena_without_an_address_is_refused_before_anything_is_created() {
         );
     }
 }
+
+#[test]
+fn libbpf_externs_are_probed_and_other_linux_names_refused() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/objects/usdt_probe.o");
+    let parsed = rawbpf_elf::Object::parse(&std::fs::read(path).unwrap()).unwrap();
+    let mut obj = parsed.clone();
+    crate::prepare::externs::fill_kconfig(&mut obj).unwrap();
+    let kconfig = obj.data.iter().find(|d| d.name == ".kconfig").unwrap();
+    let at = |name: &str| {
+        let e = obj.externs.iter().find(|e| e.name == name).unwrap();
+        let rawbpf_elf::ExternKind::Kconfig { offset, .. } = e.kind else {
+            panic!("{name}")
+        };
+        kconfig.bytes[offset as usize]
+    };
+    let cookie = crate::host::kernel_types::enum_has("bpf_func_id", 174) == Some(true);
+    assert_eq!(at("LINUX_HAS_BPF_COOKIE"), u8::from(cookie));
+    assert_eq!(
+        at("LINUX_HAS_SYSCALL_WRAPPER"),
+        u8::from(crate::host::kernel_facts::has_syscall_wrapper())
+    );
+    // A LINUX_* name libbpf does not provide is refused naming the three it does.
+    let mut odd = parsed;
+    if let Some(e) = odd
+        .externs
+        .iter_mut()
+        .find(|e| e.name == "LINUX_HAS_SYSCALL_WRAPPER")
+    {
+        e.name = "LINUX_HAS_SOMETHING".into();
+    }
+    let text = crate::prepare::externs::fill_kconfig(&mut odd)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("extern LINUX_HAS_SOMETHING: not one of the externs libbpf provides"),
+        "{text}"
+    );
+}
