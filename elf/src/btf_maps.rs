@@ -1,6 +1,7 @@
 //! BTF-defined maps: the variables of the `.maps` DATASEC, each a struct whose members encode
-//! the attributes (`__uint(name, N)` is `int (*name)[N]`, `__type(key, T)` is `T *key`,
-//! `__array(values, struct {...})` is a zero-length array of pointers to the inner template).
+//! the attributes (`__uint(name, N)` is `int (*name)[N]`, `__ulong(name, N)` an enum whose one
+//! value is N, `__type(key, T)` is `T *key`, `__array(values, struct {...})` is a zero-length
+//! array of pointers to the inner template).
 //! Mirrors libbpf's `parse_btf_map_def`.
 
 use crate::btf::{Btf, BtfType, Composite, Member};
@@ -67,23 +68,85 @@ pub(crate) fn parse(elf: &ElfFile<'_>, btf: Option<&Btf>) -> Result<Vec<MapDef>>
     Ok(parsed.into_iter().map(|p| p.def).collect())
 }
 
-/// `int (*name)[N]` → N.
+/// An integer attribute: `__uint(name, N)` is `int (*name)[N]` (at most 32 bits, an array
+/// length); `__ulong(name, N)` (libbpf 1.4+) is `enum { __unique_valueK = N } name`, an enum
+/// whose one enumerator is the value (64 bits with `BTF_KIND_ENUM64`).
+fn number_member(btf: &Btf, map: &str, attr: &str, member: &Member) -> Result<u64> {
+    let (_, t) = btf.resolve(member.type_id)?;
+    match t {
+        BtfType::Ptr(ptr) => {
+            let (_, arr) = btf.resolve(ptr.type_id)?;
+            let BtfType::Array(arr) = arr else {
+                return Err(map_error(
+                    map,
+                    format!("`{attr}` is a pointer, but not to an array as __uint declares it"),
+                ));
+            };
+            Ok(u64::from(arr.nelems))
+        }
+        BtfType::Enum(e) => {
+            let [value] = e.values.as_slice() else {
+                return Err(ulong_arity(map, attr, e.values.len()));
+            };
+            if e.size > 4 {
+                // clang before 15 has no ENUM64: it writes an 8-byte enum as BTF_KIND_ENUM
+                // and keeps only the low 32 bits of the value (clang 15+ writes ENUM64).
+                return Err(map_error(
+                    map,
+                    format!(
+                        "`{attr}` is a 64-bit __ulong stored as a 32-bit BTF enum (the compiler \
+                         kept only its low 32 bits, {:#x}; clang before 15 has no \
+                         BTF_KIND_ENUM64): rebuild with clang 15 or later",
+                        value.val as u32
+                    ),
+                ));
+            }
+            if e.signed {
+                non_negative(map, attr, i64::from(value.val))
+            } else {
+                Ok(u64::from(value.val as u32))
+            }
+        }
+        BtfType::Enum64(e) => {
+            let [value] = e.values.as_slice() else {
+                return Err(ulong_arity(map, attr, e.values.len()));
+            };
+            if e.signed {
+                non_negative(map, attr, value.val as i64)
+            } else {
+                Ok(value.val)
+            }
+        }
+        other => Err(map_error(
+            map,
+            format!(
+                "`{attr}` is a {}, neither __uint (pointer to array) nor __ulong (enum)",
+                other.kind_name()
+            ),
+        )),
+    }
+}
+
+fn ulong_arity(map: &str, attr: &str, n: usize) -> Error {
+    map_error(
+        map,
+        format!("`{attr}` is an enum of {n} values; __ulong declares exactly one"),
+    )
+}
+
+fn non_negative(map: &str, attr: &str, v: i64) -> Result<u64> {
+    u64::try_from(v).map_err(|_| map_error(map, format!("`{attr}` is negative ({v})")))
+}
+
+/// A 32-bit attribute (`type`, `max_entries`, ...) given by `__uint` or `__ulong`.
 fn uint_member(btf: &Btf, map: &str, attr: &str, member: &Member) -> Result<u32> {
-    let not_uint = || {
+    let v = number_member(btf, map, attr, member)?;
+    u32::try_from(v).map_err(|_| {
         map_error(
             map,
-            format!("`{attr}` is not declared with __uint (pointer to array)"),
+            format!("`{attr}` is {v:#x}, more than its 32 bits in BPF_MAP_CREATE"),
         )
-    };
-    let (_, ptr) = btf.resolve(member.type_id)?;
-    let BtfType::Ptr(ptr) = ptr else {
-        return Err(not_uint());
-    };
-    let (_, arr) = btf.resolve(ptr.type_id)?;
-    let BtfType::Array(arr) = arr else {
-        return Err(not_uint());
-    };
-    Ok(arr.nelems)
+    })
 }
 
 /// `T *name` → (id of T, size of T).
@@ -136,7 +199,7 @@ fn parse_def(btf: &Btf, name: &str, def: &Composite, inner: bool) -> Result<Pars
             "max_entries" => max_entries = uint_member(btf, name, attr, member)?,
             "map_flags" => map_flags = uint_member(btf, name, attr, member)?,
             "numa_node" => numa_node = Some(uint_member(btf, name, attr, member)?),
-            "map_extra" => map_extra = u64::from(uint_member(btf, name, attr, member)?),
+            "map_extra" => map_extra = number_member(btf, name, attr, member)?,
             "key_size" => set_size(
                 name,
                 "key size",
@@ -352,4 +415,127 @@ fn initial_values(elf: &ElfFile<'_>, maps_section: usize, parsed: &mut [Parsed])
         p.def.initial_values.sort_by_key(|v| v.index);
     }
     Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const INT: u32 = 1;
+    const PTR: u32 = 2;
+    const ARRAY: u32 = 3;
+    const STRUCT: u32 = 4;
+    const ENUM: u32 = 6;
+    const ENUM64: u32 = 19;
+
+    /// A BTF blob: `int`, `int (*)[33]` (type 3, `__uint(type, ARENA)`), then `extra`
+    /// (each a type's words, ids from 4), then a struct of members (name, type id).
+    fn btf(extra: &[Vec<u32>], members: &[(&str, u32)]) -> Btf {
+        let mut strings = b"\0int\0v\0".to_vec();
+        let mut words = vec![
+            1,
+            INT << 24,
+            4,
+            (1 << 24) | 32, // [1] int
+            0,
+            ARRAY << 24,
+            0,
+            1,
+            1,
+            33, // [2] int[33]
+            0,
+            PTR << 24,
+            2, // [3] int (*)[33]
+        ];
+        for t in extra {
+            words.extend(t);
+        }
+        let vlen = u32::try_from(members.len()).unwrap();
+        words.extend([0, (STRUCT << 24) | vlen, 8 * vlen]);
+        for (i, (name, ty)) in members.iter().enumerate() {
+            let off = u32::try_from(strings.len()).unwrap();
+            strings.extend(name.as_bytes());
+            strings.push(0);
+            words.extend([off, *ty, 64 * u32::try_from(i).unwrap()]);
+        }
+        let types: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+        let (tl, sl) = (types.len() as u32, strings.len() as u32);
+        let mut blob = vec![0x9f, 0xeb, 1, 0];
+        for v in [24, 0, tl, tl, sl] {
+            blob.extend(u32::to_le_bytes(v));
+        }
+        blob.extend(types);
+        blob.extend(strings);
+        Btf::parse(&blob).unwrap()
+    }
+
+    /// `enum { v = val } name` of `size` bytes (kind_flag: signed).
+    fn enum32(size: u32, signed: bool, vals: &[u32]) -> Vec<u32> {
+        let mut w = vec![
+            0,
+            (u32::from(signed) << 31) | (ENUM << 24) | vals.len() as u32,
+            size,
+        ];
+        for v in vals {
+            w.extend([5, *v]);
+        }
+        w
+    }
+
+    fn enum64(signed: bool, val: u64) -> Vec<u32> {
+        let (lo, hi) = (val as u32, (val >> 32) as u32);
+        vec![
+            0,
+            (u32::from(signed) << 31) | (ENUM64 << 24) | 1,
+            8,
+            5,
+            lo,
+            hi,
+        ]
+    }
+
+    fn parse_struct(btf: &Btf) -> Result<MapDef> {
+        let last = u32::try_from(btf.types().len() - 1).unwrap();
+        let BtfType::Struct(def) = btf.type_by_id(last).unwrap() else {
+            panic!("no struct")
+        };
+        parse_def(btf, "arena", def, false).map(|p| p.def)
+    }
+
+    #[test]
+    fn ulong_gives_64_bit_map_extra_and_any_integer_attribute() {
+        let btf = btf(
+            &[
+                enum64(false, 0x7f00_0000_0000),
+                enum32(4, false, &[0x8000_0010]),
+            ],
+            &[("type", 3), ("map_extra", 4), ("max_entries", 5)],
+        );
+        let def = parse_struct(&btf).unwrap();
+        assert_eq!(def.map_type, MapType::ARENA);
+        assert_eq!(def.map_extra, 0x7f00_0000_0000);
+        // An unsigned 32-bit enum above i32::MAX is not sign-extended (libbpf's s32 is).
+        assert_eq!(def.max_entries, 0x8000_0010);
+    }
+
+    #[test]
+    fn ulong_refusals_name_the_attribute_and_why() {
+        let cases: [(Vec<u32>, &str, &str); 5] = [
+            (enum32(8, false, &[0]), "map_extra", "rebuild with clang 15"),
+            (
+                enum64(false, 1 << 32),
+                "max_entries",
+                "more than its 32 bits",
+            ),
+            (enum32(4, true, &[u32::MAX]), "map_extra", "negative (-1)"),
+            (enum64(true, u64::MAX), "numa_node", "negative (-1)"),
+            (enum32(4, false, &[1, 2]), "map_flags", "enum of 2 values"),
+        ];
+        for (ty, attr, want) in cases {
+            let btf = btf(&[ty], &[("type", 3), (attr, 4)]);
+            let err = parse_struct(&btf).unwrap_err().to_string();
+            assert!(err.contains(attr) && err.contains(want), "{attr}: {err}");
+        }
+    }
 }

@@ -66,6 +66,8 @@ pub(crate) struct Symbol {
     pub undefined: bool,
     /// Index of the section the symbol is defined in (`None` for undefined/absolute/common).
     pub section: Option<usize>,
+    /// `STV_HIDDEN` or `STV_INTERNAL` visibility (`__hidden`): not visible outside the object.
+    pub hidden: bool,
 }
 
 /// One `Elf64_Rel` entry.
@@ -242,6 +244,8 @@ fn read_symbols(
             bind: sym.st_bind().0,
             undefined: sym.st_shndx(endian).0 == 0,
             section,
+            // st_other & 3: STV_DEFAULT 0, STV_INTERNAL 1, STV_HIDDEN 2, STV_PROTECTED 3.
+            hidden: matches!(sym.st_other().0 & 3, 1 | 2),
         });
     }
     // A section symbol has no name of its own: it stands for its section.

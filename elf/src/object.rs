@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use crate::btf::{Btf, BtfExt};
-use crate::elf_file::{ElfFile, STT_SECTION};
+use crate::elf_file::{ElfFile, STB_LOCAL, STT_FUNC, STT_SECTION};
 use crate::link::{self, KCONFIG_SECTION, Targets};
 use crate::{
     DataKind, DataSection, Error, Extern, ExternKind, MapDef, MapType, Program, Result, SectionInfo,
@@ -125,6 +125,7 @@ impl Object {
                     &|section, var| offsets.get(&(section, var)).copied(),
                 )?;
                 fixed.fix_externs(&externs, kconfig_size)?;
+                hidden_functions_static(&mut fixed, &elf)?;
                 Some(fixed)
             }
             None => None,
@@ -162,6 +163,38 @@ impl Object {
 }
 
 /// The `license` section up to its first NUL, e.g. `GPL` (empty when there is none).
+/// A global or weak function of hidden visibility (`__weak __hidden`, as usdt.bpf.h's
+/// `bpf_usdt_arg`) is static to the kernel, as libbpf marks it: the verifier then checks it
+/// with its caller's context instead of as a global function on its own (where a pointer
+/// argument is only "mem_or_null").
+fn hidden_functions_static(btf: &mut Btf, elf: &ElfFile<'_>) -> Result<()> {
+    use crate::btf::{BtfType, FuncLinkage};
+    let hidden: HashSet<&str> = elf
+        .symbols
+        .iter()
+        .filter(|s| s.hidden && s.kind == STT_FUNC && s.bind != STB_LOCAL && !s.undefined)
+        .map(|s| s.name.as_str())
+        .collect();
+    if hidden.is_empty() {
+        return Ok(());
+    }
+    let mut names = Vec::new();
+    for (id, t) in btf.types().iter().enumerate() {
+        if let BtfType::Func(f) = t
+            && f.linkage == FuncLinkage::Global
+            && hidden.contains(btf.string(f.name_off)?)
+        {
+            names.push(id);
+        }
+    }
+    for id in names {
+        if let Some(BtfType::Func(f)) = btf.types.get_mut(id) {
+            f.linkage = FuncLinkage::Static;
+        }
+    }
+    Ok(())
+}
+
 fn license(elf: &ElfFile<'_>) -> Result<String> {
     let Some(section) = elf.section_by_name("license") else {
         return Ok(String::new());

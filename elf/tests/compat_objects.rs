@@ -363,3 +363,93 @@ fn type_matches_relocation_by_hand() {
     let o = apply(&btf, &CoreTarget::new(&other), &relo, &mut insns).unwrap();
     assert_eq!((o.new, insns[0].imm), (0, 0));
 }
+
+#[test]
+fn arena_map_extra_from_ulong() {
+    let obj = object("arena_pages.o");
+    let arena = obj.map("arena").unwrap();
+    assert_eq!(
+        (
+            arena.map_type,
+            arena.key_size,
+            arena.value_size,
+            arena.max_entries,
+            arena.map_flags,
+            arena.map_extra
+        ),
+        // max_entries is pages; BPF_F_MMAPABLE; the user-space address from __ulong().
+        (MapType::ARENA, 0, 0, 4, 1 << 10, 0x4000_0000)
+    );
+    let kfuncs: Vec<&str> = obj
+        .externs
+        .iter()
+        .filter(|e| matches!(e.kind, ExternKind::Kfunc { .. }))
+        .map(|e| e.name.as_str())
+        .collect();
+    assert_eq!(kfuncs, ["bpf_arena_alloc_pages", "bpf_arena_free_pages"]);
+    assert_eq!(
+        obj.program("arena_alloc").unwrap().kind.prog_type,
+        ProgType::SYSCALL
+    );
+}
+
+#[test]
+fn usdt_header_maps_externs_and_hidden_subprograms() {
+    use rawbpf_elf::btf::{BtfType, FuncLinkage};
+    let obj = object("usdt_probe.o");
+    let specs = obj.map("__bpf_usdt_specs").unwrap();
+    let ips = obj.map("__bpf_usdt_ip_to_spec_id").unwrap();
+    assert_eq!(
+        (specs.map_type, specs.key_size, specs.max_entries),
+        (MapType::ARRAY, 4, 256)
+    );
+    assert_eq!(
+        (ips.map_type, ips.key_size, ips.value_size, ips.max_entries),
+        (MapType::HASH, 8, 4, 1024)
+    );
+    let mut kconfig: Vec<&str> = obj
+        .externs
+        .iter()
+        .filter(|e| matches!(e.kind, ExternKind::Kconfig { .. }))
+        .map(|e| e.name.as_str())
+        .collect();
+    kconfig.sort_unstable();
+    assert_eq!(
+        kconfig,
+        [
+            "LINUX_HAS_BPF_COOKIE",
+            "LINUX_HAS_SYSCALL_WRAPPER",
+            "LINUX_KERNEL_VERSION"
+        ]
+    );
+    assert!(
+        obj.programs
+            .iter()
+            .all(|p| p.kind.prog_type == ProgType::KPROBE)
+    );
+    // `__weak __hidden` bpf_usdt_arg: global in the object's BTF, static to the kernel.
+    let linkage = |btf: &rawbpf_elf::btf::Btf| {
+        btf.types()
+            .iter()
+            .find_map(|t| match t {
+                BtfType::Func(f) if btf.string(f.name_off).ok() == Some("bpf_usdt_arg") => {
+                    Some(f.linkage)
+                }
+                _ => None,
+            })
+            .unwrap()
+    };
+    assert_eq!(linkage(obj.btf.as_ref().unwrap()), FuncLinkage::Global);
+    assert_eq!(
+        linkage(obj.btf_for_kernel.as_ref().unwrap()),
+        FuncLinkage::Static
+    );
+}
+
+#[test]
+fn an_extern_without_ksym_is_unknown_though_the_object_has_btf() {
+    let obj = object("extern_plain.o");
+    assert!(obj.btf.is_some());
+    let e = obj.externs.iter().find(|e| e.name == "schedule").unwrap();
+    assert_eq!(e.kind, ExternKind::Unknown);
+}

@@ -230,13 +230,15 @@ pub enum Error {
 
     /// The kernel refused (EINVAL) a map or program of a type it does not have.
     #[error(
-        "{what}: this kernel ({release}) has no {kind} (not in its enum {kernel_enum}); it needs a newer kernel"
+        "{what}: this kernel ({release}) has no {kind} (not in its enum {kernel_enum}); {needs}"
     )]
     KernelLacks {
         what: String,
         kind: String,
         kernel_enum: &'static str,
         release: String,
+        /// "arena maps need Linux 6.9 or later", or "it needs a newer kernel".
+        needs: String,
     },
 
     #[error("map {}: invalid name: {reason}", shorten(map))]
@@ -398,10 +400,27 @@ pub enum Error {
     /// `BPF_PROG_LOAD` failed with EPERM and an empty verifier log: the kernel refused the
     /// program before (or instead of) verifying it — a capability check, lockdown or an LSM.
     #[error(
-        "program {program}: the kernel refused to load it without a verifier verdict (empty verifier log)"
+        "program {program}: the kernel refused to load it without a verifier verdict (empty verifier log){lockdown}"
     )]
     LoadRefused {
         program: String,
+        /// "; kernel lockdown is integrity (...)" when lockdown is on, else empty.
+        lockdown: String,
+        #[source]
+        source: sys::Error,
+    },
+
+    /// `BPF_MAP_CREATE` failed with EPERM although this process has every capability the
+    /// map needs and the memlock limit is not the cause: lockdown or an LSM refused it.
+    #[error(
+        "map {map}: the kernel refused to create {kind} (EPERM) although rawbpf has the \
+         capabilities they need{lockdown}"
+    )]
+    MapRefused {
+        map: String,
+        kind: String,
+        /// "; kernel lockdown is integrity (...)" when lockdown is on, else empty.
+        lockdown: String,
         #[source]
         source: sys::Error,
     },
@@ -496,6 +515,7 @@ impl Error {
             | Error::NoPermission { .. }
             | Error::NotPrivileged { .. }
             | Error::LoadRefused { .. }
+            | Error::MapRefused { .. }
             | Error::AttachRefused { .. } => ExitCode::Environment,
             Error::PinnedMapConflict { .. } | Error::PinnedNotMap { .. } => ExitCode::MapConflict,
             Error::Verifier { .. } | Error::CorePoisoned { .. } => ExitCode::Verifier,
@@ -555,6 +575,11 @@ impl Error {
                  tracing helpers; CAP_NET_ADMIN for networking program types such as sock_ops, \
                  sk_msg and tc), kernel lockdown (cat /sys/kernel/security/lockdown), or an \
                  LSM policy (SELinux, AppArmor, BPF LSM); see docs/troubleshooting.md",
+            ),
+            Error::MapRefused { .. } => Some(
+                "kernel lockdown (some kernels refuse map types under lockdown that upstream \
+                 allows) or an LSM policy (SELinux, AppArmor, BPF LSM) refused it; see \
+                 docs/troubleshooting.md",
             ),
             _ => None,
         }

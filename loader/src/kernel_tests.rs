@@ -553,3 +553,127 @@ fn a_map_type_the_kernel_lacks_is_named_not_einval() {
     );
     assert_eq!(err.exit_code(), crate::ExitCode::Environment);
 }
+
+#[test]
+fn a_lacking_map_type_is_named_before_the_kfunc_that_needs_it() {
+    // What an arena object meets before 6.9: its kfunc is missing, and so is its map type,
+    // which the refusal names instead (type 9999 stands for a type this kernel lacks).
+    let defs = [
+        crate::map::test_def("counts", rawbpf_elf::MapType::HASH),
+        crate::map::test_def("future_map", rawbpf_elf::MapType(9999)),
+    ];
+    let err = crate::prepare::object::lacking_map_type(&defs).unwrap();
+    let text = err.to_string();
+    assert!(
+        text.starts_with("map future_map: this kernel (") && text.contains("it needs a newer"),
+        "{text}"
+    );
+    assert!(crate::prepare::object::lacking_map_type(&defs[..1]).is_none());
+    // With the release that introduced the type, the refusal says it.
+    let arena = crate::host::kernel_types::lacks(
+        "map arena".into(),
+        "bpf_map_type",
+        "arena maps".into(),
+        rawbpf_elf::MapType::ARENA.since(),
+    );
+    assert!(
+        arena
+            .to_string()
+            .ends_with("; arena maps need Linux 6.9 or later"),
+        "{arena}"
+    );
+}
+
+#[test]
+fn max_entries_zero_is_named_as_the_tools_size() {
+    let Some(_sb) = Sandbox::new("sized") else {
+        return;
+    };
+    let _serial = SERIAL.lock();
+    let def = rawbpf_elf::MapDef {
+        key_size: 4,
+        value_size: 8,
+        max_entries: 0,
+        ..crate::map::test_def("stack_counts", rawbpf_elf::MapType::HASH)
+    };
+    let text = crate::map::create::create(&def, None)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("map stack_counts: max_entries is 0 in the object")
+            && text.contains("--map stack_counts.max_entries=N"),
+        "{text}"
+    );
+    // A local-storage map must have 0: not this refusal (it is created).
+    let storage = rawbpf_elf::MapDef {
+        key_size: 4,
+        value_size: 8,
+        max_entries: 0,
+        map_flags: 1, // BPF_F_NO_PREALLOC, which local storage requires
+        ..crate::map::test_def("task_store", rawbpf_elf::MapType::TASK_STORAGE)
+    };
+    if let Err(e) = crate::map::create::create(&storage, None) {
+        assert!(!e.to_string().contains("max_entries is 0"), "{e}");
+    }
+}
+
+#[test]
+fn an_arena_without_an_address_is_refused_before_anything_is_created() {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/objects/arena_pages.o"
+    );
+    let mut obj = rawbpf_elf::Object::parse(&std::fs::read(path).unwrap()).unwrap();
+    assert!(crate::prepare::object::check_arena_addresses(&obj).is_ok());
+    obj.maps[0].map_extra = 0;
+    let err = crate::prepare::object::check_arena_addresses(&obj).unwrap_err();
+    let text = err.to_string();
+    // A kernel without arena maps gets that said instead.
+    if crate::host::kernel_types::enum_has("bpf_map_type", 33) == Some(false) {
+        assert!(text.contains("arena maps need Linux 6.9"), "{text}");
+    } else {
+        assert!(
+            text.contains("map arena: an arena without map_extra")
+                && text.contains("__ulong(map_extra, ADDR)"),
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn libbpf_externs_are_probed_and_other_linux_names_refused() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/objects/usdt_probe.o");
+    let parsed = rawbpf_elf::Object::parse(&std::fs::read(path).unwrap()).unwrap();
+    let mut obj = parsed.clone();
+    crate::prepare::externs::fill_kconfig(&mut obj).unwrap();
+    let kconfig = obj.data.iter().find(|d| d.name == ".kconfig").unwrap();
+    let at = |name: &str| {
+        let e = obj.externs.iter().find(|e| e.name == name).unwrap();
+        let rawbpf_elf::ExternKind::Kconfig { offset, .. } = e.kind else {
+            panic!("{name}")
+        };
+        kconfig.bytes[offset as usize]
+    };
+    let cookie = crate::host::kernel_types::enum_has("bpf_func_id", 174) == Some(true);
+    assert_eq!(at("LINUX_HAS_BPF_COOKIE"), u8::from(cookie));
+    assert_eq!(
+        at("LINUX_HAS_SYSCALL_WRAPPER"),
+        u8::from(crate::host::kernel_facts::has_syscall_wrapper())
+    );
+    // A LINUX_* name libbpf does not provide is refused naming the three it does.
+    let mut odd = parsed;
+    if let Some(e) = odd
+        .externs
+        .iter_mut()
+        .find(|e| e.name == "LINUX_HAS_SYSCALL_WRAPPER")
+    {
+        e.name = "LINUX_HAS_SOMETHING".into();
+    }
+    let text = crate::prepare::externs::fill_kconfig(&mut odd)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        text.contains("extern LINUX_HAS_SOMETHING: not one of the externs libbpf provides"),
+        "{text}"
+    );
+}

@@ -305,6 +305,8 @@ pub struct InspectMap {
     pub value_size: u32,
     pub max_entries: u32,
     pub flags: u32,
+    /// `map_extra` (an arena's user-space address, a bloom filter's hash count; 0 if unset).
+    pub map_extra: u64,
     /// `by_name` or `none`.
     pub pinning: String,
     /// `btf` (`.maps`) or `legacy` (`maps`).

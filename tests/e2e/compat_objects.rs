@@ -32,6 +32,9 @@ enum Expect {
     /// Loads where the kernel has the `bpf_loop` helper (5.17+); refused with exit 4, the
     /// helper named, elsewhere.
     NeedsBpfLoop,
+    /// Loads where the kernel has arena maps (6.9+) and lets this process create one;
+    /// refused with exit 4 elsewhere (the map type named before 6.9, EPERM under lockdown).
+    NeedsArena,
     /// Has functions in sections of no known type: refused with exit 5 as it is, loads with
     /// these `--prog-type NAME=TYPE` arguments.
     NeedsProgTypes(&'static [&'static str]),
@@ -63,7 +66,10 @@ const OBJECTS: &[(&str, Expect)] = &[
     ),
     ("tracing_btf.o", Loads),
     ("tracing_fentry.o", NeedsTrampolines),
+    ("arena_pages.o", NeedsArena),
+    ("usdt_probe.o", Loads),
     ("bad_trailing.o", Refused),
+    ("extern_plain.o", Refused),
     ("rodata_knobs.be.o", Refused),
 ];
 
@@ -125,7 +131,15 @@ fn every_test_object_loads_or_is_refused_with_a_reason() {
                 assert_eq!(code, 0, "{name}: {err}");
                 loaded += 1;
             }
-            NeedsBpfLoop => assert_eq!(code, 4, "{name}: {err}"),
+            NeedsBpfLoop => {
+                assert_eq!(code, 4, "{name}: {err}");
+                assert!(err.contains("181 (bpf_loop)"), "{name}: {err}");
+            }
+            NeedsArena if features::arena_maps() && features::arena_creatable().is_ok() => {
+                assert_eq!(code, 0, "{name}: {err}");
+                loaded += 1;
+            }
+            NeedsArena => assert_eq!(code, 4, "{name}: {err}"),
             NeedsTrampolines => loaded += trampoline_load(name, code, &err),
             NeedsProgTypes(types) => {
                 assert_eq!(code, 5, "{name} has untyped functions: {err}");

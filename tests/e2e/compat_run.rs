@@ -201,16 +201,9 @@ fn externs_resolve_against_the_running_kernel() {
     let out = data_of(&prog, ".bss");
     let o = |i| u64_at(&out, i);
 
-    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap();
-    let nums: Vec<u64> = release
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|p| !p.is_empty())
-        .take(3)
-        .map(|p| p.parse().unwrap())
-        .collect();
     assert_eq!(
         o(0),
-        (nums[0] << 16) | (nums[1].min(255) << 8) | nums[2].min(255),
+        kernel::libbpf_kernel_version(),
         "LINUX_KERNEL_VERSION"
     );
     let hz: u64 = config

@@ -261,4 +261,16 @@ fn refused_objects_say_why() {
     assert_eq!(v["programs"][0]["name"], "knobs");
     let out = env.run_expect(&["load", &be, "--no-attach"], &[5]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("big-endian"));
+
+    // The object has BTF; what it lacks is the __ksym: the refusal says that, and that the
+    // kernel has the symbol, never "build with clang -g".
+    let out = env.run_expect(&["load", &object("extern_plain.o"), "--no-attach"], &[5]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("extern schedule: declared neither __ksym nor __kconfig")
+            && err.contains("the running kernel has a symbol of that name")
+            && !err.contains("clang -g")
+            && err.trim().lines().count() == 1,
+        "{err}"
+    );
 }

@@ -64,6 +64,7 @@ const INSPECT: &[&str] = &[
     "maps[].value_size",
     "maps[].max_entries",
     "maps[].flags",
+    "maps[].map_extra",
     "maps[].pinning",
     "maps[].source",
     "data[].name",

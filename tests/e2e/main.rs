@@ -60,6 +60,7 @@ mod skmsg_outside;
 
 mod compat_btf;
 mod compat_common;
+mod compat_forms;
 mod compat_maps;
 mod compat_objects;
 mod compat_run;

@@ -65,13 +65,18 @@ fn print_human(r: &InspectReport) {
     }
     for m in &r.maps {
         println!(
-            "map {}  {}  key {}  value {}  max_entries {}  flags {:#x}  pinning {}  ({})",
+            "map {}  {}  key {}  value {}  max_entries {}  flags {:#x}{}  pinning {}  ({})",
             m.name,
             m.map_type,
             m.key_size,
             m.value_size,
             m.max_entries,
             m.flags,
+            if m.map_extra == 0 {
+                String::new()
+            } else {
+                format!("  map_extra {:#x}", m.map_extra)
+            },
             m.pinning,
             m.source
         );

@@ -68,6 +68,14 @@ pub(crate) fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
             )),
         };
     }
+    if p.section == "usdt" || p.section.starts_with("usdt/") || p.section.starts_with("usdt.s") {
+        return Plan::NotAttached(format!(
+            "USDT probe ({}): attaching needs the target's USDT notes and a uprobe, which \
+             rawbpf does not do; loaded only (it is unloaded when rawbpf exits, as nothing \
+             attaches or pins it)",
+            p.section
+        ));
+    }
     Plan::NotAttached(format!(
         "type {ty} has no automatic attach; loaded only (it is unloaded when rawbpf exits, as \
          nothing attaches or pins it)"

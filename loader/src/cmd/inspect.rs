@@ -213,6 +213,7 @@ fn describe_map(m: &MapDef) -> InspectMap {
         value_size: m.value_size,
         max_entries: m.max_entries,
         flags: m.map_flags,
+        map_extra: m.map_extra,
         pinning: m.pinning.name().to_string(),
         source: m.source.name().to_string(),
     }

@@ -24,24 +24,48 @@ pub fn enum_lacks(name: &str, values: &[u32]) -> Option<Vec<u32>> {
     let (_, BtfType::Enum(e)) = btf.find_by_name(name)? else {
         return None;
     };
-    let known = |v: u32| e.values.iter().any(|k| u32::try_from(k.val) == Ok(v));
+    // `__MAX_BPF_MAP_TYPE`, `__BPF_FUNC_MAX_ID`, ... count the others: on 6.8 the first
+    // has the value 33, which is arena's number, not an arena.
+    let known = |v: u32| {
+        e.values.iter().any(|k| {
+            u32::try_from(k.val) == Ok(v)
+                && btf.string(k.name_off).is_ok_and(|n| !n.starts_with("__"))
+        })
+    };
     Some(values.iter().copied().filter(|&v| !known(v)).collect())
 }
 
 /// `err` (of `what`) becomes [`Error::KernelLacks`] when it is an EINVAL and the kernel's
 /// `enum <kernel_enum>` has no `value`; any other error, or no answer, stays as it is.
-pub fn explain_einval(err: Error, kernel_enum: &'static str, value: u32, kind: String) -> Error {
+/// `since` is the Linux release that introduced `kind`, when known.
+pub fn explain_einval(
+    err: Error,
+    kernel_enum: &'static str,
+    value: u32,
+    kind: String,
+    since: Option<&str>,
+) -> Error {
     let Error::Bpf { what, source } = &err else {
         return err;
     };
     if source.errno != libc::EINVAL || enum_has(kernel_enum, value) != Some(false) {
         return err;
     }
+    lacks(what.clone(), kernel_enum, kind, since)
+}
+
+/// [`Error::KernelLacks`] for `what`, which needs `kind` (introduced in Linux `since`).
+pub fn lacks(what: String, kernel_enum: &'static str, kind: String, since: Option<&str>) -> Error {
+    let needs = match since {
+        Some(v) => format!("{kind} need Linux {v} or later"),
+        None => "it needs a newer kernel".to_string(),
+    };
     Error::KernelLacks {
-        what: what.clone(),
+        what,
         kind,
         kernel_enum,
         release: kernel_release().unwrap_or_else(|_| "unknown release".to_string()),
+        needs,
     }
 }
 
@@ -56,5 +80,22 @@ mod tests {
         assert_eq!(enum_has("bpf_map_type", 9999), Some(false));
         assert_eq!(enum_has("bpf_prog_type", 13), Some(true), "sock_ops");
         assert_eq!(enum_has("no_such_enum_in_any_kernel", 1), None);
+    }
+
+    #[test]
+    fn the_count_enumerators_are_no_type() {
+        // __MAX_BPF_MAP_TYPE's value is the next type number, one this kernel lacks.
+        let btf = read(Path::new(VMLINUX_BTF), "test").unwrap();
+        let Some((_, BtfType::Enum(e))) = btf.find_by_name("bpf_map_type") else {
+            panic!("no enum bpf_map_type");
+        };
+        let max = e
+            .values
+            .iter()
+            .find(|v| btf.string(v.name_off).ok() == Some("__MAX_BPF_MAP_TYPE"))
+            .map(|v| u32::try_from(v.val).unwrap())
+            .unwrap();
+        assert_eq!(enum_has("bpf_map_type", max), Some(false), "{max}");
+        assert_eq!(enum_has("bpf_map_type", max - 1), Some(true), "{max}");
     }
 }

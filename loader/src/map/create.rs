@@ -10,7 +10,7 @@ use rawbpf_elf::{MapDef, Pinning};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Mismatch, Result, bpf_err};
-use crate::{host::kernel_types, host::memlock, host::pin_root, map::compat};
+use crate::{host::kernel_types, host::lockdown, host::memlock, host::pin_root, map::compat};
 
 /// errno 524, the kernel-internal `ENOTSUPP` bpf(2) leaks (e.g. SOCKHASH with BTF).
 pub const ENOTSUPP: i32 = 524;
@@ -245,8 +245,51 @@ pub fn create(def: &MapDef, btf: Option<BorrowedFd<'_>>) -> Result<sys::MapFd> {
     )
     .map_err(|e| {
         let kind = format!("{} maps", def.map_type);
-        kernel_types::explain_einval(e, "bpf_map_type", def.map_type.0, kind)
+        match e {
+            // Every capability there, memlock not the cause (bpf_err): lockdown or an LSM.
+            Error::Bpf { source, .. } if source.errno == libc::EPERM => Error::MapRefused {
+                map: def.name.clone(),
+                kind,
+                lockdown: lockdown::clause(),
+                source,
+            },
+            e => {
+                let since = def.map_type.since();
+                match kernel_types::explain_einval(e, "bpf_map_type", def.map_type.0, kind, since)
+                {
+                    Error::Bpf { source, .. }
+                        if source.errno == libc::EINVAL && sized_by_tool(def) =>
+                    {
+                        Error::Unsupported {
+                            what: format!(
+                                "map {}: max_entries is 0 in the object, a size only its \
+                                 user-space tool knows (it sets it before load, as \
+                                 bpf_map__set_max_entries does); give it with --map {}.max_entries=N",
+                                def.name, def.name
+                            ),
+                        }
+                    }
+                    e => e,
+                }
+            }
+        }
     })
+}
+
+/// True when `def` has `max_entries` 0 where its type needs a size: the object leaves it to
+/// its loader (libbpf-tools size maps by CPU count or stack depth). Local-storage maps must
+/// have 0; a perf event array's 0 was already made the number of CPUs.
+fn sized_by_tool(def: &MapDef) -> bool {
+    use rawbpf_abi::MapType as T;
+    const ZERO_IS_RIGHT: [T; 6] = [
+        T::CGROUP_STORAGE,
+        T::PERCPU_CGROUP_STORAGE,
+        T::SK_STORAGE,
+        T::INODE_STORAGE,
+        T::TASK_STORAGE,
+        T::CGRP_STORAGE,
+    ];
+    compat::effective(def).max_entries == 0 && !ZERO_IS_RIGHT.contains(&def.map_type)
 }
 
 #[cfg(test)]

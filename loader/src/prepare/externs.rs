@@ -1,8 +1,10 @@
 //! Resolving an object's externs against the running kernel, before its programs load.
 //!
 //! - `__kconfig`: values from the kernel's configuration (`/proc/config.gz`, else
-//!   `/boot/config-<release>`) and `LINUX_KERNEL_VERSION` from `uname`, written into the
-//!   `.kconfig` data section the parser laid out (a frozen read-only map, like libbpf's).
+//!   `/boot/config-<release>`), `LINUX_KERNEL_VERSION` from `uname` (as libbpf reads it),
+//!   `LINUX_HAS_BPF_COOKIE` and `LINUX_HAS_SYSCALL_WRAPPER` probed (`host::kernel_facts`),
+//!   written into the `.kconfig` data section the parser laid out (a frozen read-only map,
+//!   like libbpf's).
 //! - typeless `__ksym` variables: the address from `/proc/kallsyms`, as an `ld_imm64` constant.
 //! - typed `__ksym` variables: the `VAR`'s id in the kernel BTF (`BPF_PSEUDO_BTF_ID`).
 //! - kfuncs: the `FUNC`'s id in the kernel BTF (`BPF_PSEUDO_KFUNC_CALL`), prototypes checked.
@@ -20,6 +22,7 @@ use rawbpf_elf::{DataSection, Extern, ExternKind, Object, Relocation};
 
 use crate::error::{Error, Result};
 use crate::host::kernel_config::{kernel_version_code, read_kernel_config};
+use crate::host::kernel_facts::{has_bpf_cookie, has_syscall_wrapper};
 
 /// libbpf's `POISON_CALL_KFUNC_BASE`: an unresolved weak kfunc call becomes a call of helper
 /// `base + extern index`, invalid unless unreachable.
@@ -76,7 +79,15 @@ pub fn fill_kconfig(obj: &mut Object) -> Result<()> {
         };
         let value = match e.name.as_str() {
             "LINUX_KERNEL_VERSION" => Some(KValue::Int(u64::from(kernel_version_code()?))),
-            "LINUX_HAS_BPF_COOKIE" | "LINUX_HAS_SYSCALL_WRAPPER" => Some(KValue::Int(1)),
+            "LINUX_HAS_BPF_COOKIE" => Some(KValue::Int(u64::from(has_bpf_cookie()))),
+            "LINUX_HAS_SYSCALL_WRAPPER" => Some(KValue::Int(u64::from(has_syscall_wrapper()))),
+            name if name.starts_with("LINUX_") => {
+                return Err(unsupported(format!(
+                    "extern {name}: not one of the externs libbpf provides (LINUX_KERNEL_VERSION, \
+                     LINUX_HAS_BPF_COOKIE, LINUX_HAS_SYSCALL_WRAPPER; configuration values are \
+                     CONFIG_*)"
+                )));
+            }
             name => config.get(name).map(|v| parse_config_value(v)),
         };
         let Some(value) = value else {
@@ -245,10 +256,15 @@ pub fn resolve_ksyms(obj: &mut Object, target: Option<&CoreTarget<'_>>) -> Resul
     }
     // Variables (typed or not) need an address in kallsyms: the kernel looks typed ones up
     // there too, and has none for data symbols without CONFIG_KALLSYMS_ALL.
+    // Undeclared ones (no __ksym/__kconfig) too, so that their refusal can say whether the
+    // kernel has such a symbol.
     let typeless: Vec<&str> = obj
         .externs
         .iter()
-        .filter(|e| matches!(e.kind, ExternKind::Ksym { .. }) && used.contains(&e.name.as_str()))
+        .filter(|e| {
+            matches!(e.kind, ExternKind::Ksym { .. } | ExternKind::Unknown)
+                && used.contains(&e.name.as_str())
+        })
         .map(|e| e.name.as_str())
         .collect();
     let addresses = if typeless.is_empty() {
@@ -278,10 +294,23 @@ fn resolve_one(
 ) -> Result<Option<Resolution>> {
     let r = match &e.kind {
         ExternKind::Kconfig { .. } => return Ok(None),
-        ExternKind::Unknown => {
+        ExternKind::Unknown if obj.btf.is_none() => {
             return Err(unsupported(format!(
-                "extern {}: the object's BTF does not describe it (build with clang -g; \
+                "extern {}: the object has no BTF to say what it is (build with clang -g; \
                  rawbpf needs BTF to tell __kconfig from __ksym externs)",
+                e.name
+            )));
+        }
+        ExternKind::Unknown => {
+            // The BTF is there and names it, outside .ksyms and .kconfig.
+            let kernel = if addresses.contains_key(&e.name) {
+                "; the running kernel has a symbol of that name: declare it `extern ... __ksym`"
+            } else {
+                ", and the running kernel has no symbol of that name (/proc/kallsyms)"
+            };
+            return Err(unsupported(format!(
+                "extern {}: declared neither __ksym nor __kconfig (the object's BTF has it \
+                 outside .ksyms and .kconfig), so nothing can resolve it{kernel}",
                 e.name
             )));
         }

@@ -14,7 +14,7 @@ use rawbpf_elf::{MapDef, Object, section};
 use rawbpf_syscalls as sys;
 
 use crate::error::{Error, Result};
-use crate::host::kernel_btf;
+use crate::host::{kernel_btf, kernel_types};
 use crate::prepare::{attach_btf, externs, map_sizes, rodata_set};
 
 /// The object-shaping options of `load`.
@@ -79,6 +79,7 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
     }
     externs::fill_kconfig(obj)?;
     check_callbacks(obj)?;
+    check_arena_addresses(obj)?;
 
     let has_core = obj.programs.iter().any(|p| !p.core_relos.is_empty());
     let attach_points = attach_btf::names(obj);
@@ -140,7 +141,10 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
                 p.core_relos.clear();
             }
         }
-        externs::resolve_ksyms(obj, Some(&target))?;
+        // A kfunc of a feature the kernel lacks (bpf_arena_alloc_pages before 6.9): name
+        // the missing map type rather than the kfunc.
+        externs::resolve_ksyms(obj, Some(&target))
+            .map_err(|e| lacking_map_type(&obj.maps).unwrap_or(e))?;
         attach_btf::resolve(obj, &target)?;
     } else {
         externs::resolve_ksyms(obj, None)?;
@@ -150,6 +154,22 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
         ext.core_relos.clear();
     }
     Ok(out)
+}
+
+/// The first of `maps` whose type the running kernel's `enum bpf_map_type` lacks, as
+/// [`Error::KernelLacks`]; `None` when the kernel has them all (or its BTF is unreadable).
+/// Asked when something else of the object failed first (a kfunc of the same feature, as
+/// `bpf_arena_alloc_pages` before 6.9), so that the refusal names the more basic lack.
+pub(crate) fn lacking_map_type(maps: &[MapDef]) -> Option<Error> {
+    let types: Vec<u32> = maps.iter().map(|m| m.map_type.0).collect();
+    let missing = kernel_types::enum_lacks("bpf_map_type", &types)?;
+    let def = maps.iter().find(|m| missing.contains(&m.map_type.0))?;
+    Some(kernel_types::lacks(
+        format!("map {}", def.name),
+        "bpf_map_type",
+        format!("{} maps", def.map_type),
+        def.map_type.since(),
+    ))
 }
 
 /// `--prog-type NAME=TYPE`.
@@ -307,6 +327,38 @@ fn fix_maps(obj: &mut Object) -> Result<()> {
         fix(m, &mut cpus)?;
     }
     Ok(())
+}
+
+/// An arena that programs use needs its user-space address before they load: `map_extra`,
+/// or the first `mmap()`, which libbpf makes in the process that loads it. rawbpf maps no
+/// arena (the mapping would live and die with rawbpf), so an arena without `map_extra` is
+/// refused here instead of by the verifier ("arena's user address must be set via
+/// map_extra or mmap()"); on a kernel without arenas, that is said instead.
+pub(crate) fn check_arena_addresses(obj: &Object) -> Result<()> {
+    let used = |name: &str| {
+        obj.programs.iter().any(|p| {
+            p.relocations
+                .iter()
+                .any(|r| matches!(r, rawbpf_elf::Relocation::MapFd { map, .. } if map == name))
+        })
+    };
+    let Some(def) = obj
+        .maps
+        .iter()
+        .find(|m| m.map_type == MapType::ARENA && m.map_extra == 0 && used(&m.name))
+    else {
+        return Ok(());
+    };
+    if let Some(lacks) = lacking_map_type(std::slice::from_ref(def)) {
+        return Err(lacks);
+    }
+    Err(unsupported(format!(
+        "map {}: an arena without map_extra gets its user-space address from the first \
+         mmap(), which the loading process must make (libbpf does); rawbpf maps no arena, so \
+         the kernel would refuse every program using it: give the address with \
+         __ulong(map_extra, ADDR)",
+        def.name
+    )))
 }
 
 /// A callback (`ld_imm64` with `BPF_PSEUDO_FUNC`) needs func_info, which needs BTF: say so

@@ -172,7 +172,7 @@ fn lacking_in_kernel(program: &Program, source: &sys::Error, log: &str) -> Optio
         let kind = format!("{} programs", program.kind.prog_type);
         let prog_type = program.kind.prog_type.0;
         if let e @ Error::KernelLacks { .. } =
-            kernel_types::explain_einval(err(), "bpf_prog_type", prog_type, kind)
+            kernel_types::explain_einval(err(), "bpf_prog_type", prog_type, kind, None)
         {
             return Some(e);
         }
@@ -189,7 +189,13 @@ fn lacking_in_kernel(program: &Program, source: &sys::Error, log: &str) -> Optio
     helpers.dedup();
     let missing = kernel_types::enum_lacks("bpf_func_id", &helpers)?;
     let first = *missing.first()?;
-    let ids: Vec<String> = missing.iter().map(u32::to_string).collect();
+    let ids: Vec<String> = missing
+        .iter()
+        .map(|&id| match rawbpf_abi::helper_name(id) {
+            Some(name) => format!("{id} (bpf_{name})"),
+            None => id.to_string(),
+        })
+        .collect();
     let plural = if ids.len() == 1 { "" } else { "s" };
     let kind = format!("helper function{plural} {}", ids.join(", "));
     Some(kernel_types::explain_einval(
@@ -197,6 +203,7 @@ fn lacking_in_kernel(program: &Program, source: &sys::Error, log: &str) -> Optio
         "bpf_func_id",
         first,
         kind,
+        None,
     ))
 }
 
@@ -230,6 +237,7 @@ pub(crate) fn failure(
     if source.errno == libc::EPERM && empty {
         return Error::LoadRefused {
             program: program.to_string(),
+            lockdown: crate::host::lockdown::clause(),
             source,
         };
     }

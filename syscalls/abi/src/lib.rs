@@ -12,6 +12,7 @@
 extern crate std;
 
 mod attach_type;
+mod helper;
 pub mod insn;
 mod kernel_enum;
 pub mod map_flags;
@@ -19,6 +20,7 @@ mod map_type;
 mod prog_type;
 
 pub use attach_type::AttachType;
+pub use helper::helper_name;
 pub use insn::Insn;
 pub use map_type::MapType;
 pub use prog_type::ProgType;

@@ -81,6 +81,21 @@ impl MapType {
     pub const fn is_sockmap(self) -> bool {
         matches!(self, Self::SOCKMAP | Self::SOCKHASH)
     }
+
+    /// The Linux release that introduced this map type, for the types newer than 5.10 (the
+    /// oldest kernel rawbpf supports): what a refusal names when the running kernel's BTF
+    /// shows it lacks the type. Whether the kernel has it is always probed, never read from
+    /// its version.
+    pub const fn since(self) -> Option<&'static str> {
+        Some(match self {
+            Self::TASK_STORAGE => "5.11",
+            Self::BLOOM_FILTER => "5.16",
+            Self::USER_RINGBUF => "6.1",
+            Self::CGRP_STORAGE => "6.2",
+            Self::ARENA => "6.9",
+            _ => return None,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -94,5 +109,7 @@ mod tests {
         assert!(MapType(6).is_percpu() && !MapType(2).is_percpu());
         assert!(MapType::HASH_OF_MAPS.is_map_in_map());
         assert!(MapType::SOCKHASH.is_sockmap() && !MapType::ARRAY.is_sockmap());
+        assert_eq!(MapType::ARENA.since(), Some("6.9"));
+        assert_eq!(MapType::HASH.since(), None);
     }
 }

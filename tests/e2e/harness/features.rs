@@ -73,3 +73,30 @@ pub fn prog_info_attach_btf_id() -> bool {
 pub fn sockmap_links() -> bool {
     enum_has("bpf_link_type", "BPF_LINK_TYPE_SOCKMAP")
 }
+
+/// `BPF_MAP_TYPE_ARENA` (6.9+).
+pub fn arena_maps() -> bool {
+    enum_has("bpf_map_type", "BPF_MAP_TYPE_ARENA")
+}
+
+/// Whether this process may create an arena map here, asked of the kernel directly (a
+/// one-page arena, `BPF_F_MMAPABLE`, no address hint): `Err(errno)` when it refuses (EPERM
+/// under this project's test VM's lockdown, though the kernel knows the type).
+pub fn arena_creatable() -> Result<(), i32> {
+    rawbpf_syscalls::map_create(&rawbpf_syscalls::MapCreate {
+        map_type: 33,
+        key_size: 0,
+        value_size: 0,
+        max_entries: 1,
+        map_flags: 1 << 10, // BPF_F_MMAPABLE
+        name: rawbpf_syscalls::ObjName::new("arena_probe"),
+        inner_map_fd: None,
+        numa_node: None,
+        btf_fd: None,
+        btf_key_type_id: 0,
+        btf_value_type_id: 0,
+        map_extra: 0,
+    })
+    .map(drop)
+    .map_err(|e| e.errno)
+}

@@ -348,3 +348,35 @@ pub fn load_foreign_sockops(name: &str) -> std::os::fd::OwnedFd {
     rawbpf_syscalls::prog_load(&spec, 0, None)
         .unwrap_or_else(|e| panic!("load a foreign sock_ops program: {e}"))
 }
+
+/// `LINUX_KERNEL_VERSION` as libbpf's `get_kernel_version()` computes it: the upstream
+/// version Ubuntu (`/proc/version_signature`) or Debian (`uname -v`: `Debian 5.10.209-2`)
+/// record, else the release's first three numbers; each part capped at 255.
+pub fn libbpf_kernel_version() -> u64 {
+    let three = |text: &str| -> Option<Vec<u64>> {
+        let nums: Vec<u64> = text
+            .split(|c: char| !c.is_ascii_digit())
+            .take(3)
+            .map(|p| p.parse().ok())
+            .collect::<Option<_>>()?;
+        (nums.len() == 3).then_some(nums)
+    };
+    let read = |p: &str| std::fs::read_to_string(p).unwrap_or_default();
+    let signature = read("/proc/version_signature");
+    let version = read("/proc/sys/kernel/version");
+    let nums = signature
+        .split_whitespace()
+        .nth(2)
+        .and_then(three)
+        .or_else(|| three(version.split("Debian ").nth(1)?))
+        .unwrap_or_else(|| {
+            let release = read("/proc/sys/kernel/osrelease");
+            release
+                .split(|c: char| !c.is_ascii_digit())
+                .filter(|p| !p.is_empty())
+                .take(3)
+                .map(|p| p.parse().unwrap())
+                .collect()
+        });
+    (nums[0] << 16) | (nums[1].min(255) << 8) | nums[2].min(255)
+}
