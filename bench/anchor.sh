@@ -14,6 +14,9 @@
 #                      `rawbpf load --no-attach --no-pin`, the libbpf loader, `bpftool prog
 #                      loadall` (pins removed after, untimed)
 #   relocs.N           bench/gen-object.sh --core N (N CO-RE relocations): rawbpf and libbpf
+#   btf.N              core_vmlinux.o against a target BTF of the kernel's types and N renamed
+#                      copies (bench/gen-btf.py; rawbpf --btf, libbpf btf_custom_path): both
+#                      read that file, where for the kernel's own BTF libbpf 1.7 mmaps it
 # Per workload and tool: wall time (t()), user-space instructions (callgrind: valgrind counts
 # what runs in user space, the kernel's work inside bpf() is not in it), peak RSS (GNU time),
 # bpf() calls (strace). A tool that cannot load an object is recorded in anchor.failed.txt
@@ -33,9 +36,9 @@ rb_same_s() { "$RAWBPF_S" load "$OBJ" --cgroup "$CG" --pin-root "$PR"; }
 lb_load() { "$LB" "$OBJ" --pin-root "$LB_PR" --cgroup "$CG" >"$LB_ID"; }
 lb_undo() { "$BPFTOOL" cgroup detach "$CG" sock_ops id "$(cat "$LB_ID")"; }
 bt_undo() { bt_detach; }
-rb_core() { "$RAWBPF" load --no-attach --no-pin "$1"; }
-rb_core_s() { "$RAWBPF_S" load --no-attach --no-pin "$1"; }
-lb_core() { "$LB" "$1"; }
+rb_core() { "$RAWBPF" load --no-attach --no-pin "$@"; }
+rb_core_s() { "$RAWBPF_S" load --no-attach --no-pin "$@"; }
+lb_core() { "$LB" "$@"; }
 bt_core() { "$BPFTOOL" prog loadall "$1" "$BT_ALL"; }
 bt_core_undo() { rm -rf "$BT_ALL"; }
 export LB LB_PR LB_ID BT_ALL
@@ -57,7 +60,7 @@ procs() { # WORKLOAD TOOL [OBJECT]
 	*.rawbpf) echo "$RAWBPF load --no-attach --no-pin $3" ;;
 	*.rawbpf_static) echo "$RAWBPF_S load --no-attach --no-pin $3" ;;
 	*.libbpf) echo "$LB $3" ;;
-	*.bpftool) echo "$BPFTOOL prog loadall $3 $BT_ALL" ;;
+	*.bpftool) echo "$BPFTOOL prog loadall $3 $BT_ALL" ;; # $3: the object (for btf.N with --btf)
 	esac
 }
 
@@ -189,5 +192,22 @@ for ((i = 0; i < SCALE_RUNS; i++)); do
 done
 for r in 10 100 1000 10000; do
 	for tool in rawbpf libbpf; do measure "relocs.$r" "$tool" "$W/gen/core-$r.o"; done
+done
+
+# Growth with the size of the target BTF: core_vmlinux.o, rawbpf and libbpf.
+log "anchor: target BTF of 1, 2, 4, 8 times the kernel's types, $SCALE_RUNS rounds"
+btf_obj="$ROOT/tests/objects/core_vmlinux.o"
+for c in 0 1 3 7; do
+	"$ROOT/bench/gen-btf.py" "$c" "$W/gen/btf-$c.btf" 2>>"$W/anchor.btf.sizes.log"
+	echo "$c $(stat -c %s "$W/gen/btf-$c.btf")" >>"$W/anchor.btf.sizes.txt"
+done
+for ((i = 0; i < SCALE_RUNS; i++)); do
+	for c in 0 1 3 7; do
+		t "anchor.btf.$c.rawbpf" rb_core "$btf_obj" --btf "$W/gen/btf-$c.btf"
+		t "anchor.btf.$c.libbpf" lb_core "$btf_obj" --btf "$W/gen/btf-$c.btf"
+	done
+done
+for c in 0 1 3 7; do
+	for tool in rawbpf libbpf; do measure "btf.$c" "$tool" "$btf_obj --btf $W/gen/btf-$c.btf"; done
 done
 rm -rf "$LB_PR"

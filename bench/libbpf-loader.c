@@ -3,14 +3,15 @@
  * The benchmark's libbpf anchor: the least a libbpf user writes to load an object, built
  * statically against libbpf 1.7 by bench/libbpf-anchor.sh.
  *
- *   libbpf-loader OBJ [--pin-root DIR] [--cgroup CGROUP]
+ *   libbpf-loader OBJ [--pin-root DIR] [--cgroup CGROUP] [--btf FILE]
  *   libbpf-loader --version      (libbpf's version: v1.7)
  *
  * bpf_object__open_file + bpf_object__load (CO-RE against the kernel's BTF, maps created or
  * reused from their LIBBPF_PIN_BY_NAME pins under --pin-root). With --cgroup, the object's
  * sockops program is attached to that cgroup with BPF_PROG_ATTACH and BPF_F_ALLOW_MULTI (as
  * `rawbpf load` and `bpftool cgroup attach ... multi` do, so it outlives the process) and its
- * program ID is printed. Exit 0 on success, 1 with libbpf's message on failure.
+ * program ID is printed. --btf resolves CO-RE relocations against FILE instead of the
+ * kernel's BTF (btf_custom_path). Exit 0 on success, 1 with libbpf's message on failure.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,7 +25,7 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: libbpf-loader OBJ [--pin-root DIR] [--cgroup CGROUP]\n");
+	fprintf(stderr, "usage: libbpf-loader OBJ [--pin-root DIR] [--cgroup CGROUP] [--btf FILE]\n");
 	return 2;
 }
 
@@ -68,7 +69,7 @@ static int attach_sockops(struct bpf_object *obj, const char *cgroup)
 
 int main(int argc, char **argv)
 {
-	const char *path = NULL, *pin_root = NULL, *cgroup = NULL;
+	const char *path = NULL, *pin_root = NULL, *cgroup = NULL, *btf = NULL;
 	struct bpf_object *obj;
 	int i, err;
 
@@ -81,6 +82,8 @@ int main(int argc, char **argv)
 			pin_root = argv[++i];
 		else if (!strcmp(argv[i], "--cgroup") && i + 1 < argc)
 			cgroup = argv[++i];
+		else if (!strcmp(argv[i], "--btf") && i + 1 < argc)
+			btf = argv[++i];
 		else if (argv[i][0] != '-' && !path)
 			path = argv[i];
 		else
@@ -89,7 +92,7 @@ int main(int argc, char **argv)
 	if (!path)
 		return usage();
 
-	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root);
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_root, .btf_custom_path = btf);
 	obj = bpf_object__open_file(path, &opts);
 	if (!obj) {
 		fprintf(stderr, "libbpf-loader: open %s: %s\n", path, strerror(errno));

@@ -176,6 +176,13 @@ def anchor(d, s, machine, targets):
     for line in read_lines(os.path.join(d, "anchor.failed.txt")):
         print(f"   not loadable: {line}")
 
+    anchor_relocs(d, s, data)
+    anchor_btf(d, s, data)
+
+
+def anchor_relocs(d, s, data):
+    """Growth of rawbpf's and libbpf's load with the number of CO-RE relocations."""
+    instr, rss, _ = data
     sizes = {}
     for line in read_lines(os.path.join(d, "anchor.relocs.sizes.txt")):
         parts = line.split()
@@ -204,6 +211,41 @@ def anchor(d, s, machine, targets):
             a, b, r2 = fit(p)
             print(f"{tool}: {b * 1e6:.2f} us per relocation, intercept {a * 1000:.2f} ms, R^2 {r2:.4f}")
         print("(wall and insn: rawbpf / libbpf; structs: distinct structs the relocations name)")
+
+
+def anchor_btf(d, s, data):
+    """Growth of rawbpf's and libbpf's load with the size of the target BTF."""
+    instr, rss, _ = data
+    btf = {}
+    for line in read_lines(os.path.join(d, "anchor.btf.sizes.txt")):
+        parts = line.split()
+        if len(parts) == 2:
+            btf[int(parts[0])] = int(parts[1])
+    if btf:
+        runs = len(s.get(f"anchor.btf.{min(btf)}.rawbpf", []))
+        section(f"anchor: growth with the target BTF (core_vmlinux.o, --btf / btf_custom_path of "
+                f"the kernel's types + N renamed copies, bench/gen-btf.py; wall median of {runs})")
+        print(f"{'copies':>7} {'BTF MiB':>8} | {'rawbpf ms':>9} {'Minsn':>8} {'MiB':>6} "
+              f"| {'libbpf ms':>9} {'Minsn':>8} {'MiB':>6} | {'wall':>5} {'insn':>5} {'RSS':>5}")
+        pts = {"rawbpf": [], "libbpf": []}
+        for c in sorted(btf):
+            w = f"btf.{c}"
+            row = []
+            for tool in ("rawbpf", "libbpf"):
+                t = median(s.get(f"anchor.{w}.{tool}", []))
+                pts[tool].append((btf[c] / 2**20, t))
+                row.append(f"{t * 1000:9.2f} {instr.get((w, tool), 0) / 1e6:8.2f} "
+                           f"{rss.get((w, tool), 0) / 1024:6.2f}")
+            wl, i, m = anchor_ratio(s, data, w, "rawbpf")
+            print(f"{c:7} {btf[c] / 2**20:8.1f} | {row[0]} | {row[1]} | {wl:5.2f} {i:5.2f} {m:5.2f}")
+        for tool, p in pts.items():
+            a, b, r2 = fit(p)
+            print(f"{tool}: {b * 1000:.2f} ms per MiB of target BTF, intercept {a * 1000:.2f} ms, "
+                  f"R^2 {r2:.4f}")
+            mem = [(btf[c] / 2**20, rss.get((f"btf.{c}", tool), 0) / 1024) for c in sorted(btf)]
+            a, b, r2 = fit(mem)
+            print(f"{tool}: peak RSS {b:.2f} MiB per MiB of target BTF (R^2 {r2:.4f})")
+        print("(both read the --btf file; wall, insn and RSS: rawbpf / libbpf)")
 
 
 def main():
