@@ -180,14 +180,31 @@ def anchor(d, s, machine, targets):
     anchor_btf(d, s, data)
 
 
+def int_table(path, ncols):
+    """Lines of ncols integers -> {first: (the others)}; other lines are skipped."""
+    out = {}
+    for line in read_lines(path):
+        parts = line.split()
+        if len(parts) == ncols and all(p.isdigit() for p in parts):
+            out[int(parts[0])] = tuple(int(p) for p in parts[1:])
+    return out
+
+
+def growth_cells(s, data, workload, x, pts):
+    """The 'ms Minsn MiB' cells of rawbpf and libbpf for one growth row; adds (x, wall) to pts."""
+    instr, rss, _ = data
+    row = []
+    for tool in ("rawbpf", "libbpf"):
+        t = median(s.get(f"anchor.{workload}.{tool}", []))
+        pts[tool].append((x, t))
+        row.append(f"{t * 1000:9.2f} {instr.get((workload, tool), 0) / 1e6:8.2f} "
+                   f"{rss.get((workload, tool), 0) / 1024:6.2f}")
+    return row
+
+
 def anchor_relocs(d, s, data):
     """Growth of rawbpf's and libbpf's load with the number of CO-RE relocations."""
-    instr, rss, _ = data
-    sizes = {}
-    for line in read_lines(os.path.join(d, "anchor.relocs.sizes.txt")):
-        parts = line.split()
-        if len(parts) == 3:
-            sizes[int(parts[0])] = (int(parts[1]), int(parts[2]))
+    sizes = int_table(os.path.join(d, "anchor.relocs.sizes.txt"), 3)
     if sizes:
         runs = len(s.get(f"anchor.relocs.{min(sizes)}.rawbpf", []))
         section(f"anchor: growth with CO-RE relocations (bench/gen-object.sh --core N; "
@@ -197,13 +214,7 @@ def anchor_relocs(d, s, data):
         pts = {"rawbpf": [], "libbpf": []}
         for r in sorted(sizes):
             w = f"relocs.{r}"
-            row = []
-            for tool in ("rawbpf", "libbpf"):
-                xs = s.get(f"anchor.{w}.{tool}", [])
-                t = median(xs)
-                pts[tool].append((r, t))
-                row.append(f"{t * 1000:9.2f} {instr.get((w, tool), 0) / 1e6:8.2f} "
-                           f"{rss.get((w, tool), 0) / 1024:6.2f}")
+            row = growth_cells(s, data, w, r, pts)
             wl, i, _ = anchor_ratio(s, data, w, "rawbpf")
             print(f"{r:7} {sizes[r][1]:7} {sizes[r][0] / 1024:10.1f} | {row[0]} | {row[1]} | "
                   f"{wl:5.2f} {i:5.2f}")
@@ -215,12 +226,8 @@ def anchor_relocs(d, s, data):
 
 def anchor_btf(d, s, data):
     """Growth of rawbpf's and libbpf's load with the size of the target BTF."""
-    instr, rss, _ = data
-    btf = {}
-    for line in read_lines(os.path.join(d, "anchor.btf.sizes.txt")):
-        parts = line.split()
-        if len(parts) == 2:
-            btf[int(parts[0])] = int(parts[1])
+    rss = data[1]
+    btf = {k: v[0] for k, v in int_table(os.path.join(d, "anchor.btf.sizes.txt"), 2).items()}
     if btf:
         runs = len(s.get(f"anchor.btf.{min(btf)}.rawbpf", []))
         section(f"anchor: growth with the target BTF (core_vmlinux.o, --btf / btf_custom_path of "
@@ -230,12 +237,7 @@ def anchor_btf(d, s, data):
         pts = {"rawbpf": [], "libbpf": []}
         for c in sorted(btf):
             w = f"btf.{c}"
-            row = []
-            for tool in ("rawbpf", "libbpf"):
-                t = median(s.get(f"anchor.{w}.{tool}", []))
-                pts[tool].append((btf[c] / 2**20, t))
-                row.append(f"{t * 1000:9.2f} {instr.get((w, tool), 0) / 1e6:8.2f} "
-                           f"{rss.get((w, tool), 0) / 1024:6.2f}")
+            row = growth_cells(s, data, w, btf[c] / 2**20, pts)
             wl, i, m = anchor_ratio(s, data, w, "rawbpf")
             print(f"{c:7} {btf[c] / 2**20:8.1f} | {row[0]} | {row[1]} | {wl:5.2f} {i:5.2f} {m:5.2f}")
         for tool, p in pts.items():
