@@ -87,6 +87,169 @@ def section(title):
     print(f"== {title}")
 
 
+def anchor_data(d):
+    """(instructions, rss KiB, bpf() calls) per (workload, tool) of the anchor section."""
+    instr, rss, calls = {}, {}, {}
+    for name, out in (("anchor.instr.txt", instr), ("anchor.rss.txt", rss)):
+        for line in read_lines(os.path.join(d, name)):
+            parts = line.split()
+            if len(parts) == 3 and parts[2].isdigit():
+                out[(parts[0], parts[1])] = int(parts[2])
+    for key in instr:
+        calls[key] = bpf_calls(os.path.join(d, f"strace.anchor.{key[0]}.{key[1]}.txt"))[0]
+    return instr, rss, calls
+
+
+def anchor_rows(s, data, workload, tools):
+    """Prints one row per tool of a workload: wall median, instructions, RSS, bpf() calls."""
+    instr, rss, calls = data
+    for tool, label in tools:
+        xs = s.get(f"anchor.{workload}.{tool}", [])
+        if not xs:
+            continue
+        key = (workload, tool)
+        print(f"{label:34} {ms(median(xs))} {ms(pct(xs, 0.1))} {ms(pct(xs, 0.9))} "
+              f"{instr.get(key, 0) / 1e6:9.3f} {rss.get(key, 0) / 1024:7.2f} {calls.get(key, 0):5}")
+
+
+def anchor_ratio(s, data, workload, tool, base="libbpf"):
+    """(wall, instructions, RSS) of tool over base for one workload, nan where missing."""
+    instr, rss, _ = data
+    a, b = s.get(f"anchor.{workload}.{tool}"), s.get(f"anchor.{workload}.{base}")
+    wall = median(a) / median(b) if a and b else float("nan")
+    ka, kb = (workload, tool), (workload, base)
+    ir = instr[ka] / instr[kb] if ka in instr and kb in instr else float("nan")
+    mem = rss[ka] / rss[kb] if ka in rss and kb in rss else float("nan")
+    return wall, ir, mem
+
+
+def anchor(d, s, machine, targets):
+    """The anchor section: rawbpf against libbpf 1.7 and bpftool."""
+    data = anchor_data(d)
+    instr, rss, calls = data
+    head = f"{'':34} {'median':>8} {'p10':>8} {'p90':>8} {'user Minsn':>9} {'RSS MiB':>7} {'bpf()':>5}"
+    n = len(s.get("anchor.sockops.full.libbpf", []))
+    section(f"anchor: rawbpf vs libbpf {machine.get('libbpf', '1.7').split()[0]} vs bpftool "
+            f"(wall ms: median of {n} interleaved rounds; user instructions: callgrind)")
+    print("-- bpf_sockops.o, load + attach to the bench cgroup, pinned maps reused")
+    print(head)
+    anchor_rows(s, data, "sockops.full", (
+        ("rawbpf", "rawbpf load --force"), ("rawbpf_static", "rawbpf (static) load --force"),
+        ("libbpf", "libbpf 1.7 loader (static)"), ("bpftool", "bpftool prog load + attach")))
+    anchor_rows(s, data, "sockops.unchanged", (
+        ("rawbpf", "rawbpf load, unchanged reload"),
+        ("rawbpf_static", "rawbpf (static), unchanged reload")))
+    for tool in ("rawbpf", "rawbpf_static", "bpftool"):
+        w, i, m = anchor_ratio(s, data, "sockops.full", tool)
+        print(f"sockops full load, {tool} / libbpf: wall {w:.2f}x, user instructions {i:.2f}x, "
+              f"peak RSS {m:.2f}x")
+    for tool in ("rawbpf", "rawbpf_static"):
+        full, unch = ("sockops.full", tool), ("sockops.unchanged", tool)
+        lb = ("sockops.full", "libbpf")
+        if full in instr and lb in instr:
+            targets.append((f"sockops full load user instructions <= libbpf loader's ({tool})",
+                            instr[full] <= instr[lb], f"{instr[full] / 1e3:.0f} k vs {instr[lb] / 1e3:.0f} k"))
+        if unch in instr:
+            targets.append((f"sockops unchanged reload <= 300 k user instructions ({tool})",
+                            instr[unch] <= 300e3, f"{instr[unch] / 1e3:.0f} k"))
+            targets.append((f"sockops unchanged reload 8 bpf() calls ({tool})", calls[unch] == 8,
+                            f"{calls[unch]} calls"))
+
+    objs = sorted({k[0] for k in instr if k[0].startswith("core.")})
+    if objs:
+        print("-- CO-RE objects of tests/objects/, loaded without attaching")
+        print(head)
+        for w in objs:
+            print(f"{w[5:]}:")
+            anchor_rows(s, data, w, (("rawbpf", "  rawbpf load --no-attach --no-pin"),
+                                     ("rawbpf_static", "  rawbpf (static)"),
+                                     ("libbpf", "  libbpf 1.7 loader (static)"),
+                                     ("bpftool", "  bpftool prog loadall")))
+            for tool in ("rawbpf", "rawbpf_static"):
+                wl, i, m = anchor_ratio(s, data, w, tool)
+                if wl != wl:  # libbpf could not load it
+                    continue
+                print(f"  {tool} / libbpf: wall {wl:.2f}x, user instructions {i:.2f}x, peak RSS {m:.2f}x")
+                targets.append((f"CO-RE {w[5:]} ({tool}): wall <= 0.7x, instructions <= 0.7x, "
+                                f"RSS <= 1x libbpf 1.7's", wl <= 0.7 and i <= 0.7 and m <= 1.0,
+                                f"{wl:.2f}x, {i:.2f}x, {m:.2f}x"))
+    for line in read_lines(os.path.join(d, "anchor.failed.txt")):
+        print(f"   not loadable: {line}")
+
+    anchor_relocs(d, s, data)
+    anchor_btf(d, s, data)
+
+
+def int_table(path, ncols):
+    """Lines of ncols integers -> {first: (the others)}; other lines are skipped."""
+    out = {}
+    for line in read_lines(path):
+        parts = line.split()
+        if len(parts) == ncols and all(p.isdigit() for p in parts):
+            out[int(parts[0])] = tuple(int(p) for p in parts[1:])
+    return out
+
+
+def growth_cells(s, data, workload, x, pts):
+    """The 'ms Minsn MiB' cells of rawbpf and libbpf for one growth row; adds (x, wall) to pts."""
+    instr, rss, _ = data
+    row = []
+    for tool in ("rawbpf", "libbpf"):
+        t = median(s.get(f"anchor.{workload}.{tool}", []))
+        pts[tool].append((x, t))
+        row.append(f"{t * 1000:9.2f} {instr.get((workload, tool), 0) / 1e6:8.2f} "
+                   f"{rss.get((workload, tool), 0) / 1024:6.2f}")
+    return row
+
+
+def anchor_relocs(d, s, data):
+    """Growth of rawbpf's and libbpf's load with the number of CO-RE relocations."""
+    sizes = int_table(os.path.join(d, "anchor.relocs.sizes.txt"), 3)
+    if sizes:
+        runs = len(s.get(f"anchor.relocs.{min(sizes)}.rawbpf", []))
+        section(f"anchor: growth with CO-RE relocations (bench/gen-object.sh --core N; "
+                f"wall median of {runs})")
+        print(f"{'relocs':>7} {'structs':>7} {'object KiB':>10} | {'rawbpf ms':>9} {'Minsn':>8} {'MiB':>6} "
+              f"| {'libbpf ms':>9} {'Minsn':>8} {'MiB':>6} | {'wall':>5} {'insn':>5}")
+        pts = {"rawbpf": [], "libbpf": []}
+        for r in sorted(sizes):
+            w = f"relocs.{r}"
+            row = growth_cells(s, data, w, r, pts)
+            wl, i, _ = anchor_ratio(s, data, w, "rawbpf")
+            print(f"{r:7} {sizes[r][1]:7} {sizes[r][0] / 1024:10.1f} | {row[0]} | {row[1]} | "
+                  f"{wl:5.2f} {i:5.2f}")
+        for tool, p in pts.items():
+            a, b, r2 = fit(p)
+            print(f"{tool}: {b * 1e6:.2f} us per relocation, intercept {a * 1000:.2f} ms, R^2 {r2:.4f}")
+        print("(wall and insn: rawbpf / libbpf; structs: distinct structs the relocations name)")
+
+
+def anchor_btf(d, s, data):
+    """Growth of rawbpf's and libbpf's load with the size of the target BTF."""
+    rss = data[1]
+    btf = {k: v[0] for k, v in int_table(os.path.join(d, "anchor.btf.sizes.txt"), 2).items()}
+    if btf:
+        runs = len(s.get(f"anchor.btf.{min(btf)}.rawbpf", []))
+        section(f"anchor: growth with the target BTF (core_vmlinux.o, --btf / btf_custom_path of "
+                f"the kernel's types + N renamed copies, bench/gen-btf.py; wall median of {runs})")
+        print(f"{'copies':>7} {'BTF MiB':>8} | {'rawbpf ms':>9} {'Minsn':>8} {'MiB':>6} "
+              f"| {'libbpf ms':>9} {'Minsn':>8} {'MiB':>6} | {'wall':>5} {'insn':>5} {'RSS':>5}")
+        pts = {"rawbpf": [], "libbpf": []}
+        for c in sorted(btf):
+            w = f"btf.{c}"
+            row = growth_cells(s, data, w, btf[c] / 2**20, pts)
+            wl, i, m = anchor_ratio(s, data, w, "rawbpf")
+            print(f"{c:7} {btf[c] / 2**20:8.1f} | {row[0]} | {row[1]} | {wl:5.2f} {i:5.2f} {m:5.2f}")
+        for tool, p in pts.items():
+            a, b, r2 = fit(p)
+            print(f"{tool}: {b * 1000:.2f} ms per MiB of target BTF, intercept {a * 1000:.2f} ms, "
+                  f"R^2 {r2:.4f}")
+            mem = [(btf[c] / 2**20, rss.get((f"btf.{c}", tool), 0) / 1024) for c in sorted(btf)]
+            a, b, r2 = fit(mem)
+            print(f"{tool}: peak RSS {b:.2f} MiB per MiB of target BTF (R^2 {r2:.4f})")
+        print("(both read the --btf file; wall, insn and RSS: rawbpf / libbpf)")
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
@@ -95,7 +258,7 @@ def main():
     machine = dict(l.split(" ", 1) for l in read_lines(os.path.join(d, "machine.txt")) if " " in l)
 
     section("machine")
-    for k in ("nproc", "kernel", "cpu", "bpftool", "git", "command"):
+    for k in ("nproc", "kernel", "cpu", "bpftool", "libbpf", "git", "command"):
         if k in machine:
             print(f"{k:8} {machine[k]}")
 
@@ -340,6 +503,9 @@ def main():
             for base in ("tcp", "plain"):
                 if streams[base]:
                     print(f"stream: fast path / {base} {m(streams['skmsg'], 'stream_mib_per_s') / m(streams[base], 'stream_mib_per_s'):.2f}x")
+
+    if any(k.startswith("anchor.") for k in s):
+        anchor(d, s, machine, targets)
 
     if targets:
         section("targets")

@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
 # rawbpf benchmark: the loader's own cost against bpftool and a bare process start, its
 # bpf() calls, memory and binary; reload costs; scaling with object size; the sockmap fast
-# path. One run prints every figure (bench/report.py); docs/performance.md explains them.
+# path; libbpf 1.7 as the anchor. One run prints every figure (bench/report.py);
+# docs/performance.md explains them.
 #
 # Usage: bench/run.sh [--pairs N] [--scale-runs N] [--net-rounds N] [--only SECTION,...]
-#   sections: load (rawbpf vs bpftool vs /bin/true, syscalls, RSS, binary), reload, scale, net
-#   --pairs N       interleaved rounds of the load/detach and reload timings (default 30)
-#   --scale-runs N  runs per generated object in the scale section (default 5)
+#   sections: load (rawbpf vs bpftool vs /bin/true, syscalls, RSS, binary), reload, scale, net,
+#             anchor (rawbpf vs libbpf 1.7 vs bpftool: sockops, CO-RE objects, CO-RE
+#             relocations 10..10000; bench/anchor.sh)
+#   --pairs N       interleaved rounds of the load/detach, reload and anchor timings (default 30)
+#   --scale-runs N  runs per generated object in the scale and anchor sections (default 5)
 #   --net-rounds N  with/without fast path rounds of the pingpong benchmark (default 5)
 #   --keep DIR      keep the raw measurements in DIR (default: a temporary directory)
 #
-# Needs root, cgroup v2 at /sys/fs/cgroup/unified, clang, cargo. Installs bpftool, strace and
-# GNU time with apt-get when missing; uses `perf trace` for the kernel's time in bpf() when
-# perf is installed (else strace -T, which inflates it).
+# Needs root, cgroup v2 at /sys/fs/cgroup/unified, clang, cargo (and gcc for anchor). Installs
+# bpftool, strace, GNU time and valgrind with apt-get when missing; uses `perf trace` for the
+# kernel's time in bpf() when perf is installed (else strace -T, which inflates it). The anchor
+# section builds its libbpf 1.7 loader from Debian sid's packages, fetched and unpacked into
+# /var/cache/rawbpf-bench without installing them (bench/libbpf-anchor.sh).
 #
 # Isolation: the script re-executes itself in a private mount namespace with a fresh bpffs at
 # /sys/fs/bpf, so bpftool's by-name pins (libbpf pins LIBBPF_PIN_BY_NAME maps at
 # /sys/fs/bpf/<name>, ignoring `pinmaps`) never meet anyone else's. Everything is attached to
 # the child cgroup /sys/fs/cgroup/unified/rawbpf-bench-$$ only; rawbpf pins under
-# /sys/fs/bpf/rawbpf-bench-$$, bpftool's program pin lives in /sys/fs/bpf/bpftool-bench-$$.
+# /sys/fs/bpf/rawbpf-bench-$$, bpftool's program pin lives in /sys/fs/bpf/bpftool-bench-$$, the
+# libbpf loader's pin_root_path is /sys/fs/bpf/libbpf-bench-$$.
 # The EXIT trap detaches everything from that cgroup, removes it and the pins.
 set -euo pipefail
 
@@ -26,7 +32,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PAIRS=30
 SCALE_RUNS=5
 NET_ROUNDS=5
-ONLY="load,reload,scale,net"
+ONLY="load,reload,scale,net,anchor"
 KEEP=""
 while (($#)); do
 	case "$1" in
@@ -35,7 +41,7 @@ while (($#)); do
 	--net-rounds) NET_ROUNDS="$2"; shift 2 ;;
 	--only) ONLY="$2"; shift 2 ;;
 	--keep) KEEP="$2"; shift 2 ;;
-	-h | --help) sed -n '2,24p' "${BASH_SOURCE[0]}"; exit 0 ;;
+	-h | --help) sed -n '2,28p' "${BASH_SOURCE[0]}"; exit 0 ;;
 	*) echo "bench/run.sh: unknown argument $1" >&2; exit 2 ;;
 	esac
 done
@@ -55,6 +61,7 @@ if [[ -z "${RAWBPF_BENCH_NS:-}" ]]; then
 	command -v strace >/dev/null || missing+=(strace)
 	[[ -x /usr/bin/time ]] || missing+=(time)
 	command -v python3 >/dev/null || missing+=(python3)
+	want anchor && ! command -v valgrind >/dev/null && missing+=(valgrind)
 	if ((${#missing[@]})); then
 		log "installing ${missing[*]}"
 		apt-get update >&2
@@ -77,6 +84,11 @@ if [[ -z "${RAWBPF_BENCH_NS:-}" ]]; then
 	export RAWBPF_BENCH_STATIC="$CARGO_TARGET_DIR/$triple/release/rawbpf"
 	export RAWBPF_BENCH_PINGPONG="$CARGO_TARGET_DIR/release/examples/pingpong"
 	export RAWBPF_BENCH_LOADLOOP="$CARGO_TARGET_DIR/release/examples/loadloop"
+	if want anchor; then
+		RAWBPF_BENCH_LIBBPF="$("$ROOT/bench/libbpf-anchor.sh")" || die "no libbpf 1.7 loader"
+		export RAWBPF_BENCH_LIBBPF
+		export RAWBPF_BENCH_LIBBPF_PKGS="$(dirname "$RAWBPF_BENCH_LIBBPF")/.packages"
+	fi
 	export RAWBPF_BENCH_NS=1
 	exec unshare --mount --propagation private bash "${BASH_SOURCE[0]}" "${ARGS[@]}"
 fi
@@ -299,6 +311,10 @@ EOF
 	strace -f -qq -e trace=bpf -o "$W/strace.reload.changed.txt" "$RAWBPF" load "$OBJ2" --cgroup "$CG" --pin-root "$PR" >/dev/null
 	strace -f -qq -e trace=bpf -o "$W/strace.reload.unchanged.txt" "$RAWBPF" load "$OBJ2" --cgroup "$CG" --pin-root "$PR" >/dev/null
 	rb_detach_unpin "$RAWBPF" >/dev/null
+fi
+
+if want anchor; then
+	. "$ROOT/bench/anchor.sh"
 fi
 
 if want scale; then

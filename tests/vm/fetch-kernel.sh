@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Fetches and unpacks one Debian kernel for the multi-kernel harness: apt-get download of
-# linux-image-amd64's dependency through a private apt configuration (its own sources, lists
-# and cache: the machine's sources are not used and /etc/apt is never changed), then `dpkg -x` (the kernel is
-# never installed). Prints the unpacked directory.
+# linux-image-amd64's dependency through a private apt configuration (tests/vm/debian-apt.sh:
+# its own sources, lists and cache; the machine's sources are not used and /etc/apt is never
+# changed), then `dpkg -x` (the kernel is never installed). Prints the unpacked directory.
 #
 # Usage: tests/vm/fetch-kernel.sh SUITE   (bullseye, bookworm, trixie, sid)
 # Cache: $RAWBPF_KERNEL_CACHE (default /var/cache/rawbpf-kernels), kept between runs.
@@ -10,33 +10,10 @@ set -euo pipefail
 suite=${1:?usage: fetch-kernel.sh SUITE}
 cache=${RAWBPF_KERNEL_CACHE:-/var/cache/rawbpf-kernels}
 apt_dir=$cache/apt-$suite
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/etc"
-
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
-if [ ! -f "$keyring" ]; then
-  echo "fetch-kernel.sh: installing debian-archive-keyring (to check Debian's signatures)" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debian-archive-keyring >/dev/null
-fi
-echo "deb [signed-by=$keyring] http://deb.debian.org/debian $suite main" >"$apt_dir/etc/sources.list"
-apt_opts=(
-  -o "Dir::Etc::SourceList=$apt_dir/etc/sources.list"
-  -o Dir::Etc::SourceParts=/dev/null
-  -o "Dir::State::Lists=$apt_dir/lists"
-  -o "Dir::Cache=$apt_dir/cache"
-  -o Debug::NoLocking=1
-  -o APT::Architecture=amd64
-  -o APT::Sandbox::User=root
-)
-
-# Refresh the index at most once a day; a cached kernel is used when the mirror is unreachable.
-stamp=$apt_dir/lists/.updated
-if [ ! -f "$stamp" ] || [ -n "$(find "$stamp" -mmin +1440)" ]; then
-  if apt-get "${apt_opts[@]}" update -qq >/dev/null 2>"$apt_dir/update.err"; then
-    touch "$stamp"
-  else
-    echo "fetch-kernel.sh: apt-get update for $suite failed: $(tail -n 1 "$apt_dir/update.err")" >&2
-  fi
-fi
+. "$(dirname "${BASH_SOURCE[0]}")/debian-apt.sh"
+# A failed refresh is not fatal: a cached kernel is used when the mirror is unreachable.
+debian_apt_init "$suite" "$apt_dir" || true
+apt_opts=("${DEBIAN_APT_OPTS[@]}")
 
 # linux-image-amd64 is a metapackage: its Depends names the real, versioned image package.
 pkg=$(apt-cache "${apt_opts[@]}" depends linux-image-amd64 2>/dev/null |
