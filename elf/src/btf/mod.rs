@@ -16,8 +16,10 @@ mod header;
 mod maps_lookup;
 mod records;
 mod source;
+mod table;
 mod types;
 mod validate;
+mod view;
 mod wire;
 
 pub use ext::{
@@ -26,10 +28,12 @@ pub use ext::{
 pub use format::{MAX_DEPTH, MAX_VALUES, Value};
 pub use header::Header;
 pub use source::btf_bytes;
+pub use table::BtfTypes;
 pub use types::{
     Array, BtfType, Composite, Datasec, DeclTag, Enum, Enum64, Enum64Value, EnumValue, Float, Func,
     FuncLinkage, FuncProto, Fwd, Int, Member, Param, RefType, Typedef, Var, VarLinkage, VarSecinfo,
 };
+pub use view::{BtfView, RawHead};
 
 use crate::Result;
 
