@@ -145,6 +145,23 @@ fn usage_error(e: &clap::Error) -> std::process::ExitCode {
     std::process::ExitCode::from(rawbpf::ExitCode::Usage as u8)
 }
 
+/// `Cli::try_parse()` without tearing the parser down afterwards: the command tree (every
+/// subcommand's arguments, ~60 k instructions to free) and the matches are leaked, since
+/// the process ends when the command does. Errors are formatted as `try_parse` does.
+fn parse_args() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|mut matches| {
+            let cli = Cli::from_arg_matches_mut(&mut matches);
+            std::mem::forget(matches);
+            cli.map_err(|e| e.format(&mut Cli::command()))
+        });
+    std::mem::forget(command);
+    parsed
+}
+
 /// Parses the command line, runs the command, prints the result or the error, and returns
 /// the documented exit code.
 fn main() -> std::process::ExitCode {
@@ -153,7 +170,7 @@ fn main() -> std::process::ExitCode {
     if completion::answer_candidates() {
         return std::process::ExitCode::SUCCESS;
     }
-    let cli = match Cli::try_parse() {
+    let cli = match parse_args() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };
