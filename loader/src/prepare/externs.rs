@@ -186,15 +186,19 @@ fn encode(
 
 /// Addresses of kernel symbols by name, from `/proc/kallsyms` (read only when needed).
 fn kallsyms(names: &[&str]) -> Result<HashMap<String, u64>> {
-    let text =
-        std::fs::read("/proc/kallsyms").map_err(|e| unsupported(format!("/proc/kallsyms: {e}")))?;
-    Ok(kallsyms_in(&text, names))
+    let failed = |e: std::io::Error| unsupported(format!("/proc/kallsyms: {e}"));
+    let file = std::fs::File::open("/proc/kallsyms").map_err(failed)?;
+    // Streamed through 64 KiB: the file is ~9 MB, none of which needs to stay.
+    kallsyms_in(std::io::BufReader::with_capacity(1 << 16, file), names).map_err(failed)
 }
 
 /// The first address of each of `names` in kallsyms text: lines `ADDR TYPE NAME`, with
 /// `\t[module]` after the name of a module's symbol. A byte scan (the file has ~200 000
 /// lines): a name is compared only when its length is one of the wanted lengths.
-fn kallsyms_in(text: &[u8], names: &[&str]) -> HashMap<String, u64> {
+fn kallsyms_in(
+    mut text: impl std::io::BufRead,
+    names: &[&str],
+) -> std::io::Result<HashMap<String, u64>> {
     let mut lengths = [false; 256];
     for n in names {
         if let Some(slot) = lengths.get_mut(n.len()) {
@@ -202,7 +206,13 @@ fn kallsyms_in(text: &[u8], names: &[&str]) -> HashMap<String, u64> {
         }
     }
     let mut out = HashMap::new();
-    for line in text.split(|&b| b == b'\n') {
+    let mut buf = Vec::with_capacity(256);
+    loop {
+        buf.clear();
+        if text.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(out);
+        }
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
         let Some(sp) = line.iter().position(|&b| b == b' ') else {
             continue;
         };
@@ -225,7 +235,6 @@ fn kallsyms_in(text: &[u8], names: &[&str]) -> HashMap<String, u64> {
             out.entry(wanted.to_string()).or_insert(a);
         }
     }
-    out
 }
 
 /// The kernel BTF id of the `FUNC` (`want_func`) or `VAR` named `name`.
@@ -502,7 +511,8 @@ ffffffffc0001000 t helper_x\t[some_module]\n\
 short\n\
 \n\
 ffffffff81003000 T bpf_prog_activ\n";
-        let got = super::kallsyms_in(text, &["bpf_prog_active", "helper_x", "absent"]);
+        let got =
+            super::kallsyms_in(&text[..], &["bpf_prog_active", "helper_x", "absent"]).unwrap();
         assert_eq!(got.get("bpf_prog_active"), Some(&0xffff_ffff_8100_1000));
         assert_eq!(got.get("helper_x"), Some(&0xffff_ffff_c000_1000));
         assert_eq!(got.len(), 2);
