@@ -18,9 +18,10 @@ mod output;
 mod reference;
 mod status;
 mod style;
+mod subcommands;
 mod verifier;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 const AFTER_HELP: &str = "\
 Workflow:
@@ -73,26 +74,19 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+/// The subcommands; their names and help lines are in `subcommands.rs`, which builds each
+/// one's arguments only when it runs.
+#[derive(Debug)]
 pub enum Command {
-    /// Show what an object file contains: programs, maps, global data, BTF (no privileges).
     Inspect(inspect::Args),
-    /// Load an object: create or reuse pinned maps, load programs, attach them.
     Load(load::Args),
-    /// Detach programs rawbpf attached to a cgroup; optionally remove the map pins.
     Detach(detach::Args),
-    /// List programs attached to a cgroup and the maps they use, with kernel IDs.
     MapIds(map_ids::Args),
-    /// Inspect and change loaded maps: `map dump`, `map show`, `map lookup|update|delete|pin`.
     Map(map::Args),
-    /// One screen: bpffs, the pin root, what is attached to the cgroup, maps and entries.
     Status(status::Args),
-    /// Print shell completions (bash, zsh, fish) generated from the argument definitions.
     Completions(generate::CompletionsArgs),
-    /// Print the man page (roff) generated from the argument definitions.
     Man(generate::ManArgs),
-    /// Print docs/cli-reference.md (every command's --help as markdown).
-    #[command(hide = true)]
+    /// Hidden: prints docs/cli-reference.md.
     HelpMarkdown,
 }
 
