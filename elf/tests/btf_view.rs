@@ -101,12 +101,13 @@ fn core_relocations_resolve_the_same_through_the_view() {
         let names: HashSet<&str> = names.iter().map(String::as_str).collect();
         let by_full = CoreTarget::for_names(&full, &names);
         let by_view = CoreTarget::for_names_in(&view, &names);
+        // What the loader uses: the index built while the view is parsed.
+        let (indexed_view, index) = CoreTarget::parse_indexed(&bytes, &names).unwrap();
+        let by_parse = CoreTarget::from_index(&indexed_view, index);
         for n in &names {
-            assert_eq!(
-                by_full.named(n),
-                by_view.named(n),
-                "{path}: candidates of {n}"
-            );
+            let want = by_full.named(n);
+            assert_eq!(want, by_view.named(n), "{path}: candidates of {n}");
+            assert_eq!(want, by_parse.named(n), "{path}: candidates of {n}");
         }
         let Some(local) = obj.btf.as_ref() else {
             continue;
@@ -115,11 +116,14 @@ fn core_relocations_resolve_the_same_through_the_view() {
             if p.core_relos.is_empty() {
                 continue;
             }
-            let (mut a, mut b) = (p.clone(), p.clone());
+            let (mut a, mut b, mut c) = (p.clone(), p.clone(), p.clone());
             let ra = apply_all(local, &by_full, &mut a).map_err(|e| e.to_string());
             let rb = apply_all(local, &by_view, &mut b).map_err(|e| e.to_string());
+            let rc = apply_all(local, &by_parse, &mut c).map_err(|e| e.to_string());
             assert_eq!(ra, rb, "{path}: program {}", p.name);
+            assert_eq!(ra, rc, "{path}: program {}", p.name);
             assert_eq!(a.insns, b.insns, "{path}: program {}", p.name);
+            assert_eq!(a.insns, c.insns, "{path}: program {}", p.name);
             relocations += p.core_relos.len();
         }
     }

@@ -61,6 +61,16 @@ pub struct RawHead {
 impl<'a> BtfView<'a> {
     /// Checks the header, the sections and every record's head and length; decodes nothing.
     pub fn parse(data: &'a [u8]) -> Result<BtfView<'a>> {
+        Self::parse_visiting(data, &mut |_, _| {})
+    }
+
+    /// [`BtfView::parse`], handing every record head to `visit` (with the string section
+    /// its `name_off` indexes) in the same walk: how a name index is built without a second
+    /// pass over the records ([`super::core::CoreTarget::parse_indexed`]).
+    pub fn parse_visiting(
+        data: &'a [u8],
+        visit: &mut dyn FnMut(&'a [u8], RawHead),
+    ) -> Result<BtfView<'a>> {
         let s = header::sections(data)?;
         let (types_at, strings_at) = (s.types_at(), s.strings_at());
         let mut marks = Vec::with_capacity(s.types.len() / (STRIDE * 40) + 1);
@@ -71,7 +81,15 @@ impl<'a> BtfView<'a> {
                 marks.push(len32(pos));
             }
             pos = match records::head_at(&s.types, pos) {
-                Some((_, _, next)) => next,
+                Some((name_off, info, next)) => {
+                    let head = RawHead {
+                        id: len32(count),
+                        kind: (info >> 24) & 0x1f,
+                        name_off,
+                    };
+                    visit(s.strings, head);
+                    next
+                }
                 // The full reader names what is wrong with this record.
                 None => records::record_at(&s.types, pos, len32(count), types_at)?.2,
             };

@@ -3,9 +3,11 @@
 //! 5 MB), once per load, and then only the types its relocations name are decoded
 //! ([`rawbpf_elf::btf::BtfView`]).
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use rawbpf_elf::btf::BtfView;
+use rawbpf_elf::btf::core::{CoreTarget, NameIndex};
 use rawbpf_syscalls::KernelBtfMap;
 
 use crate::error::{Error, Result};
@@ -80,7 +82,19 @@ impl BtfFile {
     /// A lazy view of the BTF: header, sections and record heads checked, nothing decoded.
     pub fn view(&self) -> Result<BtfView<'_>> {
         let parsed = rawbpf_elf::btf::btf_bytes(self.data()).and_then(BtfView::parse);
-        parsed.map_err(|e| match &self.kernel {
+        parsed.map_err(|e| self.unparsable(e))
+    }
+
+    /// [`BtfFile::view`] with the CO-RE index of the types named `names` (essential names),
+    /// built in the same walk over the records.
+    pub fn view_indexed(&self, names: &HashSet<&str>) -> Result<(BtfView<'_>, NameIndex<'_>)> {
+        let parsed = rawbpf_elf::btf::btf_bytes(self.data())
+            .and_then(|data| CoreTarget::parse_indexed(data, names));
+        parsed.map_err(|e| self.unparsable(e))
+    }
+
+    fn unparsable(&self, e: rawbpf_elf::Error) -> Error {
+        match &self.kernel {
             Some(why) => Error::Unsupported {
                 what: format!(
                     "{why}: the kernel BTF {} does not parse: {e}",
@@ -91,6 +105,6 @@ impl BtfFile {
                 path: self.path.clone(),
                 reason: format!("the BTF does not parse: {e}"),
             },
-        })
+        }
     }
 }

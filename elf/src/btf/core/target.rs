@@ -35,7 +35,7 @@ type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 /// types); each maps to the ids of that essential name, ascending.
 pub struct CoreTarget<'a> {
     btf: &'a dyn BtfTypes,
-    index: HashMap<&'a [u8], Vec<u32>, FxBuild>,
+    index: Index<'a>,
 }
 
 /// The essential names an index is limited to, with a bitmap of their first two bytes that
@@ -103,10 +103,45 @@ impl<'a> CoreTarget<'a> {
     }
 
     /// [`CoreTarget::for_names`] over a lazy view: one walk over the record heads, and no
-    /// type decoded until a relocation asks for it. What the loader uses for kernel BTF.
+    /// type decoded until a relocation asks for it.
     pub fn for_names_in(view: &'a BtfView<'a>, names: &HashSet<&str>) -> CoreTarget<'a> {
-        let heads = view.heads().map(|h| (h.id, h.kind, h.name_off));
-        Self::build(view, view.strings(), heads, Some(&Wanted::new(names)))
+        let wanted = Wanted::new(names);
+        let mut index = HashMap::default();
+        for h in view.heads() {
+            add(
+                &mut index,
+                view.strings(),
+                h.id,
+                h.kind,
+                h.name_off,
+                Some(&wanted),
+            );
+        }
+        CoreTarget { btf: view, index }
+    }
+
+    /// Parses `data` into a lazy view and indexes the types whose essential name is one of
+    /// `names` in the same walk over the records (what the loader does with the kernel's
+    /// BTF: one pass over its 125 000 record heads instead of two). The same index as
+    /// [`CoreTarget::for_names_in`]; [`CoreTarget::from_index`] joins the two.
+    pub fn parse_indexed(
+        data: &'a [u8],
+        names: &HashSet<&str>,
+    ) -> crate::Result<(BtfView<'a>, NameIndex<'a>)> {
+        let wanted = Wanted::new(names);
+        let mut index = HashMap::default();
+        let view = BtfView::parse_visiting(data, &mut |strings, h| {
+            add(&mut index, strings, h.id, h.kind, h.name_off, Some(&wanted));
+        })?;
+        Ok((view, NameIndex(index)))
+    }
+
+    /// The target over `view` with the index [`CoreTarget::parse_indexed`] built with it.
+    pub fn from_index(view: &'a BtfView<'a>, index: NameIndex<'a>) -> CoreTarget<'a> {
+        CoreTarget {
+            btf: view,
+            index: index.0,
+        }
     }
 
     /// Indexes the types `heads` gives as `(id, kind, name_off)` into `strings`.
@@ -116,33 +151,9 @@ impl<'a> CoreTarget<'a> {
         heads: impl Iterator<Item = (u32, u32, u32)>,
         only: Option<&Wanted<'_>>,
     ) -> CoreTarget<'a> {
-        let mut index: HashMap<&'a [u8], Vec<u32>, FxBuild> = HashMap::default();
+        let mut index = HashMap::default();
         for (id, kind, name_off) in heads {
-            if name_off == 0 || !is_core_kind(kind) {
-                continue;
-            }
-            let Some(tail) = strings.get(name_off as usize..) else {
-                continue;
-            };
-            let Some(&b0) = tail.first() else {
-                continue;
-            };
-            if let Some(o) = only
-                && !o.may(b0, tail.get(1).copied().unwrap_or(0))
-            {
-                continue;
-            }
-            let Some(end) = tail.iter().position(|&b| b == 0) else {
-                continue;
-            };
-            let Some(name) = tail.get(..end).filter(|n| !n.is_empty()) else {
-                continue;
-            };
-            let key = essential_bytes(name);
-            if only.is_some_and(|o| !o.names.contains(key)) {
-                continue;
-            }
-            index.entry(key).or_default().push(id);
+            add(&mut index, strings, id, kind, name_off, only);
         }
         CoreTarget { btf, index }
     }
@@ -159,6 +170,49 @@ impl<'a> CoreTarget<'a> {
             .cloned()
             .unwrap_or_default()
     }
+}
+
+/// The names index of a [`CoreTarget`], built while a view was parsed
+/// ([`CoreTarget::parse_indexed`]).
+pub struct NameIndex<'a>(Index<'a>);
+
+type Index<'a> = HashMap<&'a [u8], Vec<u32>, FxBuild>;
+
+/// Adds type `id` to `index` under its essential name when its kind can be a CO-RE, ksym or
+/// attach root and (with `only`) the name is wanted.
+fn add<'a>(
+    index: &mut Index<'a>,
+    strings: &'a [u8],
+    id: u32,
+    kind: u32,
+    name_off: u32,
+    only: Option<&Wanted<'_>>,
+) {
+    if name_off == 0 || !is_core_kind(kind) {
+        return;
+    }
+    let Some(tail) = strings.get(name_off as usize..) else {
+        return;
+    };
+    let Some(&b0) = tail.first() else {
+        return;
+    };
+    if let Some(o) = only
+        && !o.may(b0, tail.get(1).copied().unwrap_or(0))
+    {
+        return;
+    }
+    let Some(end) = tail.iter().position(|&b| b == 0) else {
+        return;
+    };
+    let Some(name) = tail.get(..end).filter(|n| !n.is_empty()) else {
+        return;
+    };
+    let key = essential_bytes(name);
+    if only.is_some_and(|o| !o.names.contains(key)) {
+        return;
+    }
+    index.entry(key).or_default().push(id);
 }
 
 /// Id, kind and name offset of every type of a parsed BTF.
