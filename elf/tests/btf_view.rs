@@ -133,27 +133,9 @@ fn core_relocations_resolve_the_same_through_the_view() {
     );
 }
 
-/// xorshift64* with a fixed seed: every run mutates the same way.
-struct XorShift(u64);
-
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 #[test]
 fn mutated_btf_reads_the_same_both_ways_and_never_panics() {
-    let mut rng = XorShift(0x5eed_b7f0_1a2b_3c4d);
+    let mut rng = btf_common::XorShift(0x5eed_b7f0_1a2b_3c4d);
     let mut cases = 0;
     for (path, data) in objects() {
         let Ok(btf) = btf_bytes(&data) else {

@@ -5,7 +5,9 @@
 //! `.maps` parser and the map dumper read; `validate` checks every type id and name offset
 //! once after parsing, so lookups can trust them. Nothing here trusts a count or an offset from
 //! the blob: each is checked against the bytes really present before use. `ext` parses
-//! `.BTF.ext`, `fixup` makes the blob loadable. See `docs/architecture.md`.
+//! `.BTF.ext`, `fixup` makes the blob loadable. `view` reads a large BTF (the kernel's)
+//! lazily — record heads checked once, a type decoded and checked when asked for — and
+//! `table` is the trait CO-RE reads either through. See `docs/architecture.md`.
 
 pub mod core;
 mod cycles;

@@ -332,3 +332,22 @@ pub fn parse_both_ways(blob: &[u8]) -> rawbpf_elf::Result<rawbpf_elf::btf::Btf> 
     }
     full
 }
+
+/// xorshift64* (Vigna): small, fast, and good enough to spread mutations; a fixed seed
+/// makes every run mutate the same way, so a failure names a case that reproduces.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
