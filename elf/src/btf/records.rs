@@ -70,6 +70,7 @@ impl RawType {
 }
 
 /// Bytes of kind-specific data after the head, or `None` for a kind we do not know.
+#[inline]
 fn trailing_len(kind: u32, vlen: u16) -> Option<usize> {
     let vlen = usize::from(vlen);
     Some(match kind {
@@ -87,6 +88,7 @@ fn trailing_len(kind: u32, vlen: u16) -> Option<usize> {
 /// where `next` is where the following record starts; `None` when the head or its
 /// trailing data runs past the section or the kind is unknown ([`record_at`] then says
 /// which). The lean walk of a lazy view's index passes.
+#[inline]
 pub(super) fn head_at(r: &Reader<'_>, pos: usize) -> Option<(u32, u32, usize)> {
     let body_at = pos.checked_add(TYPE_HEAD_LEN)?;
     if body_at > r.len() {

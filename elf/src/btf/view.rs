@@ -61,7 +61,7 @@ pub struct RawHead {
 impl<'a> BtfView<'a> {
     /// Checks the header, the sections and every record's head and length; decodes nothing.
     pub fn parse(data: &'a [u8]) -> Result<BtfView<'a>> {
-        Self::parse_visiting(data, &mut |_, _| {})
+        Self::parse_visiting(data, |_, _| {})
     }
 
     /// [`BtfView::parse`], handing every record head to `visit` (with the string section
@@ -69,7 +69,7 @@ impl<'a> BtfView<'a> {
     /// pass over the records ([`super::core::CoreTarget::parse_indexed`]).
     pub fn parse_visiting(
         data: &'a [u8],
-        visit: &mut dyn FnMut(&'a [u8], RawHead),
+        mut visit: impl FnMut(&'a [u8], RawHead),
     ) -> Result<BtfView<'a>> {
         let s = header::sections(data)?;
         let (types_at, strings_at) = (s.types_at(), s.strings_at());

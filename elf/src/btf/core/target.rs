@@ -130,7 +130,7 @@ impl<'a> CoreTarget<'a> {
     ) -> crate::Result<(BtfView<'a>, NameIndex<'a>)> {
         let wanted = Wanted::new(names);
         let mut index = HashMap::default();
-        let view = BtfView::parse_visiting(data, &mut |strings, h| {
+        let view = BtfView::parse_visiting(data, |strings, h| {
             add(&mut index, strings, h.id, h.kind, h.name_off, Some(&wanted));
         })?;
         Ok((view, NameIndex(index)))
