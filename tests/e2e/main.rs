@@ -48,6 +48,7 @@ mod seeded;
 mod json_schema;
 mod map_dump;
 mod map_edit;
+mod static_binary;
 mod status;
 mod verifier_output;
 
