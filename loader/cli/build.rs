@@ -21,6 +21,7 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=RAWBPF_DYNAMIC");
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
     let os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     let env = std::env::var("CARGO_CFG_TARGET_ENV").unwrap_or_default();
     let features = std::env::var("CARGO_CFG_TARGET_FEATURE").unwrap_or_default();
@@ -31,6 +32,16 @@ fn main() {
     let Some(out) = std::env::var_os("OUT_DIR").map(PathBuf::from) else {
         return;
     };
+    let linker = std::env::var("RUSTC_LINKER").unwrap_or_else(|_| "cc".to_string());
+    if let Some(missing) = missing_archive(&linker) {
+        // glibc's libc.a comes with libc6-dev on Debian and Ubuntu, but is a package of its
+        // own elsewhere (glibc-static on Fedora): without it the binary stays dynamic.
+        println!(
+            "cargo:warning=rawbpf is linked dynamically: {linker} finds no {missing} \
+             (install glibc's static libraries for a static binary)"
+        );
+        return;
+    }
     // rustc names these after `-Wl,-Bdynamic`; each stub sends the linker to the archive.
     let stubs = [
         ("gcc_s", "-l:libgcc_eh.a -l:libgcc.a"),
@@ -52,4 +63,20 @@ fn main() {
     println!("cargo:rustc-link-arg-bin=rawbpf=-L{}", out.display());
     println!("cargo:rustc-link-arg-bin=rawbpf=-no-pie");
     println!("cargo:rustc-link-arg-bin=rawbpf=-static");
+}
+
+/// The first archive of the static link that the C compiler linking the binary cannot find
+/// (`cc -print-file-name=NAME` prints NAME alone then), if any.
+fn missing_archive(linker: &str) -> Option<&'static str> {
+    ["libc.a", "libgcc_eh.a", "libgcc.a", "libm.a"]
+        .into_iter()
+        .find(|archive| {
+            let found = std::process::Command::new(linker)
+                .arg(format!("-print-file-name={archive}"))
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string());
+            found.is_none_or(|path| path == *archive)
+        })
 }

@@ -34,6 +34,7 @@ fn the_rawbpf_binary_links_no_shared_library() {
     assert!(!types.is_empty(), "{RAWBPF}: no program headers");
     assert!(
         !types.contains(&PT_INTERP) && !types.contains(&PT_DYNAMIC),
-        "{RAWBPF} is dynamically linked (program header types {types:?})"
+        "{RAWBPF} is dynamically linked (program header types {types:?}); did the build \
+         warn that glibc's static libraries (libc.a) are missing?"
     );
 }
