@@ -14,9 +14,10 @@ fn simple() -> Builder {
     b
 }
 
-/// Parses and expects an `Error::Btf` whose message contains `needle`.
+/// Parses (whole and through a lazy view, which must agree) and expects an `Error::Btf`
+/// whose message contains `needle`.
 fn btf_err(blob: &[u8], needle: &str) -> u64 {
-    match Btf::parse(blob) {
+    match parse_both_ways(blob) {
         Err(Error::Btf { offset, reason }) => {
             assert!(reason.contains(needle), "{reason:?} lacks {needle:?}");
             offset
@@ -25,9 +26,10 @@ fn btf_err(blob: &[u8], needle: &str) -> u64 {
     }
 }
 
-/// Parses and expects an `Error::BtfType` for `id` whose message contains `needle`.
+/// Parses (whole and through a lazy view, which must agree) and expects an
+/// `Error::BtfType` for `id` whose message contains `needle`.
 fn type_err(blob: &[u8], id: u32, needle: &str) {
-    match Btf::parse(blob) {
+    match parse_both_ways(blob) {
         Err(Error::BtfType { type_id, reason }) => {
             assert_eq!(type_id, id, "{reason}");
             assert!(reason.contains(needle), "{reason:?} lacks {needle:?}");

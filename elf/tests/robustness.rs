@@ -14,23 +14,9 @@ use object::read::elf::{ElfFile64, FileHeader as _, SectionHeader as _};
 use object::{Endianness, Object as _};
 use rawbpf_elf::Object;
 
-/// xorshift64* (Vigna): small, fast, and good enough to spread mutations.
-struct XorShift(u64);
+mod btf_common;
 
-impl XorShift {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
+use btf_common::XorShift;
 
 /// A byte range of the file that mutations target.
 #[derive(Clone, Copy, Debug)]

@@ -50,6 +50,7 @@ mod json_schema;
 mod map_dump;
 mod map_edit;
 mod show;
+mod static_binary;
 mod status;
 mod verifier_output;
 

@@ -120,7 +120,29 @@ fn section<'a>(
     })
 }
 
-pub(super) fn parse_btf(data: &[u8]) -> Result<Btf> {
+/// A checked header with the blob's byte order and its type and string sections.
+pub(super) struct Sections<'a> {
+    pub(super) header: Header,
+    pub(super) big_endian: bool,
+    pub(super) types: Reader<'a>,
+    pub(super) strings: &'a [u8],
+}
+
+impl Sections<'_> {
+    /// Where the type section starts in the blob (for error messages).
+    pub(super) fn types_at(&self) -> u64 {
+        u64::from(self.header.hdr_len) + u64::from(self.header.type_off)
+    }
+
+    /// Where the string section starts in the blob (for error messages).
+    pub(super) fn strings_at(&self) -> u64 {
+        u64::from(self.header.hdr_len) + u64::from(self.header.str_off)
+    }
+}
+
+/// Reads the header and bounds-checks both sections against the blob; the string section
+/// must start with NUL. Shared by [`parse_btf`] and the lazy [`super::BtfView`].
+pub(super) fn sections(data: &[u8]) -> Result<Sections<'_>> {
     let (header, big_endian) = parse_header(data)?;
     let body = Reader::new(data, big_endian)
         .tail(header.hdr_len as usize)
@@ -134,7 +156,7 @@ pub(super) fn parse_btf(data: &[u8]) -> Result<Btf> {
             ),
         ));
     }
-    let type_sec = section(
+    let types = section(
         &body,
         header.hdr_len,
         header.type_off,
@@ -155,15 +177,24 @@ pub(super) fn parse_btf(data: &[u8]) -> Result<Btf> {
             "string section must start with NUL (offset 0 is \"\")".to_string(),
         ));
     }
-    let strings = str_sec.bytes().to_vec();
-    let types_at = u64::from(header.hdr_len) + u64::from(header.type_off);
-    let types = records::parse_types(&type_sec, types_at)?;
+    Ok(Sections {
+        header,
+        big_endian,
+        types,
+        strings: str_sec.bytes(),
+    })
+}
+
+pub(super) fn parse_btf(data: &[u8]) -> Result<Btf> {
+    let s = sections(data)?;
+    let strings = s.strings.to_vec();
+    let types = records::parse_types(&s.types, s.types_at())?;
     validate::validate(&types, &strings)?;
     Ok(Btf {
-        header,
+        header: s.header,
         types,
         strings,
-        big_endian,
+        big_endian: s.big_endian,
     })
 }
 

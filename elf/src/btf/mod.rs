@@ -5,7 +5,9 @@
 //! `.maps` parser and the map dumper read; `validate` checks every type id and name offset
 //! once after parsing, so lookups can trust them. Nothing here trusts a count or an offset from
 //! the blob: each is checked against the bytes really present before use. `ext` parses
-//! `.BTF.ext`, `fixup` makes the blob loadable. See `docs/architecture.md`.
+//! `.BTF.ext`, `fixup` makes the blob loadable. `view` reads a large BTF (the kernel's)
+//! lazily — record heads checked once, a type decoded and checked when asked for — and
+//! `table` is the trait CO-RE reads either through. See `docs/architecture.md`.
 
 pub mod core;
 mod cycles;
@@ -16,8 +18,10 @@ mod header;
 mod maps_lookup;
 mod records;
 mod source;
+mod table;
 mod types;
 mod validate;
+mod view;
 mod wire;
 
 pub use ext::{
@@ -26,10 +30,12 @@ pub use ext::{
 pub use format::{MAX_DEPTH, MAX_VALUES, Value};
 pub use header::Header;
 pub use source::btf_bytes;
+pub use table::BtfTypes;
 pub use types::{
     Array, BtfType, Composite, Datasec, DeclTag, Enum, Enum64, Enum64Value, EnumValue, Float, Func,
     FuncLinkage, FuncProto, Fwd, Int, Member, Param, RefType, Typedef, Var, VarLinkage, VarSecinfo,
 };
+pub use view::{BtfView, RawHead};
 
 use crate::Result;
 

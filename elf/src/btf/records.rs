@@ -70,6 +70,7 @@ impl RawType {
 }
 
 /// Bytes of kind-specific data after the head, or `None` for a kind we do not know.
+#[inline]
 fn trailing_len(kind: u32, vlen: u16) -> Option<usize> {
     let vlen = usize::from(vlen);
     Some(match kind {
@@ -83,6 +84,69 @@ fn trailing_len(kind: u32, vlen: u16) -> Option<usize> {
     })
 }
 
+/// The head of the record at byte `pos` of the type section: `(name_off, info, next)`
+/// where `next` is where the following record starts; `None` when the head or its
+/// trailing data runs past the section or the kind is unknown ([`record_at`] then says
+/// which). The lean walk of a lazy view's index passes.
+#[inline]
+pub(super) fn head_at(r: &Reader<'_>, pos: usize) -> Option<(u32, u32, usize)> {
+    let body_at = pos.checked_add(TYPE_HEAD_LEN)?;
+    if body_at > r.len() {
+        return None;
+    }
+    let (name_off, info) = r.u32_pair_at(pos)?;
+    let next = body_at + trailing_len((info >> 24) & 0x1f, (info & 0xffff) as u16)?;
+    (next <= r.len()).then_some((name_off, info, next))
+}
+
+/// The record of type `type_id` at byte `pos` of the type section `r`: its head, its
+/// length-checked trailing data and where the next record starts. `base` is the section's
+/// offset in the `.BTF` blob, for error messages.
+pub(super) fn record_at<'a>(
+    r: &Reader<'a>,
+    pos: usize,
+    type_id: u32,
+    base: u64,
+) -> Result<(RawType, Reader<'a>, usize)> {
+    let at = base + pos as u64;
+    let left = r.len().saturating_sub(pos);
+    let raw = RawType::read(r, pos).ok_or_else(|| Error::Btf {
+        offset: at,
+        reason: format!(
+            "type {type_id}: record head truncated ({left} bytes left, need {TYPE_HEAD_LEN})"
+        ),
+    })?;
+    let trailing = trailing_len(raw.kind(), raw.vlen()).ok_or_else(|| Error::BtfType {
+        type_id,
+        reason: format!("unknown kind {} at offset {at:#x}", raw.kind()),
+    })?;
+    let body_at = pos + TYPE_HEAD_LEN;
+    let body = r.sub(body_at, trailing).ok_or_else(|| Error::BtfType {
+        type_id,
+        reason: format!(
+            "kind {} with vlen {} needs {trailing} bytes after its head at offset {at:#x}, \
+             only {} left",
+            raw.kind(),
+            raw.vlen(),
+            left - TYPE_HEAD_LEN
+        ),
+    })?;
+    Ok((raw, body, body_at + trailing))
+}
+
+/// Decodes one record already found by [`record_at`].
+pub(super) fn decode_record(
+    raw: &RawType,
+    body: &Reader<'_>,
+    type_id: u32,
+    at: u64,
+) -> Result<BtfType> {
+    decode(raw, body).ok_or_else(|| Error::BtfType {
+        type_id,
+        reason: format!("record at offset {at:#x} truncated"),
+    })
+}
+
 /// Decodes the type section into a table whose index is the type id (`[0]` is void).
 ///
 /// `base` is the section's offset in the `.BTF` blob, for error messages.
@@ -91,35 +155,9 @@ pub(super) fn parse_types(r: &Reader<'_>, base: u64) -> Result<Vec<BtfType>> {
     let mut pos = 0usize;
     while pos < r.len() {
         let type_id = len32(types.len());
-        let at = base + pos as u64;
-        let left = r.len() - pos;
-        let raw = RawType::read(r, pos).ok_or_else(|| Error::Btf {
-            offset: at,
-            reason: format!(
-                "type {type_id}: record head truncated ({left} bytes left, need {TYPE_HEAD_LEN})"
-            ),
-        })?;
-        let trailing = trailing_len(raw.kind(), raw.vlen()).ok_or_else(|| Error::BtfType {
-            type_id,
-            reason: format!("unknown kind {} at offset {at:#x}", raw.kind()),
-        })?;
-        let body_at = pos + TYPE_HEAD_LEN;
-        let body = r.sub(body_at, trailing).ok_or_else(|| Error::BtfType {
-            type_id,
-            reason: format!(
-                "kind {} with vlen {} needs {trailing} bytes after its head at offset {at:#x}, \
-                 only {} left",
-                raw.kind(),
-                raw.vlen(),
-                left - TYPE_HEAD_LEN
-            ),
-        })?;
-        let ty = decode(&raw, &body).ok_or_else(|| Error::BtfType {
-            type_id,
-            reason: format!("record at offset {at:#x} truncated"),
-        })?;
-        types.push(ty);
-        pos = body_at + trailing;
+        let (raw, body, next) = record_at(r, pos, type_id, base)?;
+        types.push(decode_record(&raw, &body, type_id, base + pos as u64)?);
+        pos = next;
     }
     Ok(types)
 }

@@ -1,6 +1,7 @@
 //! Resolved BTF types: one Rust type per `BTF_KIND_*`, names as string-table offsets.
 
 use super::Btf;
+use super::table::BtfTypes;
 use crate::{Error, Result};
 
 /// `BTF_KIND_INT`: encoding bits, offset and size in bits from the trailing u32.
@@ -301,10 +302,16 @@ pub(super) fn type_by_id(btf: &Btf, id: u32) -> Result<&BtfType> {
 }
 
 pub(super) fn string_at(btf: &Btf, offset: u32) -> Result<&str> {
-    let at = u64::from(btf.header.hdr_len) + u64::from(btf.header.str_off) + u64::from(offset);
-    let len = btf.strings.len();
-    let tail = btf
-        .strings
+    let base = u64::from(btf.header.hdr_len) + u64::from(btf.header.str_off);
+    string_in(&btf.strings, base, offset)
+}
+
+/// The string at `offset` of the string section `strings`, which starts at byte `base` of
+/// the blob (for error messages).
+pub(super) fn string_in(strings: &[u8], base: u64, offset: u32) -> Result<&str> {
+    let at = base + u64::from(offset);
+    let len = strings.len();
+    let tail = strings
         .get(offset as usize..)
         .filter(|t| !t.is_empty())
         .ok_or_else(|| Error::Btf {
@@ -346,11 +353,11 @@ fn cycle(id: u32, what: &str) -> Error {
     }
 }
 
-pub(super) fn resolve(btf: &Btf, id: u32) -> Result<(u32, &BtfType)> {
+pub(super) fn resolve<T: BtfTypes + ?Sized>(btf: &T, id: u32) -> Result<(u32, &BtfType)> {
     let mut cur = id;
     // A chain visiting more types than exist must repeat one.
-    for _ in 0..=btf.types.len() {
-        let t = type_by_id(btf, cur)?;
+    for _ in 0..=btf.type_count() {
+        let t = btf.type_by_id(cur)?;
         match skip_target(t) {
             Some(next) => cur = next,
             None => return Ok((cur, t)),
@@ -359,7 +366,7 @@ pub(super) fn resolve(btf: &Btf, id: u32) -> Result<(u32, &BtfType)> {
     Err(cycle(id, "resolving typedefs and modifiers"))
 }
 
-pub(super) fn size_of(btf: &Btf, id: u32) -> Result<u32> {
+pub(super) fn size_of<T: BtfTypes + ?Sized>(btf: &T, id: u32) -> Result<u32> {
     let mut cur = id;
     // Product of the element counts of the arrays walked through so far.
     let mut count: u32 = 1;
@@ -367,8 +374,8 @@ pub(super) fn size_of(btf: &Btf, id: u32) -> Result<u32> {
         type_id: id,
         reason: "size overflows u32".to_string(),
     };
-    for _ in 0..=btf.types.len() {
-        let t = type_by_id(btf, cur)?;
+    for _ in 0..=btf.type_count() {
+        let t = btf.type_by_id(cur)?;
         let size = match t {
             BtfType::Int(Int { size, .. })
             | BtfType::Float(Float { size, .. })

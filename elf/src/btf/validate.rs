@@ -58,37 +58,50 @@ pub(super) fn for_each_name_offset(
 
 /// Validates the whole table against itself and the string section.
 pub(super) fn validate(types: &[BtfType], strings: &[u8]) -> Result<()> {
-    let count = types.len();
     // A name at `off` is NUL-terminated iff some NUL sits at or after `off`: one lookup of
     // the last NUL replaces a scan per name (there are ~600 000 names in a vmlinux BTF).
     let last_nul = strings.iter().rposition(|&b| b == 0);
     for (id, t) in types.iter().enumerate().skip(1) {
-        let type_id = super::wire::len32(id);
-        for_each_referenced_id(t, |target| {
-            if target as usize >= count {
-                return Err(Error::BtfType {
-                    type_id,
-                    reason: format!(
-                        "{} refers to type {target}, past the end of the table ({count} types)",
-                        t.kind_name()
-                    ),
-                });
-            }
-            Ok(())
-        })?;
-        for_each_name_offset(t, |off| {
-            let reason = if off as usize >= strings.len() {
-                format!(
-                    "name offset {off} is past the end of the string section ({} bytes)",
-                    strings.len()
-                )
-            } else if last_nul.is_none_or(|n| (off as usize) > n) {
-                format!("name at string offset {off} is not NUL-terminated")
-            } else {
-                return Ok(());
-            };
-            Err(Error::BtfType { type_id, reason })
-        })?;
+        validate_one(
+            super::wire::len32(id),
+            t,
+            types.len(),
+            strings.len(),
+            last_nul,
+        )?;
     }
     Ok(())
+}
+
+/// Checks one type: every id it refers to is below `count`, every name offset is inside a
+/// string section of `strings_len` bytes whose last NUL is at `last_nul`.
+pub(super) fn validate_one(
+    type_id: u32,
+    t: &BtfType,
+    count: usize,
+    strings_len: usize,
+    last_nul: Option<usize>,
+) -> Result<()> {
+    for_each_referenced_id(t, |target| {
+        if target as usize >= count {
+            return Err(Error::BtfType {
+                type_id,
+                reason: format!(
+                    "{} refers to type {target}, past the end of the table ({count} types)",
+                    t.kind_name()
+                ),
+            });
+        }
+        Ok(())
+    })?;
+    for_each_name_offset(t, |off| {
+        let reason = if off as usize >= strings_len {
+            format!("name offset {off} is past the end of the string section ({strings_len} bytes)")
+        } else if last_nul.is_none_or(|n| (off as usize) > n) {
+            format!("name at string offset {off} is not NUL-terminated")
+        } else {
+            return Ok(());
+        };
+        Err(Error::BtfType { type_id, reason })
+    })
 }

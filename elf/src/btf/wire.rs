@@ -45,6 +45,18 @@ impl<'a> Reader<'a> {
         self.data.get(off).copied()
     }
 
+    /// The two `u32`s at `off` and `off + 4`, with one bounds check (record heads).
+    #[inline]
+    pub(super) fn u32_pair_at(&self, off: usize) -> Option<(u32, u32)> {
+        let b: &[u8; 8] = self.data.get(off..off.checked_add(8)?)?.try_into().ok()?;
+        let (lo, hi) = ([b[0], b[1], b[2], b[3]], [b[4], b[5], b[6], b[7]]);
+        Some(if self.big_endian {
+            (u32::from_be_bytes(lo), u32::from_be_bytes(hi))
+        } else {
+            (u32::from_le_bytes(lo), u32::from_le_bytes(hi))
+        })
+    }
+
     pub(super) fn u32_at(&self, off: usize) -> Option<u32> {
         let b: [u8; 4] = self.data.get(off..off.checked_add(4)?)?.try_into().ok()?;
         Some(if self.big_endian {

@@ -305,3 +305,49 @@ pub fn ext_blob(big: bool, hdr_len: u32, blocks: [Option<&ExtBlock>; 3]) -> Vec<
     }
     out
 }
+
+/// Reads `blob` both ways — [`rawbpf_elf::btf::Btf::parse`] and a lazy
+/// [`rawbpf_elf::btf::BtfView`] with every type decoded — and asserts they agree: the same
+/// types, or the same error. Returns the full parse's result.
+pub fn parse_both_ways(blob: &[u8]) -> rawbpf_elf::Result<rawbpf_elf::btf::Btf> {
+    use rawbpf_elf::btf::{Btf, BtfTypes, BtfView};
+    let full = Btf::parse(blob);
+    let lazy = BtfView::parse(blob).and_then(|view| {
+        let types = (0..view.len())
+            .map(|id| view.type_by_id(id as u32).cloned())
+            .collect::<rawbpf_elf::Result<Vec<_>>>()?;
+        Ok((view.len(), types))
+    });
+    match (&full, &lazy) {
+        (Ok(btf), Ok((len, types))) => {
+            assert_eq!(btf.len(), *len, "type counts differ");
+            assert_eq!(btf.types(), types.as_slice(), "decoded types differ");
+        }
+        (Err(a), Err(b)) => assert_eq!(format!("{a:?}"), format!("{b:?}"), "errors differ"),
+        (a, b) => panic!(
+            "full parse and lazy view disagree: {:?} vs {:?}",
+            a.as_ref().map(|_| "ok"),
+            b.as_ref().map(|_| "ok")
+        ),
+    }
+    full
+}
+
+/// xorshift64* (Vigna): small, fast, and good enough to spread mutations; a fixed seed
+/// makes every run mutate the same way, so a failure names a case that reproduces.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}

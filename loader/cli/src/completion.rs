@@ -25,8 +25,9 @@ pub fn visible_command() -> clap::Command {
     for arg in full.get_arguments() {
         cmd = cmd.arg(arg.clone());
     }
-    for sub in full.get_subcommands().filter(|s| !s.is_hide_set()) {
-        cmd = cmd.subcommand(sub.clone());
+    // With their arguments built now (the CLI's own tree defers them, `subcommands.rs`).
+    for sub in super::subcommands::eager().filter(|s| !s.is_hide_set()) {
+        cmd = cmd.subcommand(sub);
     }
     cmd
 }

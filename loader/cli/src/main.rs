@@ -19,9 +19,10 @@ mod prog;
 mod reference;
 mod status;
 mod style;
+mod subcommands;
 mod verifier;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
 const AFTER_HELP: &str = "\
 Workflow:
@@ -74,30 +75,21 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Debug, Subcommand)]
+/// The subcommands; their names and help lines are in `subcommands.rs`, which builds each
+/// one's arguments only when it runs.
+#[derive(Debug)]
 pub enum Command {
-    /// Show what an object file contains: programs, maps, global data, BTF (no privileges).
     Inspect(inspect::Args),
-    /// Load an object: create or reuse pinned maps, load programs, attach them.
     Load(load::Args),
-    /// Detach programs rawbpf attached to a cgroup; optionally remove the map pins.
     Detach(detach::Args),
-    /// List programs attached to a cgroup and the maps they use, with kernel IDs.
     MapIds(map_ids::Args),
-    /// Inspect and change loaded maps: `map dump`, `map show`, `map lookup|update|delete|pin`.
     Map(map::Args),
-    /// One screen: bpffs, the pin root, what is attached to the cgroup, maps and entries.
     Status(status::Args),
-    /// The host's BPF programs: `prog show` (full names, owners).
     Prog(prog::Args),
-    /// The cgroup v2 hierarchy: `cgroup tree` (programs attached at each cgroup).
     Cgroup(prog::CgroupArgs),
-    /// Print shell completions (bash, zsh, fish) generated from the argument definitions.
     Completions(generate::CompletionsArgs),
-    /// Print the man page (roff) generated from the argument definitions.
     Man(generate::ManArgs),
-    /// Print docs/cli-reference.md (every command's --help as markdown).
-    #[command(hide = true)]
+    /// Hidden: prints docs/cli-reference.md.
     HelpMarkdown,
 }
 
@@ -150,6 +142,23 @@ fn usage_error(e: &clap::Error) -> std::process::ExitCode {
     std::process::ExitCode::from(rawbpf::ExitCode::Usage as u8)
 }
 
+/// `Cli::try_parse()` without tearing the parser down afterwards: the command tree (every
+/// subcommand's arguments, ~60 k instructions to free) and the matches are leaked, since
+/// the process ends when the command does. Errors are formatted as `try_parse` does.
+fn parse_args() -> Result<Cli, clap::Error> {
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    let parsed = command
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|mut matches| {
+            let cli = Cli::from_arg_matches_mut(&mut matches);
+            std::mem::forget(matches);
+            cli.map_err(|e| e.format(&mut Cli::command()))
+        });
+    std::mem::forget(command);
+    parsed
+}
+
 /// Parses the command line, runs the command, prints the result or the error, and returns
 /// the documented exit code.
 fn main() -> std::process::ExitCode {
@@ -158,7 +167,7 @@ fn main() -> std::process::ExitCode {
     if completion::answer_candidates() {
         return std::process::ExitCode::SUCCESS;
     }
-    let cli = match Cli::try_parse() {
+    let cli = match parse_args() {
         Ok(cli) => cli,
         Err(e) => return usage_error(&e),
     };

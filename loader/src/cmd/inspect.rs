@@ -49,7 +49,8 @@ fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
             MAX_OBJECT_SIZE >> 20
         )));
     }
-    let mut bytes = Vec::new();
+    // Sized from the metadata: one allocation and one large read, not a doubling buffer.
+    let mut bytes = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0) + 1);
     file.take(MAX_OBJECT_SIZE + 1).read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_OBJECT_SIZE {
         return Err(refuse("it grew past the size bound while read".to_string()));

@@ -1,14 +1,15 @@
 //! Which map and program types the running kernel knows, from the enums of its BTF
 //! (`enum bpf_map_type`, `enum bpf_prog_type`). Asked only after the kernel refused a map
 //! or program with EINVAL, so that the error can say "this kernel has no bloom_filter maps"
-//! instead of a bare "invalid argument"; a kernel without BTF gives no answer.
+//! instead of a bare "invalid argument"; a kernel without BTF gives no answer. Only the
+//! enum asked for is decoded.
 
 use std::path::Path;
 
-use rawbpf_elf::btf::BtfType;
+use rawbpf_elf::btf::{BtfType, BtfTypes};
 
 use crate::error::Error;
-use crate::host::kernel_btf::{VMLINUX_BTF, read};
+use crate::host::kernel_btf::{VMLINUX_BTF, open};
 use crate::host::kernel_config::kernel_release;
 
 /// True when the kernel's `enum <name>` has an enumerator of value `value`, false when it
@@ -20,7 +21,8 @@ pub fn enum_has(name: &str, value: u32) -> Option<bool> {
 /// Which of `values` the kernel's `enum <name>` has no enumerator for (in the order
 /// given), `None` when the kernel's BTF (or the enum) cannot be read. One BTF read.
 pub fn enum_lacks(name: &str, values: &[u32]) -> Option<Vec<u32>> {
-    let btf = read(Path::new(VMLINUX_BTF), "naming what the kernel lacks").ok()?;
+    let file = open(Path::new(VMLINUX_BTF), "naming what the kernel lacks").ok()?;
+    let btf = file.view().ok()?;
     let (_, BtfType::Enum(e)) = btf.find_by_name(name)? else {
         return None;
     };
@@ -85,7 +87,8 @@ mod tests {
     #[test]
     fn the_count_enumerators_are_no_type() {
         // __MAX_BPF_MAP_TYPE's value is the next type number, one this kernel lacks.
-        let btf = read(Path::new(VMLINUX_BTF), "test").unwrap();
+        let file = open(Path::new(VMLINUX_BTF), "test").unwrap();
+        let btf = file.view().unwrap();
         let Some((_, BtfType::Enum(e))) = btf.find_by_name("bpf_map_type") else {
             panic!("no enum bpf_map_type");
         };

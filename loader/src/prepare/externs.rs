@@ -197,21 +197,55 @@ fn encode(
 
 /// Addresses of kernel symbols by name, from `/proc/kallsyms` (read only when needed).
 fn kallsyms(names: &[&str]) -> Result<HashMap<String, u64>> {
-    let text = std::fs::read_to_string("/proc/kallsyms")
-        .map_err(|e| unsupported(format!("/proc/kallsyms: {e}")))?;
-    let mut out = HashMap::new();
-    for line in text.lines() {
-        let mut f = line.split_whitespace();
-        let (Some(addr), Some(_), Some(name)) = (f.next(), f.next(), f.next()) else {
-            continue;
-        };
-        if names.contains(&name)
-            && let Ok(a) = u64::from_str_radix(addr, 16)
-        {
-            out.entry(name.to_string()).or_insert(a);
+    let failed = |e: std::io::Error| unsupported(format!("/proc/kallsyms: {e}"));
+    let file = std::fs::File::open("/proc/kallsyms").map_err(failed)?;
+    // Streamed through 64 KiB: the file is ~9 MB, none of which needs to stay.
+    kallsyms_in(std::io::BufReader::with_capacity(1 << 16, file), names).map_err(failed)
+}
+
+/// The first address of each of `names` in kallsyms text: lines `ADDR TYPE NAME`, with
+/// `\t[module]` after the name of a module's symbol. A byte scan (the file has ~200 000
+/// lines): a name is compared only when its length is one of the wanted lengths.
+fn kallsyms_in(
+    mut text: impl std::io::BufRead,
+    names: &[&str],
+) -> std::io::Result<HashMap<String, u64>> {
+    let mut lengths = [false; 256];
+    for n in names {
+        if let Some(slot) = lengths.get_mut(n.len()) {
+            *slot = true;
         }
     }
-    Ok(out)
+    let mut out = HashMap::new();
+    let mut buf = Vec::with_capacity(256);
+    loop {
+        buf.clear();
+        if text.read_until(b'\n', &mut buf)? == 0 {
+            return Ok(out);
+        }
+        let line = buf.strip_suffix(b"\n").unwrap_or(&buf);
+        let Some(sp) = line.iter().position(|&b| b == b' ') else {
+            continue;
+        };
+        // Past the address, the space, the one-letter type and its space.
+        let Some(rest) = line.get(sp + 3..) else {
+            continue;
+        };
+        let name = rest.split(|&b| b == b'\t').next().unwrap_or_default();
+        if !lengths.get(name.len()).copied().unwrap_or(false) {
+            continue;
+        }
+        let Some(&wanted) = names.iter().find(|n| n.as_bytes() == name) else {
+            continue;
+        };
+        let addr = line
+            .get(..sp)
+            .and_then(|a| std::str::from_utf8(a).ok())
+            .and_then(|a| u64::from_str_radix(a, 16).ok());
+        if let Some(a) = addr {
+            out.entry(wanted.to_string()).or_insert(a);
+        }
+    }
 }
 
 /// The kernel BTF id of the `FUNC` (`want_func`) or `VAR` named `name`.
@@ -497,6 +531,22 @@ fn patch(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn kallsyms_lines_give_the_first_address_of_each_wanted_name() {
+        let text = b"ffffffff81000000 T _text\n\
+ffffffff81001000 t bpf_prog_active\n\
+ffffffff81002000 D bpf_prog_active\n\
+ffffffffc0001000 t helper_x\t[some_module]\n\
+short\n\
+\n\
+ffffffff81003000 T bpf_prog_activ\n";
+        let got =
+            super::kallsyms_in(&text[..], &["bpf_prog_active", "helper_x", "absent"]).unwrap();
+        assert_eq!(got.get("bpf_prog_active"), Some(&0xffff_ffff_8100_1000));
+        assert_eq!(got.get("helper_x"), Some(&0xffff_ffff_c000_1000));
+        assert_eq!(got.len(), 2);
+    }
+
     use super::*;
 
     #[test]

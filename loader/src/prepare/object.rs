@@ -92,10 +92,6 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
         } else {
             "programs attaching to kernel functions (tp_btf, fentry, lsm, iter)"
         };
-        let kbtf = match &opts.btf {
-            Some(path) => kernel_btf::read_custom(path)?,
-            None => kernel_btf::read(std::path::Path::new(kernel_btf::VMLINUX_BTF), why)?,
-        };
         // Index only the names the object asks for: its CO-RE root types and its externs.
         let mut names: HashSet<String> = obj.externs.iter().map(|e| e.name.clone()).collect();
         names.extend(attach_points);
@@ -109,7 +105,12 @@ pub fn prepare(obj: &mut Object, opts: &CompatOptions) -> Result<Prepared> {
             }
         }
         let names: HashSet<&str> = names.iter().map(String::as_str).collect();
-        let target = CoreTarget::for_names(&kbtf, &names);
+        let file = match &opts.btf {
+            Some(path) => kernel_btf::open_custom(path)?,
+            None => kernel_btf::open(std::path::Path::new(kernel_btf::VMLINUX_BTF), why)?,
+        };
+        let (kbtf, index) = file.view_indexed(&names)?;
+        let target = CoreTarget::from_index(&kbtf, index);
         out.kernel_btf_time = Some(start.elapsed());
         if has_core {
             let Some(local) = obj.btf.clone() else {

@@ -4,21 +4,26 @@
 use super::kinds::{enum_len, enum_name_off, is_any_enum, is_composite, kind_compat, skip};
 use super::target::essential;
 use super::{INT_SIGNED, MAX_LEVEL};
-use crate::btf::Btf;
+use crate::btf::BtfTypes;
 use crate::btf::types::{BtfType, Composite};
 use crate::{Error, Result};
 
 /// Whether local type `lid` and target type `tid` are compatible the way CO-RE type
 /// relocations and libbpf's `__ksym` checks compare them (`bpf_core_types_are_compat`).
-pub fn types_compatible(local: &Btf, lid: u32, targ: &Btf, tid: u32) -> Result<bool> {
+pub fn types_compatible(
+    local: &dyn BtfTypes,
+    lid: u32,
+    targ: &dyn BtfTypes,
+    tid: u32,
+) -> Result<bool> {
     types_are_compat(local, lid, targ, tid, MAX_LEVEL)
 }
 
 /// `bpf_core_types_are_compat`.
 pub(super) fn types_are_compat(
-    local: &Btf,
+    local: &dyn BtfTypes,
     mut lid: u32,
-    targ: &Btf,
+    targ: &dyn BtfTypes,
     mut tid: u32,
     level: i32,
 ) -> Result<bool> {
@@ -72,9 +77,9 @@ pub(super) fn types_are_compat(
 
 /// `bpf_core_fields_are_compat`.
 pub(super) fn fields_are_compat(
-    local: &Btf,
+    local: &dyn BtfTypes,
     mut lid: u32,
-    targ: &Btf,
+    targ: &dyn BtfTypes,
     mut tid: u32,
 ) -> Result<bool> {
     let start = lid;
@@ -106,7 +111,7 @@ pub(super) fn fields_are_compat(
 }
 
 /// `bpf_core_names_match`: essential names equal, or either anonymous.
-fn names_match(local: &Btf, lname: u32, targ: &Btf, tname: u32) -> Result<bool> {
+fn names_match(local: &dyn BtfTypes, lname: u32, targ: &dyn BtfTypes, tname: u32) -> Result<bool> {
     let l = local.string(lname)?;
     let t = targ.string(tname)?;
     Ok(l.is_empty() || t.is_empty() || essential(l) == essential(t))
@@ -114,9 +119,9 @@ fn names_match(local: &Btf, lname: u32, targ: &Btf, tname: u32) -> Result<bool> 
 
 /// `bpf_core_types_match` (the stricter relation behind `bpf_core_type_matches()`).
 pub(super) fn types_match(
-    local: &Btf,
+    local: &dyn BtfTypes,
     mut lid: u32,
-    targ: &Btf,
+    targ: &dyn BtfTypes,
     mut tid: u32,
     mut behind_ptr: bool,
     level: i32,
@@ -211,7 +216,12 @@ pub(super) fn types_match(
     Err(deep())
 }
 
-fn enums_match(local: &Btf, lt: &BtfType, targ: &Btf, tt: &BtfType) -> Result<bool> {
+fn enums_match(
+    local: &dyn BtfTypes,
+    lt: &BtfType,
+    targ: &dyn BtfTypes,
+    tt: &BtfType,
+) -> Result<bool> {
     let size = |t: &BtfType| match t {
         BtfType::Enum(e) => e.size,
         BtfType::Enum64(e) => e.size,
@@ -237,9 +247,9 @@ fn enums_match(local: &Btf, lt: &BtfType, targ: &Btf, tt: &BtfType) -> Result<bo
 }
 
 fn composites_match(
-    local: &Btf,
+    local: &dyn BtfTypes,
     lc: &Composite,
-    targ: &Btf,
+    targ: &dyn BtfTypes,
     tc: &Composite,
     behind_ptr: bool,
     level: i32,

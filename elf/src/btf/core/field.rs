@@ -5,7 +5,7 @@ use super::kinds::{is_composite, skip};
 use super::spec::Spec;
 use super::{Fail, INT_SIGNED, R, fail};
 use crate::btf::types::BtfType;
-use crate::btf::{Btf, CoreReloKind};
+use crate::btf::{BtfTypes, CoreReloKind};
 
 /// A computed field value and, for offsets, the memory size and type it refers to.
 #[derive(Debug, Clone, Copy, Default)]
@@ -17,7 +17,11 @@ pub(super) struct FieldVal {
 }
 
 /// `bpf_core_calc_field_relo`.
-pub(super) fn field_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> R<FieldVal> {
+pub(super) fn field_value(
+    btf: &dyn BtfTypes,
+    spec: Option<&Spec>,
+    kind: CoreReloKind,
+) -> R<FieldVal> {
     if kind == CoreReloKind::FieldExists {
         return Ok(FieldVal {
             val: u64::from(spec.is_some()),

@@ -3,7 +3,7 @@
 
 use crate::Result;
 use crate::btf::types::{BtfType, Composite};
-use crate::btf::{Btf, CoreReloKind};
+use crate::btf::{BtfTypes, CoreReloKind};
 
 pub(super) fn is_field(kind: CoreReloKind) -> bool {
     use CoreReloKind::*;
@@ -34,7 +34,7 @@ pub(super) fn is_enumval(kind: CoreReloKind) -> bool {
 }
 
 /// Follows typedefs and modifiers; `(id, type)`.
-pub(super) fn skip(btf: &Btf, id: u32) -> Result<(u32, &BtfType)> {
+pub(super) fn skip(btf: &dyn BtfTypes, id: u32) -> Result<(u32, &BtfType)> {
     btf.resolve(id)
 }
 

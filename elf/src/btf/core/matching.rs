@@ -7,14 +7,14 @@ use super::spec::{Accessor, Spec, is_flex_arr};
 use super::target::essential;
 use super::{MAX_LEVEL, MAX_SPEC_LEN, R, fail};
 use crate::btf::types::BtfType;
-use crate::btf::{Btf, CoreReloKind};
+use crate::btf::{BtfTypes, CoreReloKind};
 
 /// `bpf_core_match_member`: finds the local accessor's member in target composite `tid`,
 /// looking through anonymous members; appends to `spec`. Returns the member's type id.
 fn match_member(
-    local: &Btf,
+    local: &dyn BtfTypes,
     lacc: &Accessor,
-    targ: &Btf,
+    targ: &dyn BtfTypes,
     tid: u32,
     spec: &mut Spec,
     depth: u32,
@@ -64,10 +64,10 @@ fn match_member(
 
 /// `bpf_core_spec_match`: the target spec for candidate `targ_id`, if it matches.
 pub(super) fn spec_match(
-    local: &Btf,
+    local: &dyn BtfTypes,
     lspec: &Spec,
     kind: CoreReloKind,
-    targ: &Btf,
+    targ: &dyn BtfTypes,
     targ_id: u32,
 ) -> R<Option<Spec>> {
     let mut spec = Spec::new(targ_id);

@@ -26,7 +26,7 @@ mod type_enum;
 
 pub use compat::types_compatible;
 pub use relocate::{apply, apply_all};
-pub use target::{CoreTarget, essential};
+pub use target::{CoreTarget, NameIndex, essential};
 
 use super::CoreReloKind;
 use crate::Error;

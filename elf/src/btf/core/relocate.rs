@@ -10,7 +10,7 @@ use super::target::{CoreTarget, essential};
 use super::type_enum::{enumval_value, type_value};
 use super::{CoreOutcome, Fail, INT_SIGNED, R, fail};
 use crate::btf::types::BtfType;
-use crate::btf::{Btf, CoreRelo, CoreReloKind};
+use crate::btf::{BtfTypes, CoreRelo, CoreReloKind};
 use crate::{Error, Insn, Result};
 
 /// The outcome of `bpf_core_calc_relo` for one (local, target) pair.
@@ -25,7 +25,13 @@ pub(super) struct Res {
     pub(super) fail_memsz_adjust: bool,
 }
 
-fn calc(local: &Btf, lspec: &Spec, targ: &Btf, tspec: Option<&Spec>, kind: CoreReloKind) -> R<Res> {
+fn calc(
+    local: &dyn BtfTypes,
+    lspec: &Spec,
+    targ: &dyn BtfTypes,
+    tspec: Option<&Spec>,
+    kind: CoreReloKind,
+) -> R<Res> {
     let mut res = Res {
         validate: true,
         ..Res::default()
@@ -67,7 +73,7 @@ fn calc(local: &Btf, lspec: &Spec, targ: &Btf, tspec: Option<&Spec>, kind: CoreR
 
 /// Applies one relocation to `insns` (linked; `relo.insn_off` is an instruction index).
 pub fn apply(
-    local: &Btf,
+    local: &dyn BtfTypes,
     target: &CoreTarget<'_>,
     relo: &CoreRelo,
     insns: &mut [Insn],
@@ -164,7 +170,7 @@ pub fn apply(
 /// Applies every CO-RE relocation of a program (as linked by [`crate::Object::parse`]) to its
 /// instructions in place.
 pub fn apply_all(
-    local: &Btf,
+    local: &dyn BtfTypes,
     target: &CoreTarget<'_>,
     program: &mut crate::Program,
 ) -> Result<Vec<CoreOutcome>> {

@@ -6,7 +6,7 @@ use super::kinds::{
 };
 use super::{Fail, MAX_SPEC_LEN, R, fail};
 use crate::btf::types::BtfType;
-use crate::btf::{Btf, CoreReloKind};
+use crate::btf::{BtfTypes, CoreReloKind};
 
 /// One step of an access path.
 #[derive(Debug, Clone)]
@@ -59,7 +59,12 @@ impl Spec {
 }
 
 /// `bpf_core_parse_spec`: the local access path.
-pub(super) fn parse_spec(btf: &Btf, type_id: u32, access: &str, kind: CoreReloKind) -> R<Spec> {
+pub(super) fn parse_spec(
+    btf: &dyn BtfTypes,
+    type_id: u32,
+    access: &str,
+    kind: CoreReloKind,
+) -> R<Spec> {
     let raw: Vec<u32> = access
         .split(':')
         .map(|p| {
@@ -156,7 +161,7 @@ pub(super) fn parse_spec(btf: &Btf, type_id: u32, access: &str, kind: CoreReloKi
 
 /// The access path in C words, as libbpf prints it: `struct task_struct.pid`,
 /// `struct sk_buff.cb[2]`, `enum bpf_map_type::BPF_MAP_TYPE_RINGBUF`.
-pub(super) fn describe(btf: &Btf, spec: &Spec) -> String {
+pub(super) fn describe(btf: &dyn BtfTypes, spec: &Spec) -> String {
     let root = btf.type_by_id(spec.root_type_id).ok();
     let keyword = match root {
         Some(BtfType::Struct(_)) => "struct ",
@@ -180,7 +185,7 @@ pub(super) fn describe(btf: &Btf, spec: &Spec) -> String {
 }
 
 /// A zero-length array that is the last member of its struct (flexible array member).
-pub(super) fn is_flex_arr(btf: &Btf, acc: &Accessor, nelems: u32) -> bool {
+pub(super) fn is_flex_arr(btf: &dyn BtfTypes, acc: &Accessor, nelems: u32) -> bool {
     if acc.name.is_none() || nelems > 0 {
         return false;
     }

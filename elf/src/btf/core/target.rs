@@ -1,10 +1,9 @@
 //! The target-side index: a target BTF's named types by essential name (the name without a
 //! `___flavour` suffix), where CO-RE looks for candidates.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use crate::btf::Btf;
-use crate::btf::types::BtfType;
+use crate::btf::{Btf, BtfTypes, BtfView};
 
 /// A fast non-cryptographic hasher (FxHash's multiply-rotate) for the name index: the keys
 /// are the target BTF's own names, and SipHash's flooding resistance buys nothing here.
@@ -32,106 +31,203 @@ type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
 
 /// The target side: a BTF and its named types indexed by essential name, built once.
 ///
-/// The index maps a name to its first type id; further ids of the same name are chained
-/// through `next` (one allocation for the whole table instead of one per name). Keys are the
-/// name bytes: no UTF-8 decoding in the loop over a vmlinux BTF's 130 000 types.
+/// Keys are the name bytes (no UTF-8 decoding in the loop over a vmlinux BTF's 125 000
+/// types); each maps to the ids of that essential name, ascending.
 pub struct CoreTarget<'a> {
-    btf: &'a Btf,
-    first: HashMap<&'a [u8], u32, FxBuild>,
-    /// `next[id]`: the next type id with the same essential name, 0 at the end.
-    next: Vec<u32>,
+    btf: &'a dyn BtfTypes,
+    index: Index<'a>,
+}
+
+/// The essential names an index is limited to, with a bitmap of their first two bytes that
+/// turns most of a kernel's names away before they are measured and hashed.
+struct Wanted<'n> {
+    names: HashSet<&'n [u8], FxBuild>,
+    pairs: Vec<u64>,
+}
+
+impl<'n> Wanted<'n> {
+    fn new(names: &HashSet<&'n str>) -> Wanted<'n> {
+        let mut w = Wanted {
+            names: names
+                .iter()
+                .map(|n| essential_bytes(n.as_bytes()))
+                .collect(),
+            pairs: vec![0; 1 << 10],
+        };
+        let keys: Vec<[u8; 2]> = w
+            .names
+            .iter()
+            .flat_map(|n| {
+                let first = n.first().copied().unwrap_or(0);
+                match n.get(1) {
+                    Some(&b) => vec![[first, b]],
+                    // A one-byte essential name also stands for `x___flavour`.
+                    None => vec![[first, 0], [first, b'_']],
+                }
+            })
+            .collect();
+        for k in keys {
+            let bit = usize::from(u16::from_le_bytes(k));
+            if let Some(word) = w.pairs.get_mut(bit / 64) {
+                *word |= 1 << (bit % 64);
+            }
+        }
+        w
+    }
+
+    /// Whether a type whose name starts with `b0 b1` (b1 = 0 after a one-byte name) may
+    /// be wanted.
+    fn may(&self, b0: u8, b1: u8) -> bool {
+        let bit = usize::from(u16::from_le_bytes([b0, b1]));
+        self.pairs
+            .get(bit / 64)
+            .is_some_and(|w| w & (1 << (bit % 64)) != 0)
+    }
 }
 
 impl<'a> CoreTarget<'a> {
     /// Indexes every named type of `btf` by its essential name.
     pub fn new(btf: &'a Btf) -> CoreTarget<'a> {
-        Self::build(btf, None)
+        Self::build(btf, &btf.strings, full_heads(btf), None)
     }
 
-    /// Indexes only the types whose essential name is one of `names` (what the loader uses:
-    /// a program needs a few dozen of a vmlinux BTF's 130 000 types).
-    pub fn for_names(btf: &'a Btf, names: &std::collections::HashSet<&str>) -> CoreTarget<'a> {
-        let wanted: std::collections::HashSet<&[u8], FxBuild> = names
-            .iter()
-            .map(|n| essential_bytes(n.as_bytes()))
-            .collect();
-        Self::build(btf, Some(&wanted))
+    /// Indexes only the types whose essential name is one of `names` (a program needs a
+    /// few dozen of a vmlinux BTF's 125 000 types).
+    pub fn for_names(btf: &'a Btf, names: &HashSet<&str>) -> CoreTarget<'a> {
+        Self::build(
+            btf,
+            &btf.strings,
+            full_heads(btf),
+            Some(&Wanted::new(names)),
+        )
     }
 
-    fn build(
-        btf: &'a Btf,
-        only: Option<&std::collections::HashSet<&[u8], FxBuild>>,
-    ) -> CoreTarget<'a> {
-        let mut first: HashMap<&'a [u8], u32, FxBuild> = HashMap::with_capacity_and_hasher(
-            only.map_or(btf.types.len() / 2, |o| o.len()),
-            FxBuild::default(),
-        );
-        let mut next = vec![0u32; btf.types.len()];
-        let strings = btf.strings.as_slice();
-        // Walk backwards so each chain comes out in ascending id order.
-        for (id, t) in btf.types.iter().enumerate().skip(1).rev() {
-            let name_off = t.name_off();
-            if name_off == 0 || !is_core_kind(t) {
-                continue;
-            }
-            let Some(tail) = strings.get(name_off as usize..) else {
-                continue;
-            };
-            let Some(end) = tail.iter().position(|&b| b == 0) else {
-                continue;
-            };
-            let key = essential_bytes(&tail[..end]);
-            if only.is_some_and(|o| !o.contains(key)) {
-                continue;
-            }
-            let Ok(id32) = u32::try_from(id) else {
-                continue;
-            };
-            if let Some(prev) = first.insert(key, id32)
-                && let Some(slot) = next.get_mut(id)
-            {
-                *slot = prev;
-            }
+    /// [`CoreTarget::for_names`] over a lazy view: one walk over the record heads, and no
+    /// type decoded until a relocation asks for it.
+    pub fn for_names_in(view: &'a BtfView<'a>, names: &HashSet<&str>) -> CoreTarget<'a> {
+        let wanted = Wanted::new(names);
+        let mut index = HashMap::default();
+        for h in view.heads() {
+            add(
+                &mut index,
+                view.strings(),
+                h.id,
+                h.kind,
+                h.name_off,
+                Some(&wanted),
+            );
         }
-        CoreTarget { btf, first, next }
+        CoreTarget { btf: view, index }
+    }
+
+    /// Parses `data` into a lazy view and indexes the types whose essential name is one of
+    /// `names` in the same walk over the records (what the loader does with the kernel's
+    /// BTF: one pass over its 125 000 record heads instead of two). The same index as
+    /// [`CoreTarget::for_names_in`]; [`CoreTarget::from_index`] joins the two.
+    pub fn parse_indexed(
+        data: &'a [u8],
+        names: &HashSet<&str>,
+    ) -> crate::Result<(BtfView<'a>, NameIndex<'a>)> {
+        let wanted = Wanted::new(names);
+        let mut index = HashMap::default();
+        let view = BtfView::parse_visiting(data, |strings, h| {
+            add(&mut index, strings, h.id, h.kind, h.name_off, Some(&wanted));
+        })?;
+        Ok((view, NameIndex(index)))
+    }
+
+    /// The target over `view` with the index [`CoreTarget::parse_indexed`] built with it.
+    pub fn from_index(view: &'a BtfView<'a>, index: NameIndex<'a>) -> CoreTarget<'a> {
+        CoreTarget {
+            btf: view,
+            index: index.0,
+        }
+    }
+
+    /// Indexes the types `heads` gives as `(id, kind, name_off)` into `strings`.
+    fn build(
+        btf: &'a dyn BtfTypes,
+        strings: &'a [u8],
+        heads: impl Iterator<Item = (u32, u32, u32)>,
+        only: Option<&Wanted<'_>>,
+    ) -> CoreTarget<'a> {
+        let mut index = HashMap::default();
+        for (id, kind, name_off) in heads {
+            add(&mut index, strings, id, kind, name_off, only);
+        }
+        CoreTarget { btf, index }
     }
 
     /// The target BTF.
-    pub fn btf(&self) -> &'a Btf {
+    pub fn btf(&self) -> &'a dyn BtfTypes {
         self.btf
     }
 
     /// Ids of the types whose essential name is `name`, ascending.
     pub fn named(&self, name: &str) -> Vec<u32> {
-        let mut out = Vec::new();
-        let mut id = self
-            .first
+        self.index
             .get(essential_bytes(name.as_bytes()))
-            .copied()
-            .unwrap_or(0);
-        while id != 0 && out.len() < self.next.len() {
-            out.push(id);
-            id = self.next.get(id as usize).copied().unwrap_or(0);
-        }
-        out
+            .cloned()
+            .unwrap_or_default()
     }
 }
 
-/// Kinds a relocation can be rooted at (and so worth indexing).
-fn is_core_kind(t: &BtfType) -> bool {
-    matches!(
-        t,
-        BtfType::Struct(_)
-            | BtfType::Union(_)
-            | BtfType::Enum(_)
-            | BtfType::Enum64(_)
-            | BtfType::Fwd(_)
-            | BtfType::Typedef(_)
-            | BtfType::Int(_)
-            | BtfType::Float(_)
-            | BtfType::Func(_)
-            | BtfType::Var(_)
-    )
+/// The names index of a [`CoreTarget`], built while a view was parsed
+/// ([`CoreTarget::parse_indexed`]).
+pub struct NameIndex<'a>(Index<'a>);
+
+type Index<'a> = HashMap<&'a [u8], Vec<u32>, FxBuild>;
+
+/// Adds type `id` to `index` under its essential name when its kind can be a CO-RE, ksym or
+/// attach root and (with `only`) the name is wanted.
+fn add<'a>(
+    index: &mut Index<'a>,
+    strings: &'a [u8],
+    id: u32,
+    kind: u32,
+    name_off: u32,
+    only: Option<&Wanted<'_>>,
+) {
+    if name_off == 0 || !is_core_kind(kind) {
+        return;
+    }
+    let Some(tail) = strings.get(name_off as usize..) else {
+        return;
+    };
+    let Some(&b0) = tail.first() else {
+        return;
+    };
+    if let Some(o) = only
+        && !o.may(b0, tail.get(1).copied().unwrap_or(0))
+    {
+        return;
+    }
+    let Some(end) = tail.iter().position(|&b| b == 0) else {
+        return;
+    };
+    let Some(name) = tail.get(..end).filter(|n| !n.is_empty()) else {
+        return;
+    };
+    let key = essential_bytes(name);
+    if only.is_some_and(|o| !o.names.contains(key)) {
+        return;
+    }
+    index.entry(key).or_default().push(id);
+}
+
+/// Id, kind and name offset of every type of a parsed BTF.
+fn full_heads(btf: &Btf) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
+    btf.types
+        .iter()
+        .enumerate()
+        .skip(1)
+        .filter_map(|(id, t)| Some((u32::try_from(id).ok()?, t.kind(), t.name_off())))
+}
+
+/// Kinds a relocation, a `__ksym` or an attach point can be rooted at (and so worth
+/// indexing): INT, STRUCT, UNION, ENUM, FWD, TYPEDEF, FUNC, VAR, FLOAT, ENUM64.
+fn is_core_kind(kind: u32) -> bool {
+    matches!(kind, 1 | 4 | 5 | 6 | 7 | 8 | 12 | 14 | 16 | 19)
 }
 
 /// The name without a `___flavour` suffix (`task_struct___old` → `task_struct`).

@@ -4,10 +4,10 @@
 use super::kinds::enum_value;
 use super::spec::Spec;
 use super::{Fail, R, fail};
-use crate::btf::{Btf, CoreReloKind};
+use crate::btf::{BtfTypes, CoreReloKind};
 
 /// `bpf_core_calc_type_relo`.
-pub(super) fn type_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> R<u64> {
+pub(super) fn type_value(btf: &dyn BtfTypes, spec: Option<&Spec>, kind: CoreReloKind) -> R<u64> {
     let Some(spec) = spec else { return Ok(0) };
     Ok(match kind {
         CoreReloKind::TypeIdTarget => u64::from(spec.root_type_id),
@@ -18,7 +18,7 @@ pub(super) fn type_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> 
 }
 
 /// `bpf_core_calc_enumval_relo`.
-pub(super) fn enumval_value(btf: &Btf, spec: Option<&Spec>, kind: CoreReloKind) -> R<u64> {
+pub(super) fn enumval_value(btf: &dyn BtfTypes, spec: Option<&Spec>, kind: CoreReloKind) -> R<u64> {
     match kind {
         CoreReloKind::EnumvalExists => Ok(u64::from(spec.is_some())),
         CoreReloKind::EnumvalValue => {
