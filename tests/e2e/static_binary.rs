@@ -1,12 +1,13 @@
-//! The `rawbpf` binary the README's build gives is static (`loader/cli/build.rs`): no
-//! program interpreter, no dynamic section — what `ldd` reports as "not a dynamic
-//! executable". Read from the ELF program headers of the binary these tests run.
+//! The `rawbpf` binary the README's build gives is a static PIE (`loader/cli/build.rs`): no
+//! program interpreter, so no shared library can be loaded (what `ldd` reports as
+//! "statically linked"), and position-independent (`ET_DYN`), so its code is placed at a
+//! random address. Read from the ELF header and program headers of the binary these tests run.
 
 use crate::harness::cli::RAWBPF;
 
-/// `PT_DYNAMIC` and `PT_INTERP`.
-const PT_DYNAMIC: u32 = 2;
+/// `PT_INTERP`, and `ET_DYN` (a position-independent executable).
 const PT_INTERP: u32 = 3;
+const ET_DYN: u16 = 3;
 
 /// The `p_type` of every program header of a little-endian ELF64 file.
 fn segment_types(elf: &[u8]) -> Vec<u32> {
@@ -33,8 +34,13 @@ fn the_rawbpf_binary_links_no_shared_library() {
     let types = segment_types(&elf);
     assert!(!types.is_empty(), "{RAWBPF}: no program headers");
     assert!(
-        !types.contains(&PT_INTERP) && !types.contains(&PT_DYNAMIC),
+        !types.contains(&PT_INTERP),
         "{RAWBPF} is dynamically linked (program header types {types:?}); did the build \
          warn that glibc's static libraries (libc.a) are missing?"
+    );
+    let e_type = u16::from_le_bytes([elf[0x10], elf[0x11]]);
+    assert_eq!(
+        e_type, ET_DYN,
+        "{RAWBPF} is not position-independent (e_type {e_type})"
     );
 }
