@@ -287,7 +287,7 @@ fn map_ids_lists_programs_attached_to_the_pinned_sockhash() {
     assert!(
         text.lines().any(|l| l.starts_with("prog")
             && l.contains(&skmsg.to_string())
-            && l.ends_with("attached sk_msg_verdict to map sock_ops_map")),
+            && l.ends_with("attached sk_msg_verdict to map sock_ops_map  [rawbpf]")),
         "{text}"
     );
 }

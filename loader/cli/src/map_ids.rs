@@ -13,7 +13,8 @@ use super::output::{columns, print_json};
 Lists every program attached directly to the cgroup (all cgroup attach types) or to a
 SOCKMAP/SOCKHASH pinned under the pin root (sk_msg / sk_skb attach types), the maps each uses,
 and the maps pinned under the pin root, with their kernel IDs (as `bpftool map show`). A
-program's owner is rawbpf when one of rawbpf's attach records pins it, other otherwise.")]
+program's owner, in brackets after its attachment, is rawbpf when one of rawbpf's attach
+records pins it, other otherwise.")]
 pub struct Args {
     /// cgroup v2 directory to look at.
     ///
@@ -76,8 +77,11 @@ fn print_human(r: &MapIdsReport) {
             p.id.to_string(),
             p.name.clone(),
             p.prog_type.clone(),
-            p.owner.clone().unwrap_or_else(|| "other".to_string()),
-            attached(p),
+            format!(
+                "{}  [{}]",
+                attached(p),
+                p.owner.as_deref().unwrap_or("other")
+            ),
         ]);
         for id in &p.map_ids {
             if let Some(m) = r.maps.iter().find(|m| m.info.id == *id) {
