@@ -86,19 +86,21 @@ mod tests {
 
     #[test]
     fn the_count_enumerators_are_no_type() {
-        // __MAX_BPF_MAP_TYPE's value is the next type number, one this kernel lacks.
+        // __MAX_BPF_ATTACH_TYPE's value is the next attach type number, one this kernel
+        // lacks (bpf_attach_type has it on every supported kernel; __MAX_BPF_MAP_TYPE is
+        // newer than 6.1).
         let file = open(Path::new(VMLINUX_BTF), "test").unwrap();
         let btf = file.view().unwrap();
-        let Some((_, BtfType::Enum(e))) = btf.find_by_name("bpf_map_type") else {
-            panic!("no enum bpf_map_type");
+        let Some((_, BtfType::Enum(e))) = btf.find_by_name("bpf_attach_type") else {
+            panic!("no enum bpf_attach_type");
         };
         let max = e
             .values
             .iter()
-            .find(|v| btf.string(v.name_off).ok() == Some("__MAX_BPF_MAP_TYPE"))
+            .find(|v| btf.string(v.name_off).ok() == Some("__MAX_BPF_ATTACH_TYPE"))
             .map(|v| u32::try_from(v.val).unwrap())
             .unwrap();
-        assert_eq!(enum_has("bpf_map_type", max), Some(false), "{max}");
-        assert_eq!(enum_has("bpf_map_type", max - 1), Some(true), "{max}");
+        assert_eq!(enum_has("bpf_attach_type", max), Some(false), "{max}");
+        assert_eq!(enum_has("bpf_attach_type", max - 1), Some(true), "{max}");
     }
 }
