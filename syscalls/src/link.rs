@@ -115,6 +115,14 @@ pub fn link_create_ifindex(
     unsafe { bpf_fd(Cmd::LinkCreate, &mut attr) }
 }
 
+/// The index of network interface `name` in this process's network namespace
+/// (`if_nametoindex(3)`); `None` when there is no such interface.
+pub fn if_nametoindex(name: &std::ffi::CStr) -> Option<u32> {
+    // SAFETY: `name` is NUL-terminated and outlives the call, which only reads it.
+    let idx = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    (idx != 0).then_some(idx)
+}
+
 /// Encode `BPF_LINK_CREATE` for an interface target (pure).
 pub fn link_create_ifindex_attr(
     prog: BorrowedFd<'_>,

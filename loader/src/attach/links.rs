@@ -136,6 +136,12 @@ pub fn open_map(record: &Path, map_id: u32, attach_type: u32) -> Result<Option<L
     open_for(record, want)
 }
 
+/// [`open`] for the record of an interface attachment (`attach::iface_records`): an XDP
+/// link of interface `ifindex`.
+pub fn open_iface(record: &Path, ifindex: u32) -> Result<Option<LinkPin>> {
+    open_for(record, sys::LinkTarget::Xdp { ifindex })
+}
+
 /// The trusted link pin of `record` whose link has target `want`.
 fn open_for(record: &Path, want: sys::LinkTarget) -> Result<Option<LinkPin>> {
     for (path, owner) in candidates(record) {
