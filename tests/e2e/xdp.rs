@@ -200,7 +200,11 @@ fn xdp_attaches_through_a_pinned_link_reloads_in_place_and_detaches() {
 
     // Detach: no program on the interface, no link, no record.
     veth.rawbpf_ok(&env.args(&["detach", "--iface", "xa"]));
-    assert!(!veth.link_show().contains("prog/xdp"), "{}", veth.link_show());
+    assert!(
+        !veth.link_show().contains("prog/xdp"),
+        "{}",
+        veth.link_show()
+    );
     let dir = env.pins.join("attached-progs");
     assert!(record_names(&dir).is_empty() && link_pin_names(&dir).is_empty());
     assert!(
