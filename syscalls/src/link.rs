@@ -31,6 +31,8 @@ pub const BPF_LINK_TYPE_CGROUP: u32 = 3;
 pub const BPF_LINK_TYPE_SOCKMAP: u32 = 14;
 /// `BPF_LINK_TYPE_XDP` (5.9+).
 pub const BPF_LINK_TYPE_XDP: u32 = 6;
+/// `BPF_LINK_TYPE_TCX` (6.6+).
+pub const BPF_LINK_TYPE_TCX: u32 = 11;
 
 /// What a link is attached to, as `struct bpf_link_info` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +44,9 @@ pub enum LinkTarget {
     /// `BPF_LINK_TYPE_XDP`: the interface's index (0 once the link is detached or the
     /// interface is gone).
     Xdp { ifindex: u32 },
+    /// `BPF_LINK_TYPE_TCX` (6.6+): the interface's index and attach type (`tcx_ingress` 46,
+    /// `tcx_egress` 47).
+    Tcx { ifindex: u32, attach_type: u32 },
     /// Another link type (its `enum bpf_link_type` value).
     Other(u32),
 }
@@ -186,6 +191,10 @@ pub fn link_info_from_raw(raw: &BpfLinkInfo) -> LinkInfo {
         BPF_LINK_TYPE_XDP => LinkTarget::Xdp {
             ifindex: raw.target_lo,
         },
+        BPF_LINK_TYPE_TCX => LinkTarget::Tcx {
+            ifindex: raw.target_lo,
+            attach_type: raw.target_hi,
+        },
         other => LinkTarget::Other(other),
     };
     LinkInfo {
@@ -264,6 +273,19 @@ mod tests {
         assert_eq!(
             link_info_from_raw(&raw).target,
             LinkTarget::Xdp { ifindex: 3 }
+        );
+        let raw = BpfLinkInfo {
+            link_type: BPF_LINK_TYPE_TCX,
+            target_lo: 3,
+            target_hi: 46,
+            ..BpfLinkInfo::default()
+        };
+        assert_eq!(
+            link_info_from_raw(&raw).target,
+            LinkTarget::Tcx {
+                ifindex: 3,
+                attach_type: 46
+            }
         );
         let raw = BpfLinkInfo {
             link_type: 2,

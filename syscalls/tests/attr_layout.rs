@@ -431,6 +431,13 @@ fn bpf_link_info() {
             true,
         ),
         ("xdp.ifindex", lo, 4, true),
+        ("tcx.ifindex", lo, 4, false),
+        (
+            "tcx.attach_type",
+            offset_of!(BpfLinkInfo, target_hi),
+            4,
+            false,
+        ),
         ("sockmap.map_id", lo, 4, false),
         (
             "sockmap.attach_type",

@@ -3,7 +3,8 @@
 //! the program is attached to one end through an XDP link pinned beside its record; packets
 //! sent from the other namespace are counted by the program; a reload swaps the program in
 //! the same link (`BPF_LINK_UPDATE`); `detach --iface` leaves no program, link or record.
-//! XDP links exist since 5.9: every supported kernel has them.
+//! XDP links exist since 5.9: every supported kernel has them. tcx links (6.6+) get the same
+//! test where the kernel has them, and the one-line refusal naming `tc filter add` where not.
 
 use std::ffi::CString;
 use std::os::fd::AsFd;
@@ -13,7 +14,7 @@ use std::process::{Command, Output};
 use rawbpf_syscalls::{self as sys, LinkTarget};
 
 use crate::compat_common::object;
-use crate::harness::{TestEnv, cli, kernel};
+use crate::harness::{TestEnv, cli, features, kernel};
 use crate::reliability_common::{link_pin_names, record_names};
 
 /// Two network namespaces joined by a veth pair: `a` (the XDP side, 10.201.x.1) in `ns_a`,
@@ -133,7 +134,11 @@ impl Drop for VethPair {
 }
 
 fn counter(env: &TestEnv) -> u64 {
-    let id = kernel::pinned_map_id(&env.pins.join("xdp_packets")).expect("xdp_packets pinned");
+    count_in(env, "xdp_packets")
+}
+
+fn count_in(env: &TestEnv, map: &str) -> u64 {
+    let id = kernel::pinned_map_id(&env.pins.join(map)).expect("counter map pinned");
     let entries = kernel::map_entries(id);
     let v = &entries.first().expect("slot 0").1;
     u64::from_ne_bytes(v[..8].try_into().expect("8-byte value"))
@@ -227,4 +232,68 @@ fn an_unknown_interface_is_a_usage_error_naming_it() {
         "{err}"
     );
     assert!(!env.pins.join("attached-progs").exists());
+}
+
+#[test]
+fn tcx_attaches_through_a_pinned_link_where_the_kernel_has_tcx() {
+    let Some(env) = TestEnv::new("tcx_link") else {
+        return;
+    };
+    let veth = VethPair::new("tcx");
+    let obj = object("tc_count.o");
+    let load = env.args(&["--json", "load", &obj, "--iface", "xa"]);
+    if !features::enum_has("bpf_link_type", "BPF_LINK_TYPE_TCX") {
+        let plain = env.args(&["load", &obj, "--iface", "xa"]);
+        let out = veth.rawbpf(&plain);
+        cli::assert_exit(&plain, &out, &[4]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("tc filter add") && err.lines().count() == 1,
+            "{err}"
+        );
+        let dir = env.pins.join("attached-progs");
+        assert!(record_names(&dir).is_empty() && link_pin_names(&dir).is_empty());
+        return;
+    }
+    let out = veth.rawbpf_ok(&load);
+    let r: serde_json::Value = cli::parse_json(&load, &out);
+    let first = r["programs"][0]["id"].as_u64().expect("program id") as u32;
+    let (record, info) = the_link(&env);
+    let ifindex = veth.ifindex();
+    assert_eq!(
+        info.target,
+        LinkTarget::Tcx {
+            ifindex,
+            attach_type: 46
+        }
+    );
+    assert_eq!(info.prog_id.0, first);
+    assert_eq!(kernel::pinned_prog_id(&record), Some(first));
+    let before = count_in(&env, "tc_packets");
+    veth.send(5);
+    let grew = kernel::poll(|| (count_in(&env, "tc_packets") >= before + 5).then_some(()));
+    assert!(
+        grew.is_some(),
+        "tc_packets {before} -> {}",
+        count_in(&env, "tc_packets")
+    );
+
+    let out = veth.rawbpf_ok(&load);
+    let r: serde_json::Value = cli::parse_json(&load, &out);
+    let second = r["programs"][0]["id"].as_u64().expect("program id") as u32;
+    assert_ne!(second, first);
+    let (_, after) = the_link(&env);
+    assert_eq!(
+        (after.id, after.prog_id.0),
+        (info.id, second),
+        "same link, new program"
+    );
+
+    veth.rawbpf_ok(&env.args(&["detach", "--iface", "xa"]));
+    let dir = env.pins.join("attached-progs");
+    assert!(record_names(&dir).is_empty() && link_pin_names(&dir).is_empty());
+    assert!(
+        sys::fd_by_id(sys::IdKind::Link, after.id.0).is_err(),
+        "link gone"
+    );
 }

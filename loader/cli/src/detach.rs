@@ -46,7 +46,7 @@ pub struct Args {
     /// Detach the program with this kernel ID instead of the recorded ones.
     #[arg(long, value_name = "ID")]
     pub prog_id: Option<u32>,
-    /// Detach only the XDP programs rawbpf attached to this network interface (`load
+    /// Detach only the XDP and tcx programs rawbpf attached to this network interface (`load
     /// --iface`), through exactly their recorded links; the cgroup and socket maps are left
     /// alone. Without it, detach also removes every interface attachment recorded under
     /// the pin root (of OBJECT, when given).
@@ -83,7 +83,7 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
         // sk_msg / sk_skb programs were attached to their object's pinned map.
         let from = if d.attach_type == "sk_msg_verdict" || d.attach_type.starts_with("sk_skb") {
             "its map".to_string()
-        } else if d.attach_type == "xdp" {
+        } else if d.attach_type == "xdp" || d.attach_type.starts_with("tcx") {
             args.iface
                 .clone()
                 .unwrap_or_else(|| "its interface".to_string())

@@ -41,6 +41,7 @@ Examples:
   rawbpf load bpf-prog/bpf_sockops.o --no-attach --no-pin # does the verifier accept it?
   rawbpf load xdp_count.o --iface eth0                    # XDP through a pinned link
   rawbpf load xdp_count.o --iface eth0 --xdp-mode generic # skb mode (any interface)
+  rawbpf load tc_count.o --iface eth0                     # tcx/ingress through a tcx link (6.6+)
 
 A map with pinning = LIBBPF_PIN_BY_NAME lives at <pin-root>/<map name>: an existing pin is
 compared field by field (and by key/value layout when both have BTF) and reused; when it
@@ -75,10 +76,10 @@ pub struct Args {
     /// multi-attach).
     #[arg(long, value_enum, default_value_t = Mode::Multi)]
     pub attach_mode: Mode,
-    /// Network interface to attach XDP programs to, through an XDP bpf_link pinned beside
-    /// the attach record (it outlives rawbpf; a reload swaps the program with
-    /// BPF_LINK_UPDATE; `detach --iface NAME` removes exactly it). Without it XDP programs
-    /// are loaded only.
+    /// Network interface to attach XDP and tcx/ingress|egress programs to, through a
+    /// bpf_link pinned beside the attach record (it outlives rawbpf; a reload swaps the
+    /// program with BPF_LINK_UPDATE; `detach --iface NAME` removes exactly it). tcx needs
+    /// Linux 6.6 (older: use `tc filter add ... bpf`). Without it they are loaded only.
     #[arg(long, value_name = "NAME")]
     pub iface: Option<String>,
     /// How XDP programs run on --iface.

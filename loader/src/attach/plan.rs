@@ -77,6 +77,10 @@ pub(crate) fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
             attach_type: AttachType::XDP.0,
         };
     }
+    if let Some(at) = at.filter(|at| [AttachType::TCX_INGRESS, AttachType::TCX_EGRESS].contains(at))
+    {
+        return Plan::Iface { attach_type: at.0 };
+    }
     if p.section == "usdt" || p.section.starts_with("usdt/") || p.section.starts_with("usdt.s") {
         return Plan::NotAttached(format!(
             "USDT probe ({}): attaching needs the target's USDT notes and a uprobe, which \

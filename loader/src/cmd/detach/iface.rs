@@ -28,7 +28,7 @@ pub(crate) fn detach_recorded(
             continue;
         }
         let fin = iface_records::path(pin_root, rec.ifindex, rec.attach_type, &rec.program);
-        if let Some(link) = links::open_iface(&fin, rec.ifindex)?
+        if let Some(link) = links::open_iface(&fin, rec.ifindex, rec.attach_type)?
             && !out.by_link(link, &rec.program, rec.attach_type, owner, act)?
         {
             // Another owner's: its records stay.

@@ -32,7 +32,7 @@ pub(super) fn attach_to_iface(
     let record = iface_records::path(&opts.pin_root, ifindex, attach_type, &p.name);
     let pending = iface_records::pending_path(&opts.pin_root, ifindex, attach_type, &p.name);
     ensure_dir_tracked(st, &records::dir(&opts.pin_root))?;
-    let previous = recorded(&record, ifindex)?;
+    let previous = recorded(&record, ifindex, attach_type)?;
     records::pin(st.progs[i].fd.as_fd(), &pending)?;
     st.undo.push(Undo::Pin {
         path: pending.clone(),
@@ -57,8 +57,8 @@ pub(super) fn attach_to_iface(
             None
         }
         None => Some(
-            sys::link_create_ifindex(prog, ifindex, attach_type, opts.xdp_mode.flags())
-                .map_err(|e| create_error(&name, p, opts, e, what()))?,
+            sys::link_create_ifindex(prog, ifindex, attach_type, flags(opts, attach_type))
+                .map_err(|e| create_error(&name, p, opts, attach_type, e, what()))?,
         ),
     };
     st.attachments.push(Attachment {
@@ -85,8 +85,8 @@ pub(super) fn attach_to_iface(
 /// The program a previous load recorded for this interface with the link that runs it,
 /// when both are still there (a trusted link pin of this interface running the recorded
 /// program). A crashed run's pending record whose program the link runs counts too.
-fn recorded(record: &std::path::Path, ifindex: u32) -> Result<Option<Replaced>> {
-    let Some(link) = links::open_iface(record, ifindex)? else {
+fn recorded(record: &std::path::Path, ifindex: u32, attach_type: u32) -> Result<Option<Replaced>> {
+    let Some(link) = links::open_iface(record, ifindex, attach_type)? else {
         return Ok(None);
     };
     let pending = record.with_file_name(format!(
@@ -115,23 +115,48 @@ fn recorded(record: &std::path::Path, ifindex: u32) -> Result<Option<Replaced>> 
     Ok(None)
 }
 
-/// A refused XDP link, said in one line: EBUSY (another program is attached there without
-/// rawbpf's record), a mode the driver lacks, or what the kernel said.
+/// The link's flags: the XDP mode for XDP, 0 for tcx (appended after the interface's
+/// other tcx programs).
+fn flags(opts: &LoadOptions, attach_type: u32) -> u32 {
+    if attach_type == AttachType::XDP.0 {
+        opts.xdp_mode.flags()
+    } else {
+        0
+    }
+}
+
+/// A refused interface link, said in one line: no tcx before 6.6 (EINVAL: the kernel does
+/// not know the attach type), EBUSY (another XDP program is attached there without
+/// rawbpf's record), an XDP mode the driver lacks, or what the kernel said.
 fn create_error(
     iface: &str,
     p: &Program,
     opts: &LoadOptions,
+    attach_type: u32,
     e: sys::Error,
     what: String,
 ) -> Error {
+    let tcx = attach_type != AttachType::XDP.0;
+    let direction = if attach_type == AttachType::TCX_EGRESS.0 {
+        "egress"
+    } else {
+        "ingress"
+    };
     let reason = match e.errno {
-        libc::EBUSY | libc::EEXIST => format!(
+        libc::EINVAL if tcx => format!(
+            "this kernel has no tcx links (Linux 6.6+; the kernel said {}); attach it with \
+             `tc filter add dev {iface} {direction} bpf da obj OBJ sec {}` instead",
+            sys::errno_text(&e.errno),
+            p.section
+        ),
+        libc::EBUSY | libc::EEXIST if !tcx => format!(
             "interface {iface} already has an XDP program that this pin root did not record \
              (see `ip link show dev {iface}` or `bpftool net`); detach it first"
         ),
         libc::EOPNOTSUPP | libc::EINVAL if opts.xdp_mode != iface_records::XdpMode::Auto => {
             format!(
-                "interface {iface} refuses XDP in {} mode (the kernel said {}); try --xdp-mode generic",
+                "interface {iface} refuses XDP in {} mode (the kernel said {}); try --xdp-mode \
+                 generic",
                 opts.xdp_mode.name(),
                 sys::errno_text(&e.errno)
             )
@@ -141,7 +166,7 @@ fn create_error(
     Error::AttachRefused {
         program: p.name.clone(),
         target: iface.to_string(),
-        attach_type: "xdp".to_string(),
+        attach_type: AttachType(attach_type).to_string(),
         reason,
     }
 }

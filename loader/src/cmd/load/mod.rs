@@ -158,11 +158,11 @@ fn run(
         .programs
         .iter()
         .map(|p| match plan(obj, p, opts.attach) {
-            Plan::Iface { .. } if opts.iface.is_none() => Plan::NotAttached(
-                "xdp program: give --iface NAME to attach it (through a pinned XDP link); \
-                 loaded only (it is unloaded when rawbpf exits)"
-                    .to_string(),
-            ),
+            Plan::Iface { .. } if opts.iface.is_none() => Plan::NotAttached(format!(
+                "{} program: give --iface NAME to attach it (through a pinned link); loaded \
+                 only (it is unloaded when rawbpf exits)",
+                p.section
+            )),
             other => other,
         })
         .collect();

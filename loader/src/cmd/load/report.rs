@@ -40,6 +40,9 @@ pub(super) fn report(
                     mode: match &a.target {
                         AttachTarget::Cgroup(mode) => Some(mode.name().to_string()),
                         AttachTarget::Map(_) => None,
+                        AttachTarget::Iface(_) if a.attach_type != AttachType::XDP.0 => {
+                            Some("link".to_string())
+                        }
                         AttachTarget::Iface(_) => Some(match opts.xdp_mode {
                             XdpMode::Auto => "link".to_string(),
                             m => format!("{} mode, link", m.name()),
