@@ -216,6 +216,11 @@ fn xdp_attaches_through_a_pinned_link_reloads_in_place_and_detaches() {
         sys::fd_by_id(sys::IdKind::Link, after.id.0).is_err(),
         "link gone"
     );
+    // Again: nothing there is exit 3, naming the interface.
+    let again = env.args(&["detach", "--iface", "xa"]);
+    let out = veth.rawbpf(&again);
+    cli::assert_exit(&again, &out, &[3]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interface xa"));
 }
 
 #[test]

@@ -157,10 +157,20 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
         && unpinned.removed.is_empty()
         && owned_by_others.is_empty()
         && opts.prog_id.is_none()
+        && opts.iface.is_none()
         && opts.pin_root == Path::new(DEFAULT_PIN_ROOT)
         && let Some(report) = detach_indexed(opts, &cgroup)?
     {
         return Ok(report);
+    }
+    if let Some(iface) = opts.iface.as_ref()
+        && detached.is_empty()
+        && owned_by_others.is_empty()
+    {
+        return Err(Error::NothingOnIface {
+            iface: iface.clone(),
+            pin_root: opts.pin_root.clone(),
+        });
     }
     if detached.is_empty() && unpinned.removed.is_empty() && owned_by_others.is_empty() {
         let others = attached_programs(&cgroup);
