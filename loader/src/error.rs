@@ -440,6 +440,9 @@ pub enum Error {
         others: Vec<OtherProgram>,
     },
 
+    #[error("nothing attached by rawbpf to interface {iface} (no record under {})", pin_root.display())]
+    NothingOnIface { iface: String, pin_root: PathBuf },
+
     #[error("no map {what}{hint}")]
     MapNotFound { what: String, hint: String },
 
@@ -524,6 +527,7 @@ impl Error {
                 ExitCode::Usage
             }
             Error::NothingAttached { .. }
+            | Error::NothingOnIface { .. }
             | Error::ProgNotAttached { .. }
             | Error::KeyNotFound { .. } => ExitCode::NothingAttached,
         }

@@ -31,6 +31,7 @@ pub mod test_hook;
 mod kernel_tests;
 
 pub use attach::apply::AttachMode;
+pub use attach::iface_records::XdpMode;
 pub use cmd::cgroup_tree::{
     CgroupTreeOptions, CgroupTreeReport, TreeCgroup, TreeProgram, cgroup_tree,
 };

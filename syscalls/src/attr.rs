@@ -247,9 +247,9 @@ pub struct BpfLinkInfo {
     pub id: u32,
     pub prog_id: u32,
     pub _pad0: u32,
-    /// `sockmap.map_id`; the first half (in memory) of `cgroup.cgroup_id`.
+    /// `sockmap.map_id`, `xdp.ifindex`, `tcx.ifindex`; the first half (in memory) of `cgroup.cgroup_id`.
     pub target_lo: u32,
-    /// `sockmap.attach_type`; the second half of `cgroup.cgroup_id`.
+    /// `sockmap.attach_type`, `tcx.attach_type`; the second half of `cgroup.cgroup_id`.
     pub target_hi: u32,
     /// `cgroup.attach_type`.
     pub cgroup_attach_type: u32,

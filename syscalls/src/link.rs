@@ -29,6 +29,10 @@ const BPF_F_REPLACE: u32 = 4;
 pub const BPF_LINK_TYPE_CGROUP: u32 = 3;
 /// `BPF_LINK_TYPE_SOCKMAP` (6.10+).
 pub const BPF_LINK_TYPE_SOCKMAP: u32 = 14;
+/// `BPF_LINK_TYPE_XDP` (5.9+).
+pub const BPF_LINK_TYPE_XDP: u32 = 6;
+/// `BPF_LINK_TYPE_TCX` (6.6+).
+pub const BPF_LINK_TYPE_TCX: u32 = 11;
 
 /// What a link is attached to, as `struct bpf_link_info` says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +41,12 @@ pub enum LinkTarget {
     Cgroup { cgroup_id: u64, attach_type: u32 },
     /// `BPF_LINK_TYPE_SOCKMAP`: the socket map and attach type.
     Sockmap { map_id: MapId, attach_type: u32 },
+    /// `BPF_LINK_TYPE_XDP`: the interface's index (0 once the link is detached or the
+    /// interface is gone).
+    Xdp { ifindex: u32 },
+    /// `BPF_LINK_TYPE_TCX` (6.6+): the interface's index and attach type (`tcx_ingress` 46,
+    /// `tcx_egress` 47).
+    Tcx { ifindex: u32, attach_type: u32 },
     /// Another link type (its `enum bpf_link_type` value).
     Other(u32),
 }
@@ -94,6 +104,46 @@ pub fn link_update_attr(
     }
 }
 
+/// `BPF_LINK_CREATE` on a network interface (pure encoding in [`link_create_ifindex_attr`]):
+/// `target_ifindex` shares `target_fd`'s slot of `link_create`; `flags` are the XDP mode
+/// flags (`XDP_FLAGS_SKB_MODE` 2, `DRV_MODE` 4, `HW_MODE` 8; 0 lets the kernel choose).
+/// An XDP link (5.9+) refuses (EBUSY) an interface that has an XDP program attached
+/// without a link (netlink, `ip link set ... xdp`) or another link.
+pub fn link_create_ifindex(
+    prog: BorrowedFd<'_>,
+    ifindex: u32,
+    attach_type: u32,
+    flags: u32,
+) -> Result<OwnedFd> {
+    let mut attr = link_create_ifindex_attr(prog, ifindex, attach_type, flags);
+    // SAFETY: the attr holds no user-space addresses; `BPF_LINK_CREATE` returns a new fd.
+    unsafe { bpf_fd(Cmd::LinkCreate, &mut attr) }
+}
+
+/// The index of network interface `name` in this process's network namespace
+/// (`if_nametoindex(3)`); `None` when there is no such interface.
+pub fn if_nametoindex(name: &std::ffi::CStr) -> Option<u32> {
+    // SAFETY: `name` is NUL-terminated and outlives the call, which only reads it.
+    let idx = unsafe { libc::if_nametoindex(name.as_ptr()) };
+    (idx != 0).then_some(idx)
+}
+
+/// Encode `BPF_LINK_CREATE` for an interface target (pure).
+pub fn link_create_ifindex_attr(
+    prog: BorrowedFd<'_>,
+    ifindex: u32,
+    attach_type: u32,
+    flags: u32,
+) -> LinkCreateAttr {
+    LinkCreateAttr {
+        prog_fd: fd_u32(prog),
+        target_fd: ifindex,
+        attach_type,
+        flags,
+        ..LinkCreateAttr::default()
+    }
+}
+
 /// `BPF_LINK_UPDATE` — make `link` run `new_prog` instead of its program, atomically: there
 /// is no moment without a program. With `old`, only if the link still runs `old`
 /// (`BPF_F_REPLACE`; EPERM when another program replaced it meanwhile).
@@ -136,6 +186,13 @@ pub fn link_info_from_raw(raw: &BpfLinkInfo) -> LinkInfo {
         },
         BPF_LINK_TYPE_SOCKMAP => LinkTarget::Sockmap {
             map_id: MapId(raw.target_lo),
+            attach_type: raw.target_hi,
+        },
+        BPF_LINK_TYPE_XDP => LinkTarget::Xdp {
+            ifindex: raw.target_lo,
+        },
+        BPF_LINK_TYPE_TCX => LinkTarget::Tcx {
+            ifindex: raw.target_lo,
             attach_type: raw.target_hi,
         },
         other => LinkTarget::Other(other),
@@ -209,9 +266,34 @@ mod tests {
             }
         );
         let raw = BpfLinkInfo {
-            link_type: 6,
+            link_type: BPF_LINK_TYPE_XDP,
+            target_lo: 3,
             ..BpfLinkInfo::default()
         };
-        assert_eq!(link_info_from_raw(&raw).target, LinkTarget::Other(6));
+        assert_eq!(
+            link_info_from_raw(&raw).target,
+            LinkTarget::Xdp { ifindex: 3 }
+        );
+        let raw = BpfLinkInfo {
+            link_type: BPF_LINK_TYPE_TCX,
+            target_lo: 3,
+            target_hi: 46,
+            ..BpfLinkInfo::default()
+        };
+        assert_eq!(
+            link_info_from_raw(&raw).target,
+            LinkTarget::Tcx {
+                ifindex: 3,
+                attach_type: 46
+            }
+        );
+        let raw = BpfLinkInfo {
+            link_type: 2,
+            ..BpfLinkInfo::default()
+        };
+        assert_eq!(link_info_from_raw(&raw).target, LinkTarget::Other(2));
+        let stdin = std::io::stdin();
+        let a = link_create_ifindex_attr(stdin.as_fd(), 5, 37, 2);
+        assert_eq!((a.target_fd, a.attach_type, a.flags), (5, 37, 2));
     }
 }

@@ -409,7 +409,7 @@ fn link_detach_attr() {
 
 /// `struct bpf_link_info`: its union is read through two of its parts, which the Rust
 /// struct lays over the same bytes, so each kernel member rawbpf reads is checked by
-/// name (`outer.inner` for the union's named parts). `sockmap` is 6.10+: on an older
+/// name (`outer.inner` for the union's named parts; `xdp` is 5.9+). `sockmap` is 6.10+: on an older
 /// kernel it is absent, and noted.
 #[test]
 fn bpf_link_info() {
@@ -429,6 +429,14 @@ fn bpf_link_info() {
             offset_of!(BpfLinkInfo, cgroup_attach_type),
             4,
             true,
+        ),
+        ("xdp.ifindex", lo, 4, true),
+        ("tcx.ifindex", lo, 4, false),
+        (
+            "tcx.attach_type",
+            offset_of!(BpfLinkInfo, target_hi),
+            4,
+            false,
         ),
         ("sockmap.map_id", lo, 4, false),
         (

@@ -58,6 +58,7 @@ mod links;
 mod reload_cost;
 mod skmsg;
 mod skmsg_outside;
+mod xdp;
 
 mod compat_btf;
 mod compat_common;

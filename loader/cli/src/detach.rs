@@ -12,6 +12,7 @@ use super::output::print_json;
 Examples:
   rawbpf detach --cgroup /sys/fs/cgroup/app            # everything rawbpf attached there
   rawbpf detach bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/app --unpin
+  rawbpf detach --iface eth0                                 # the XDP links rawbpf attached there
   rawbpf detach --prog-id 42                                 # a program another tool attached
   rawbpf detach --unpin --dry-run                            # what would go, changing nothing
   rawbpf detach --owner \"$POD_UID\"                           # a pod's stop: only what it still owns
@@ -45,6 +46,12 @@ pub struct Args {
     /// Detach the program with this kernel ID instead of the recorded ones.
     #[arg(long, value_name = "ID")]
     pub prog_id: Option<u32>,
+    /// Detach only the XDP and tcx programs rawbpf attached to this network interface (`load
+    /// --iface`), through exactly their recorded links; the cgroup and socket maps are left
+    /// alone. Without it, detach also removes every interface attachment recorded under
+    /// the pin root (of OBJECT, when given).
+    #[arg(long, value_name = "NAME")]
+    pub iface: Option<String>,
     /// Leave the attachments whose link a load with another --owner took over (and say
     /// so, exit 0; --unpin then removes no pin, their programs use the maps): what a pod's
     /// stop passes, with the token its load was given.
@@ -61,6 +68,7 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
         prog_id: args.prog_id,
         dry_run: args.dry_run,
         owner: args.owner.clone(),
+        iface: args.iface.clone(),
     })?;
     if g.json {
         print_json(&report);
@@ -75,6 +83,10 @@ pub fn run(args: &Args, g: Global) -> rawbpf::Result<()> {
         // sk_msg / sk_skb programs were attached to their object's pinned map.
         let from = if d.attach_type == "sk_msg_verdict" || d.attach_type.starts_with("sk_skb") {
             "its map".to_string()
+        } else if d.attach_type == "xdp" || d.attach_type.starts_with("tcx") {
+            args.iface
+                .clone()
+                .unwrap_or_else(|| "its interface".to_string())
         } else {
             report.cgroup.clone()
         };

@@ -19,6 +19,19 @@ pub enum Mode {
     Single,
 }
 
+/// `--xdp-mode` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum XdpModeArg {
+    /// Let the kernel choose: the driver's native XDP where it has it, generic otherwise.
+    Auto,
+    /// XDP_FLAGS_DRV_MODE: in the driver, before an skb exists (refused without driver support).
+    Native,
+    /// XDP_FLAGS_SKB_MODE: after the driver, on any interface (slower; for testing, veth, lo).
+    Generic,
+    /// XDP_FLAGS_HW_MODE: offloaded to the NIC.
+    Offload,
+}
+
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 Examples:
@@ -26,6 +39,9 @@ Examples:
   rawbpf load bpf-prog/bpf_sockops.o --cgroup /sys/fs/cgroup/app
   rawbpf load bpf-prog/bpf_sockops.o --mount-bpffs        # mount bpffs at /sys/fs/bpf first
   rawbpf load bpf-prog/bpf_sockops.o --no-attach --no-pin # does the verifier accept it?
+  rawbpf load xdp_count.o --iface eth0                    # XDP through a pinned link
+  rawbpf load xdp_count.o --iface eth0 --xdp-mode generic # skb mode (any interface)
+  rawbpf load tc_count.o --iface eth0                     # tcx/ingress through a tcx link (6.6+)
 
 A map with pinning = LIBBPF_PIN_BY_NAME lives at <pin-root>/<map name>: an existing pin is
 compared field by field (and by key/value layout when both have BTF) and reused; when it
@@ -60,6 +76,15 @@ pub struct Args {
     /// multi-attach).
     #[arg(long, value_enum, default_value_t = Mode::Multi)]
     pub attach_mode: Mode,
+    /// Network interface to attach XDP and tcx/ingress|egress programs to, through a
+    /// bpf_link pinned beside the attach record (it outlives rawbpf; a reload swaps the
+    /// program with BPF_LINK_UPDATE; `detach --iface NAME` removes exactly it). tcx needs
+    /// Linux 6.6 (older: use `tc filter add ... bpf`). Without it they are loaded only.
+    #[arg(long, value_name = "NAME")]
+    pub iface: Option<String>,
+    /// How XDP programs run on --iface.
+    #[arg(long, value_enum, default_value_t = XdpModeArg::Auto)]
+    pub xdp_mode: XdpModeArg,
     /// Owner token written into the name of each link pin this load makes or takes over
     /// (letters, digits, '_', '-'; at most 64): `detach --owner OTHER` then leaves them. A
     /// DaemonSet passes its pod UID, so an old pod's stop cannot detach the new pod's
@@ -139,6 +164,13 @@ impl Args {
                 Mode::Multi => AttachMode::Multi,
                 Mode::Override => AttachMode::Override,
                 Mode::Single => AttachMode::Single,
+            },
+            iface: self.iface.clone(),
+            xdp_mode: match self.xdp_mode {
+                XdpModeArg::Auto => rawbpf::XdpMode::Auto,
+                XdpModeArg::Native => rawbpf::XdpMode::Native,
+                XdpModeArg::Generic => rawbpf::XdpMode::Generic,
+                XdpModeArg::Offload => rawbpf::XdpMode::Offload,
             },
             verbose,
             replace_incompatible: self.replace_incompatible,

@@ -136,6 +136,20 @@ pub fn open_map(record: &Path, map_id: u32, attach_type: u32) -> Result<Option<L
     open_for(record, want)
 }
 
+/// [`open`] for the record of an interface attachment (`attach::iface_records`): an XDP
+/// link of interface `ifindex` (attach type `xdp`), or a tcx link of it for `attach_type`.
+pub fn open_iface(record: &Path, ifindex: u32, attach_type: u32) -> Result<Option<LinkPin>> {
+    let want = if attach_type == rawbpf_abi::AttachType::XDP.0 {
+        sys::LinkTarget::Xdp { ifindex }
+    } else {
+        sys::LinkTarget::Tcx {
+            ifindex,
+            attach_type,
+        }
+    };
+    open_for(record, want)
+}
+
 /// The trusted link pin of `record` whose link has target `want`.
 fn open_for(record: &Path, want: sys::LinkTarget) -> Result<Option<LinkPin>> {
     for (path, owner) in candidates(record) {

@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod data_pins;
+pub mod iface_records;
 pub mod index;
 pub mod links;
 pub mod map_records;

@@ -17,6 +17,10 @@ pub(crate) enum Plan {
     Cgroup {
         attach_type: u32,
     },
+    /// Attach to the interface of `--iface` through a link (XDP).
+    Iface {
+        attach_type: u32,
+    },
     /// Attach to the sockmap/sockhash with this name.
     Map {
         attach_type: u32,
@@ -67,6 +71,15 @@ pub(crate) fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
                 ty
             )),
         };
+    }
+    if ty == ProgType::XDP && at.is_none_or(|at| at == AttachType::XDP) {
+        return Plan::Iface {
+            attach_type: AttachType::XDP.0,
+        };
+    }
+    if let Some(at) = at.filter(|at| [AttachType::TCX_INGRESS, AttachType::TCX_EGRESS].contains(at))
+    {
+        return Plan::Iface { attach_type: at.0 };
     }
     if p.section == "usdt" || p.section.starts_with("usdt/") || p.section.starts_with("usdt.s") {
         return Plan::NotAttached(format!(

@@ -42,7 +42,7 @@ pub(crate) struct Found {
 impl Found {
     /// Detaches a recorded sockmap link (`BPF_LINK_DETACH`), unless `owner` is given and
     /// the link names another; true when it was detached (its records can go).
-    fn by_link(
+    pub(crate) fn by_link(
         &mut self,
         link: links::LinkPin,
         program: &str,

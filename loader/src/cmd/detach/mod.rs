@@ -2,6 +2,7 @@
 //! records, and with `--unpin` removes map pins and the pin root when it is left empty.
 
 pub(crate) mod act;
+mod iface;
 mod map;
 mod unpin;
 
@@ -37,6 +38,9 @@ pub struct DetachOptions {
     /// over (`attach::links`), and then, with `unpin`, every pin (their programs use the
     /// maps); `None` detaches whatever is recorded.
     pub owner: Option<String>,
+    /// `--iface NAME`: detach only what rawbpf attached to this network interface (XDP
+    /// links), nothing on the cgroup or socket maps.
+    pub iface: Option<String>,
 }
 
 impl Default for DetachOptions {
@@ -49,6 +53,7 @@ impl Default for DetachOptions {
             prog_id: None,
             dry_run: false,
             owner: None,
+            iface: None,
         }
     }
 }
@@ -110,7 +115,13 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
     if let Some(owner) = opts.owner.as_deref() {
         links::validate_owner(owner)?;
     }
+    let ifindex = opts
+        .iface
+        .as_deref()
+        .map(crate::attach::iface_records::ifindex)
+        .transpose()?;
     let (mut detached, mut owned_by_others) = match opts.prog_id {
+        _ if ifindex.is_some() => (Vec::new(), Vec::new()),
         Some(id) => (detach_by_id(&cgroup, pin_root, id, act)?, Vec::new()),
         None => {
             let only = Only {
@@ -124,12 +135,19 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
     // OBJ every one rawbpf recorded.
     let owner = opts.owner.as_deref();
     let on_maps = match (opts.prog_id, obj.as_ref(), pin_root) {
+        _ if ifindex.is_some() => map::Found::default(),
         (None, Some(obj), Some(root)) => map::detach_object(root, obj, owner, act)?,
         (None, None, Some(root)) => map::detach_all_recorded(root, owner, act)?,
         _ => map::Found::default(),
     };
     detached.extend(on_maps.detached);
     owned_by_others.extend(on_maps.owned_by_others);
+    // XDP programs attached to interfaces: of `--iface`, or every one recorded here.
+    if let (None, Some(root)) = (opts.prog_id, pin_root) {
+        let found = iface::detach_recorded(root, ifindex, obj.as_ref(), owner, act)?;
+        detached.extend(found.detached);
+        owned_by_others.extend(found.owned_by_others);
+    }
     // Another owner's attachments still use the pinned maps: `--unpin` leaves them.
     let unpinned = match (opts.unpin && owned_by_others.is_empty(), pin_root) {
         (true, Some(root)) => unpin::unpin(root, obj.as_ref(), act)?,
@@ -139,10 +157,20 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
         && unpinned.removed.is_empty()
         && owned_by_others.is_empty()
         && opts.prog_id.is_none()
+        && opts.iface.is_none()
         && opts.pin_root == Path::new(DEFAULT_PIN_ROOT)
         && let Some(report) = detach_indexed(opts, &cgroup)?
     {
         return Ok(report);
+    }
+    if let Some(iface) = opts.iface.as_ref()
+        && detached.is_empty()
+        && owned_by_others.is_empty()
+    {
+        return Err(Error::NothingOnIface {
+            iface: iface.clone(),
+            pin_root: opts.pin_root.clone(),
+        });
     }
     if detached.is_empty() && unpinned.removed.is_empty() && owned_by_others.is_empty() {
         let others = attached_programs(&cgroup);

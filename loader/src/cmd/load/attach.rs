@@ -88,6 +88,7 @@ pub(super) fn attach_one(
             program_set::retire_old_record(st, i)
         }
         Plan::Map { attach_type, map } => attach_to_map(opts, st, i, p, *attach_type, map),
+        Plan::Iface { attach_type } => super::iface::attach_to_iface(opts, st, i, p, *attach_type),
     }
 }
 
@@ -116,7 +117,12 @@ fn own_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Re
 
 /// Pins the link this load created for attachment `att` beside `record`, named for this
 /// load's owner, and logs its removal for rollback; false when the attach created none.
-fn pin_new_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<bool> {
+pub(super) fn pin_new_link(
+    opts: &LoadOptions,
+    st: &mut State,
+    att: usize,
+    record: &Path,
+) -> Result<bool> {
     let Some(link) = st.attachments[att].new_link.as_ref() else {
         return Ok(false);
     };
@@ -131,7 +137,12 @@ fn pin_new_link(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -
 /// An updated link is this record's now: its pin is renamed to this record's name (a
 /// renamed program takes over the old name's link) and this load's owner, when it has
 /// another; renamed back on rollback.
-fn take_over_replaced(opts: &LoadOptions, st: &mut State, att: usize, record: &Path) -> Result<()> {
+pub(super) fn take_over_replaced(
+    opts: &LoadOptions,
+    st: &mut State,
+    att: usize,
+    record: &Path,
+) -> Result<()> {
     let a = &st.attachments[att];
     if let Some(pin) = a.replaced.as_ref().and_then(|r| r.link.as_ref())
         && pin.path != links::path(record, &opts.owner)

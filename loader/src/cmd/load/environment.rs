@@ -52,7 +52,10 @@ pub(super) fn enter(
     if opts.mount_bpffs {
         pin_root::mount_bpffs()?;
     }
-    let shared = any_cgroup || pin_paths.iter().any(Option::is_some) || opts.compat.pin_progs;
+    // An interface attachment is recorded under the pin root, as a cgroup one is.
+    let any_iface = plans.iter().any(|p| matches!(p, Plan::Iface { .. }));
+    let shared =
+        any_cgroup || any_iface || pin_paths.iter().any(Option::is_some) || opts.compat.pin_progs;
     if shared {
         pin_root::check(&opts.pin_root)?;
     }

@@ -14,6 +14,7 @@
 
 mod attach;
 mod environment;
+mod iface;
 mod maps;
 mod options;
 mod program_set;
@@ -26,6 +27,7 @@ use std::path::Path;
 
 use rawbpf_elf::{Endian, Object};
 
+use crate::attach::iface_records;
 use crate::attach::plan::{Plan, plan};
 use crate::cmd::inspect;
 use crate::error::{Error, Result};
@@ -155,8 +157,20 @@ fn run(
     let plans: Vec<Plan> = obj
         .programs
         .iter()
-        .map(|p| plan(obj, p, opts.attach))
+        .map(|p| match plan(obj, p, opts.attach) {
+            Plan::Iface { .. } if opts.iface.is_none() => Plan::NotAttached(format!(
+                "{} program: give --iface NAME to attach it (through a pinned link); loaded \
+                 only (it is unloaded when rawbpf exits)",
+                p.section
+            )),
+            other => other,
+        })
         .collect();
+    if plans.iter().any(|p| matches!(p, Plan::Iface { .. }))
+        && let Some(name) = opts.iface.as_deref()
+    {
+        st.iface = Some((name.to_string(), iface_records::ifindex(name)?));
+    }
     let pin_paths = environment::enter(opts, obj, &plans, st)?;
     warnings.extend(environment::unpinned_over_pins(opts, obj));
     warnings.extend(environment::pinned_without_attach(opts, obj, &pin_paths));

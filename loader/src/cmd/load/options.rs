@@ -20,6 +20,11 @@ pub struct LoadOptions {
     /// Attach programs (off: `--no-attach`).
     pub attach: bool,
     pub attach_mode: AttachMode,
+    /// Network interface to attach XDP programs to (`--iface NAME`); without it they are
+    /// loaded only.
+    pub iface: Option<String>,
+    /// How XDP programs run on the interface (`--xdp-mode`).
+    pub xdp_mode: crate::attach::iface_records::XdpMode,
     /// Ask for the verifier log on success too and put it in the report.
     pub verbose: bool,
     /// Replace a pinned map that differs from the object's definition (its contents are
@@ -55,6 +60,8 @@ impl LoadOptions {
             mount_bpffs: false,
             attach: true,
             attach_mode: AttachMode::Multi,
+            iface: None,
+            xdp_mode: crate::attach::iface_records::XdpMode::Auto,
             verbose: false,
             replace_incompatible: false,
             force: false,

@@ -6,6 +6,7 @@ use rawbpf_elf::{MapType, Object};
 
 use super::LoadOptions;
 use super::state::{AttachTarget, State};
+use crate::attach::iface_records::XdpMode;
 use crate::attach::plan::Plan;
 use crate::report::{AttachReport, LoadReport, LoadedMap, LoadedProgram, MapStatus, ProgramStatus};
 
@@ -30,11 +31,22 @@ pub(super) fn report(
                     target: match &a.target {
                         AttachTarget::Cgroup(_) => opts.cgroup.display().to_string(),
                         AttachTarget::Map(m) => format!("map {}", st.maps[*m].name),
+                        AttachTarget::Iface(_) => st
+                            .iface
+                            .as_ref()
+                            .map_or_else(String::new, |(name, _)| name.clone()),
                     },
                     attach_type: AttachType(a.attach_type).to_string(),
                     mode: match &a.target {
                         AttachTarget::Cgroup(mode) => Some(mode.name().to_string()),
                         AttachTarget::Map(_) => None,
+                        AttachTarget::Iface(_) if a.attach_type != AttachType::XDP.0 => {
+                            Some("link".to_string())
+                        }
+                        AttachTarget::Iface(_) => Some(match opts.xdp_mode {
+                            XdpMode::Auto => "link".to_string(),
+                            m => format!("{} mode, link", m.name()),
+                        }),
                     },
                     replaced_id: a.replaced.as_ref().map(|r| r.id),
                     replaced_name: st.renames.get(&i).map(|r| r.old_name.clone()),

@@ -60,6 +60,8 @@ pub(super) struct Attachment {
 pub(super) enum AttachTarget {
     Cgroup(AttachMode),
     Map(usize),
+    /// An interface (its index), through an XDP link.
+    Iface(u32),
 }
 
 /// How far a cgroup attachment got: its pending record pinned, the program attached, the
@@ -90,6 +92,9 @@ pub(super) enum Undo {
     },
     /// An attachment to a sockmap/sockhash (index into `attachments`).
     MapAttach(usize),
+    /// An interface attachment (index into `attachments`): a new link is detached, an
+    /// updated one gets its old program back.
+    IfaceAttach(usize),
     /// The old program of a cgroup attachment (index into `attachments`), attached by an
     /// earlier rawbpf without a link, detached once the new link was pinned: attached
     /// again on rollback.
@@ -102,6 +107,8 @@ pub(super) enum Undo {
 #[derive(Debug, Default)]
 pub(super) struct State {
     pub(super) cgroup: Option<Cgroup>,
+    /// `--iface`: the interface's name and index, when a program attaches there.
+    pub(super) iface: Option<(String, u32)>,
     pub(super) btf: Option<OwnedFd>,
     pub(super) maps: Vec<MapHandle>,
     pub(super) progs: Vec<ProgHandle>,
@@ -141,6 +148,7 @@ impl State {
                     stage,
                 } => self.undo_cgroup(att, &pending, &record, stage),
                 Undo::MapAttach(att) => self.undo_map_attach(att),
+                Undo::IfaceAttach(att) => self.undo_iface_attach(att),
                 Undo::OldDetached(att) => self.reattach_old(att),
                 Undo::Rename { from, to } => {
                     let _ = std::fs::rename(from, to);
@@ -208,6 +216,24 @@ impl State {
                 sys::AttachFlags::ALLOW_MULTI,
                 None,
             );
+        }
+    }
+
+    fn undo_iface_attach(&self, att: usize) {
+        let (Some(a), Some(prog)) = (
+            self.attachments.get(att),
+            self.attachments
+                .get(att)
+                .and_then(|a| self.progs.get(a.prog)),
+        ) else {
+            return;
+        };
+        if let Some(link) = a.new_link.as_ref() {
+            let _ = sys::link_detach(link.as_fd());
+        } else if let Some(old) = a.replaced.as_ref()
+            && let Some(link) = old.link.as_ref()
+        {
+            let _ = sys::link_update(link.fd.as_fd(), old.fd.as_fd(), Some(prog.fd.as_fd()));
         }
     }
 

@@ -154,7 +154,8 @@ pub(crate) fn check(
                     .and_then(|i| pin_paths.get(i).cloned().flatten());
                 on_map(&opts.pin_root, pin.as_deref(), *attach_type, p)
             }
-            Plan::None | Plan::NotAttached(_) => None,
+            // An interface program is loaded again each time (its link swaps it).
+            Plan::None | Plan::NotAttached(_) | Plan::Iface { .. } => None,
         });
     }
     if previous.iter().all(Option::is_none) {
@@ -663,7 +664,7 @@ fn attach_report(opts: &LoadOptions, plan: &Plan) -> Option<AttachReport> {
             replaced_id: None,
             replaced_name: None,
         },
-        Plan::None | Plan::NotAttached(_) => return None,
+        Plan::None | Plan::NotAttached(_) | Plan::Iface { .. } => return None,
     })
 }
 
