@@ -131,14 +131,16 @@ def anchor(d, s, machine, targets):
     n = len(s.get("anchor.sockops.full.libbpf", []))
     section(f"anchor: rawbpf vs libbpf {machine.get('libbpf', '1.7').split()[0]} vs bpftool "
             f"(wall ms: median of {n} interleaved rounds; user instructions: callgrind)")
+    print("(rawbpf: the README's `cargo build --release`, a static PIE since loader/cli/build.rs; "
+          "+crt-static: RUSTFLAGS=+crt-static --target, the same code linked by rustc)")
     print("-- bpf_sockops.o, load + attach to the bench cgroup, pinned maps reused")
     print(head)
     anchor_rows(s, data, "sockops.full", (
-        ("rawbpf", "rawbpf load --force"), ("rawbpf_static", "rawbpf (static) load --force"),
+        ("rawbpf", "rawbpf load --force"), ("rawbpf_static", "rawbpf (+crt-static) load --force"),
         ("libbpf", "libbpf 1.7 loader (static)"), ("bpftool", "bpftool prog load + attach")))
     anchor_rows(s, data, "sockops.unchanged", (
         ("rawbpf", "rawbpf load, unchanged reload"),
-        ("rawbpf_static", "rawbpf (static), unchanged reload")))
+        ("rawbpf_static", "rawbpf (+crt-static), unchanged")))
     for tool in ("rawbpf", "rawbpf_static", "bpftool"):
         w, i, m = anchor_ratio(s, data, "sockops.full", tool)
         print(f"sockops full load, {tool} / libbpf: wall {w:.2f}x, user instructions {i:.2f}x, "
@@ -162,7 +164,7 @@ def anchor(d, s, machine, targets):
         for w in objs:
             print(f"{w[5:]}:")
             anchor_rows(s, data, w, (("rawbpf", "  rawbpf load --no-attach --no-pin"),
-                                     ("rawbpf_static", "  rawbpf (static)"),
+                                     ("rawbpf_static", "  rawbpf (+crt-static)"),
                                      ("libbpf", "  libbpf 1.7 loader (static)"),
                                      ("bpftool", "  bpftool prog loadall")))
             for tool in ("rawbpf", "rawbpf_static"):
