@@ -63,8 +63,9 @@ for line in sys.stdin:
 # Modules the guest loads before it can see the host (Debian builds these as modules on some
 # kernels, in by default on others), and tcp_diag: a real host autoloads it the first time
 # `ss` asks (the guest has no modprobe), and without it `ss` falls back to /proc/net/tcp,
-# whose `sk:` is the socket's address, not the cookie the map tests compare it with.
-guest_modules=(virtio_pci 9pnet_virtio 9p tcp_diag)
+# whose `sk:` is the socket's address, not the cookie the map tests compare it with; veth,
+# for the XDP and tcx tests' veth pairs (autoloaded on a real host by `ip link add`).
+guest_modules=(virtio_pci 9pnet_virtio 9p tcp_diag veth)
 
 # build_initramfs KERNEL_DIR VERSION DEST
 build_initramfs() {

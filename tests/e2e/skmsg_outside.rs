@@ -14,8 +14,11 @@ const SKMSG_O: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bpf-prog/bpf_s
 const SIZE: usize = 300_000;
 
 /// The client, run inside the cgroup: sends `SIZE` patterned bytes, reads the echo, checks it.
+/// A blocking `recv` on a socket in the sockhash can fail with EAGAIN on older kernels (seen
+/// on 6.1; docs/performance.md, the sockmap hazards): the client waits for data and retries,
+/// as a program should, and still checks every byte.
 const CLIENT: &str = r#"
-import socket, sys
+import select, socket, sys
 port, size = int(sys.argv[1]), int(sys.argv[2])
 data = bytes((i * 7 + 3) % 251 for i in range(size))
 s = socket.create_connection(("127.0.0.1", port))
@@ -23,7 +26,11 @@ s.sendall(data)
 s.shutdown(socket.SHUT_WR)
 got = bytearray()
 while True:
-    b = s.recv(65536)
+    try:
+        b = s.recv(65536)
+    except BlockingIOError:
+        select.select([s], [], [], 1.0)
+        continue
     if not b:
         break
     got += b
