@@ -43,7 +43,7 @@ pub use cmd::map_edit::{
     EntryInput, MapEditOptions, MapEntryReport, MapPinReport, UpdateMode, map_delete, map_lookup,
     map_pin, map_update,
 };
-pub use cmd::map_ids::{MapIdsOptions, TARGET_CGROUP, map_ids};
+pub use cmd::map_ids::{MapIdsOptions, TARGET_CGROUP, iface_target, map_ids};
 pub use cmd::map_show::{
     HOST_COUNT_LIMIT, MapShowOptions, MapShowReport, MapShowScope, ShownMap, map_show,
 };

@@ -128,6 +128,20 @@ pub fn if_nametoindex(name: &std::ffi::CStr) -> Option<u32> {
     (idx != 0).then_some(idx)
 }
 
+/// The name of network interface `ifindex` in this process's network namespace
+/// (`if_indextoname(3)`); `None` when there is no such interface.
+pub fn if_indextoname(ifindex: u32) -> Option<String> {
+    let mut buf = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: `buf` has the IF_NAMESIZE bytes the call may write (the name and its NUL).
+    let ret = unsafe { libc::if_indextoname(ifindex, buf.as_mut_ptr()) };
+    if ret.is_null() {
+        return None;
+    }
+    // SAFETY: on success the call wrote a NUL-terminated name into `buf`.
+    let name = unsafe { std::ffi::CStr::from_ptr(buf.as_ptr()) };
+    Some(name.to_string_lossy().into_owned())
+}
+
 /// Encode `BPF_LINK_CREATE` for an interface target (pure).
 pub fn link_create_ifindex_attr(
     prog: BorrowedFd<'_>,

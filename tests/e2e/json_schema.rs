@@ -184,6 +184,8 @@ const PROG_SHOW: &[&str] = &[
     "programs[].records[].cgroup",
     "programs[].records[].cgroup_inode",
     "programs[].records[].map_id",
+    "programs[].records[].ifindex",
+    "programs[].records[].iface",
     "programs[].records[].pending",
     "warnings",
 ];

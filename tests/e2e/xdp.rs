@@ -189,9 +189,10 @@ fn xdp_attaches_through_a_pinned_link_reloads_in_place_and_detaches() {
     let grew = kernel::poll(|| (counter(&env) >= before + 5).then_some(()));
     assert!(grew.is_some(), "counter {} -> {}", before, counter(&env));
 
-    // A reload: a new program in the same link, one program on the interface.
-    let out = veth.rawbpf_ok(&load);
-    let r: serde_json::Value = cli::parse_json(&load, &out);
+    // A forced reload: a new program in the same link, one program on the interface.
+    let reload = env.args(&["--json", "load", &obj, "--iface", "xa", "--force"]);
+    let out = veth.rawbpf_ok(&reload);
+    let r: serde_json::Value = cli::parse_json(&reload, &out);
     let second = r["programs"][0]["id"].as_u64().expect("program id") as u32;
     assert_ne!(second, first);
     assert_eq!(r["programs"][0]["attach"]["replaced_id"], first);
@@ -283,8 +284,16 @@ fn tcx_attaches_through_a_pinned_link_where_the_kernel_has_tcx() {
         count_in(&env, "tc_packets")
     );
 
+    // Unchanged: the same program; forced: a new one in the same link.
     let out = veth.rawbpf_ok(&load);
     let r: serde_json::Value = cli::parse_json(&load, &out);
+    assert_eq!(
+        (&r["programs"][0]["status"], &r["programs"][0]["id"]),
+        (&"unchanged".into(), &first.into())
+    );
+    let reload = env.args(&["--json", "load", &obj, "--iface", "xa", "--force"]);
+    let out = veth.rawbpf_ok(&reload);
+    let r: serde_json::Value = cli::parse_json(&reload, &out);
     let second = r["programs"][0]["id"].as_u64().expect("program id") as u32;
     assert_ne!(second, first);
     let (_, after) = the_link(&env);
@@ -301,4 +310,76 @@ fn tcx_attaches_through_a_pinned_link_where_the_kernel_has_tcx() {
         sys::fd_by_id(sys::IdKind::Link, after.id.0).is_err(),
         "link gone"
     );
+}
+
+/// The program of `report` (`map-ids` `programs`, `status` `cgroup.programs`) with `id`.
+fn listed(programs: &serde_json::Value, id: u32) -> serde_json::Value {
+    programs
+        .as_array()
+        .and_then(|ps| ps.iter().find(|p| p["id"] == id))
+        .cloned()
+        .unwrap_or_else(|| panic!("program {id} not in {programs}"))
+}
+
+#[test]
+fn an_xdp_attachment_is_listed_with_its_owner_and_an_identical_reload_is_unchanged() {
+    let Some(env) = TestEnv::new("xdp_show") else {
+        return;
+    };
+    let veth = VethPair::new("xdps");
+    let obj = object("xdp_count.o");
+    let load = env.args(&["--json", "load", &obj, "--iface", "xa"]);
+    let out = veth.rawbpf_ok(&load);
+    let r: serde_json::Value = cli::parse_json(&load, &out);
+    let id = r["programs"][0]["id"].as_u64().expect("program id") as u32;
+    let (record, info) = the_link(&env);
+    assert_eq!(info.prog_id.0, id);
+    let map_id = kernel::pinned_map_id(&env.pins.join("xdp_packets")).expect("counter pinned");
+
+    // map-ids and status name the interface and mark the program rawbpf's.
+    let args = env.args(&["--json", "map-ids"]);
+    let ids: serde_json::Value = cli::parse_json(&args, &veth.rawbpf_ok(&args));
+    let p = listed(&ids["programs"], id);
+    assert_eq!(
+        (&p["target"], &p["attach_type"], &p["owner"]),
+        (&"iface xa".into(), &"xdp".into(), &"rawbpf".into()),
+        "{p}"
+    );
+    assert!(p["map_ids"].as_array().unwrap().contains(&map_id.into()));
+    let args = env.args(&["--json", "status"]);
+    let st: serde_json::Value = cli::parse_json(&args, &veth.rawbpf_ok(&args));
+    let p = listed(&st["cgroup"]["programs"], id);
+    assert_eq!(
+        (&p["target"], &p["owner"]),
+        (&"iface xa".into(), &"rawbpf".into())
+    );
+    // prog show names the interface record.
+    let args = vec![
+        "--json".to_string(),
+        "prog".into(),
+        "show".into(),
+        id.to_string(),
+        "--pin-root".into(),
+        env.pins.path().display().to_string(),
+    ];
+    let shown: serde_json::Value = cli::parse_json(&args, &veth.rawbpf_ok(&args));
+    let rec = &shown["programs"][0]["records"][0];
+    assert_eq!(rec["kind"], "iface", "{shown}");
+    assert_eq!(rec["ifindex"], veth.ifindex());
+    assert_eq!(rec["iface"], "xa");
+    assert_eq!(rec["path"], record.display().to_string());
+
+    // The same object again: nothing created, the same program in the same link.
+    let out = veth.rawbpf_ok(&load);
+    let r: serde_json::Value = cli::parse_json(&load, &out);
+    assert_eq!(r["programs"][0]["status"], "unchanged", "{r}");
+    assert_eq!(r["programs"][0]["id"], id);
+    assert_eq!(r["programs"][0]["attach"]["target"], "xa");
+    let (_, after) = the_link(&env);
+    assert_eq!((after.id, after.prog_id.0), (info.id, id));
+    assert_eq!(kernel::pinned_prog_id(&record), Some(id));
+
+    veth.rawbpf_ok(&env.args(&["detach", "--iface", "xa"]));
+    let dir = env.pins.join("attached-progs");
+    assert!(record_names(&dir).is_empty() && link_pin_names(&dir).is_empty());
 }

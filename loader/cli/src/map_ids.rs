@@ -10,9 +10,10 @@ use super::output::{columns, print_json};
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-Lists every program attached directly to the cgroup (all cgroup attach types) or to a
-SOCKMAP/SOCKHASH pinned under the pin root (sk_msg / sk_skb attach types), the maps each uses,
-and the maps pinned under the pin root, with their kernel IDs (as `bpftool map show`). A
+Lists every program attached directly to the cgroup (all cgroup attach types), to a
+SOCKMAP/SOCKHASH pinned under the pin root (sk_msg / sk_skb attach types) or, through the
+links rawbpf's interface records pin (load --iface), to a network interface (XDP, tcx), the
+maps each uses, and the maps pinned under the pin root, with their kernel IDs (as `bpftool map show`). A
 program's owner, in brackets after its attachment, is rawbpf when one of rawbpf's attach
 records pins it, other otherwise.")]
 pub struct Args {
@@ -53,7 +54,7 @@ fn map_row(indent: &str, m: &MapEntry) -> Vec<String> {
 }
 
 /// `attached cgroup_sock_ops (multi)` for the cgroup, `attached sk_msg_verdict to map NAME`
-/// for a map.
+/// for a map, `attached xdp to iface NAME` for an interface.
 fn attached(p: &AttachedProgram) -> String {
     if p.target == rawbpf::TARGET_CGROUP {
         format!(

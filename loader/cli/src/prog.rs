@@ -161,6 +161,10 @@ fn owner_lines(p: &ShownProgram) -> Vec<String> {
                     r.cgroup_inode.unwrap_or(0)
                 ),
                 ("map", _, Some(id)) => format!("attached to map {id}"),
+                ("iface", _, _) => match (&r.iface, r.ifindex) {
+                    (Some(name), _) => format!("attached to interface {name}"),
+                    (None, idx) => format!("attached to interface #{}", idx.unwrap_or(0)),
+                },
                 _ => "pinned".to_string(),
             };
             let how = r

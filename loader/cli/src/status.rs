@@ -81,11 +81,14 @@ pub fn render(r: &StatusReport, paint: Paint) -> Vec<String> {
         ));
     }
 
-    let (on_cgroup, on_maps): (Vec<&AttachedProgram>, Vec<&AttachedProgram>) = r
+    let (on_cgroup, others): (Vec<&AttachedProgram>, Vec<&AttachedProgram>) = r
         .cgroup
         .programs
         .iter()
         .partition(|p| p.target == rawbpf::TARGET_CGROUP);
+    let (on_ifaces, on_maps): (Vec<&AttachedProgram>, Vec<&AttachedProgram>) = others
+        .into_iter()
+        .partition(|p| p.target.starts_with("iface "));
     let mut counts = format!(
         "{} attached",
         plural(on_cgroup.len(), "program", "programs")
@@ -94,6 +97,12 @@ pub fn render(r: &StatusReport, paint: Paint) -> Vec<String> {
         counts.push_str(&format!(
             ", {} attached to pinned maps",
             plural(on_maps.len(), "program", "programs")
+        ));
+    }
+    if !on_ifaces.is_empty() {
+        counts.push_str(&format!(
+            ", {} attached to interfaces",
+            plural(on_ifaces.len(), "program", "programs")
         ));
     }
     if r.cgroup.from_record {
@@ -108,7 +117,7 @@ pub fn render(r: &StatusReport, paint: Paint) -> Vec<String> {
             .map(String::from)
             .to_vec(),
         ];
-        for prog in on_cgroup.iter().chain(&on_maps) {
+        for prog in on_cgroup.iter().chain(&on_maps).chain(&on_ifaces) {
             let maps: Vec<String> = prog.map_ids.iter().map(u32::to_string).collect();
             rows.push(vec![
                 prog.id.to_string(),

@@ -1,5 +1,5 @@
 //! What rawbpf owns on this host, from its own marks only: the attach records (of cgroups,
-//! `records`, and of socket maps, `map_records`) and the `--pin-progs` pins of programs, and
+//! `records`, of socket maps, `map_records`, and of network interfaces, `iface_records`) and the `--pin-progs` pins of programs, and
 //! the marks of the map pins it made (`map::owned`), under every pin root it knows: the
 //! default, the ones given, and the ones the index names (`attach::index`). A pin root that
 //! fails the trust check is not believed. Programs and maps are keyed by kernel ID, read
@@ -13,7 +13,7 @@ use rawbpf_abi::AttachType;
 use rawbpf_syscalls as sys;
 use serde::Serialize;
 
-use crate::attach::{index, map_records, prog_pins, records};
+use crate::attach::{iface_records, index, map_records, prog_pins, records};
 use crate::host::pin_root::{self, DEFAULT_BPFFS};
 use crate::map::owned;
 
@@ -26,8 +26,8 @@ const DEFAULT_ROOT: &str = "rawbpf";
 /// One of rawbpf's records of a program.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct ProgRecord {
-    /// `cgroup` (attached to a cgroup), `map` (attached to a socket map) or `pin`
-    /// (`load --pin-progs`).
+    /// `cgroup` (attached to a cgroup), `map` (attached to a socket map), `iface` (attached
+    /// to a network interface) or `pin` (`load --pin-progs`).
     pub kind: &'static str,
     pub pin_root: String,
     /// The pin that is the record.
@@ -40,6 +40,10 @@ pub struct ProgRecord {
     pub cgroup_inode: Option<u64>,
     /// The socket map of a `map` record.
     pub map_id: Option<u32>,
+    /// The interface index of an `iface` record (in the network namespace of the load).
+    pub ifindex: Option<u32>,
+    /// The name that index has in this process's network namespace, when it has one.
+    pub iface: Option<String>,
     /// A pending record (a run died between pinning and renaming it).
     pub pending: bool,
 }
@@ -104,6 +108,8 @@ impl Owners {
                     cgroup,
                     cgroup_inode: Some(r.cgroup_inode),
                     map_id: None,
+                    ifindex: None,
+                    iface: None,
                     pending: r.pending,
                 },
             );
@@ -119,6 +125,25 @@ impl Owners {
                     cgroup: None,
                     cgroup_inode: None,
                     map_id: Some(r.map_id),
+                    ifindex: None,
+                    iface: None,
+                    pending: r.pending,
+                },
+            );
+        }
+        for r in iface_records::list(root, None) {
+            self.add_prog(
+                &r.path,
+                ProgRecord {
+                    kind: "iface",
+                    pin_root: shown.clone(),
+                    path: r.path.display().to_string(),
+                    attach_type: Some(AttachType(r.attach_type).to_string()),
+                    cgroup: None,
+                    cgroup_inode: None,
+                    map_id: None,
+                    ifindex: Some(r.ifindex),
+                    iface: sys::if_indextoname(r.ifindex),
                     pending: r.pending,
                 },
             );
@@ -134,6 +159,8 @@ impl Owners {
                     cgroup: None,
                     cgroup_inode: None,
                     map_id: None,
+                    ifindex: None,
+                    iface: None,
                     pending: false,
                 },
             );

@@ -1,7 +1,8 @@
-//! `map-ids`: the programs attached to a cgroup (every cgroup attach type) and to the
-//! SOCKMAP/SOCKHASH maps pinned under the pin root (every sockmap attach type), the maps
-//! they use, and the maps pinned under the pin root — by kernel ID, from `BPF_PROG_QUERY`
-//! and `BPF_OBJ_GET_INFO_BY_FD`.
+//! `map-ids`: the programs attached to a cgroup (every cgroup attach type), to the
+//! SOCKMAP/SOCKHASH maps pinned under the pin root (every sockmap attach type) and, through
+//! the links rawbpf's interface records pin, to network interfaces (XDP, tcx); the maps
+//! they use, and the maps pinned under the pin root — by kernel ID, from `BPF_PROG_QUERY`,
+//! `BPF_OBJ_GET_INFO_BY_FD` and the link pins.
 
 use std::collections::btree_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -12,7 +13,7 @@ use rawbpf_abi::{AttachType, MapType, ProgType};
 use rawbpf_syscalls as sys;
 
 use crate::attach::owners::Owners;
-use crate::attach::{map_records, records};
+use crate::attach::{iface_records, links, map_records, records};
 use crate::cmd::load::DEFAULT_PIN_ROOT;
 use crate::error::{Result, bpf_err, io_err};
 use crate::host::cgroup::Cgroup;
@@ -20,8 +21,18 @@ use crate::host::pin_root;
 use crate::prog::full_name::Names;
 use crate::report::{AttachedProgram, MapEntry, MapIdsReport};
 
-/// The `target` of a program attached to the cgroup (a map's is `map NAME`).
+/// The `target` of a program attached to the cgroup (a map's is `map NAME`, an
+/// interface's [`iface_target`]).
 pub const TARGET_CGROUP: &str = "cgroup";
+
+/// The `target` of a program attached to interface `ifindex`: `iface NAME`, the name the
+/// index has in this process's network namespace (`iface #INDEX` when it has none there).
+pub fn iface_target(ifindex: u32) -> String {
+    match sys::if_indextoname(ifindex) {
+        Some(name) => format!("iface {name}"),
+        None => format!("iface #{ifindex}"),
+    }
+}
 
 /// What `map-ids` looks at.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -246,6 +257,24 @@ impl Collected {
         Ok(())
     }
 
+    /// Adds the programs attached to network interfaces through the links of rawbpf's final
+    /// interface records under `pin_root` (XDP has no `BPF_PROG_QUERY`; programs other
+    /// tools attached to an interface are not listed). A record whose link is gone or no
+    /// longer runs on that interface is skipped.
+    fn add_ifaces(&mut self, pin_root: &Path) -> Result<()> {
+        for r in iface_records::list(pin_root, None) {
+            if r.pending {
+                continue;
+            }
+            let Some(link) = links::open_iface(&r.path, r.ifindex, r.attach_type)? else {
+                continue;
+            };
+            let target = iface_target(r.ifindex);
+            self.add_program(link.info.prog_id.0, &target, r.attach_type, 0)?;
+        }
+        Ok(())
+    }
+
     /// Adds the programs of the final map records of `map_id` (see [`Self::add_sockmap`]).
     fn add_recorded(&mut self, pin_root: &Path, map_id: u32, target: &str) -> Result<()> {
         for r in map_records::list(pin_root, Some(map_id)) {
@@ -265,18 +294,27 @@ impl Collected {
     }
 }
 
-/// rawbpf's recorded programs under `pin_root` (cgroup and socket-map records), by ID.
+/// rawbpf's recorded programs under `pin_root` (cgroup, socket-map and interface records),
+/// by ID.
 fn recorded_programs(pin_root: &Path) -> HashMap<u32, OwnedFd> {
     // Only a pin root that passes the trust check is believed about what rawbpf attached.
     if !pin_root.exists() || pin_root::check(pin_root).is_err() {
         return HashMap::new();
     }
     let cgroup = records::list_all(pin_root).unwrap_or_default();
-    let paths = cgroup.into_iter().map(|r| r.path).chain(
-        map_records::list(pin_root, None)
-            .into_iter()
-            .map(|r| r.path),
-    );
+    let paths = cgroup
+        .into_iter()
+        .map(|r| r.path)
+        .chain(
+            map_records::list(pin_root, None)
+                .into_iter()
+                .map(|r| r.path),
+        )
+        .chain(
+            iface_records::list(pin_root, None)
+                .into_iter()
+                .map(|r| r.path),
+        );
     let mut out = HashMap::new();
     for path in paths {
         if let Ok(Some(fd)) = records::open(&path)
@@ -345,6 +383,7 @@ pub fn map_ids(opts: &MapIdsOptions) -> Result<MapIdsReport> {
         for (id, fd, name) in &sockmaps {
             found.add_sockmap(&opts.pin_root, *id, fd, name)?;
         }
+        found.add_ifaces(&opts.pin_root)?;
     }
 
     found.link_maps();

@@ -40,13 +40,7 @@ pub(super) fn report(
                     mode: match &a.target {
                         AttachTarget::Cgroup(mode) => Some(mode.name().to_string()),
                         AttachTarget::Map(_) => None,
-                        AttachTarget::Iface(_) if a.attach_type != AttachType::XDP.0 => {
-                            Some("link".to_string())
-                        }
-                        AttachTarget::Iface(_) => Some(match opts.xdp_mode {
-                            XdpMode::Auto => "link".to_string(),
-                            m => format!("{} mode, link", m.name()),
-                        }),
+                        AttachTarget::Iface(_) => Some(iface_mode(opts, a.attach_type)),
                     },
                     replaced_id: a.replaced.as_ref().map(|r| r.id),
                     replaced_name: st.renames.get(&i).map(|r| r.old_name.clone()),
@@ -106,5 +100,15 @@ pub(super) fn report(
         warnings,
         refused: Vec::new(),
         removed: st.removed.clone(),
+    }
+}
+
+/// The `mode` of an interface attachment: `link` for tcx, the XDP mode and `link` for XDP
+/// (`link` alone in auto mode).
+pub(super) fn iface_mode(opts: &LoadOptions, attach_type: u32) -> String {
+    match opts.xdp_mode {
+        _ if attach_type != AttachType::XDP.0 => "link".to_string(),
+        XdpMode::Auto => "link".to_string(),
+        m => format!("{} mode, link", m.name()),
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Before `load` creates anything (no BTF, no map, no program: no new kernel ID), it looks
 //! at what this object attached last time — the program an attach record names and the
-//! cgroup still runs, or the program attached to the pinned sockmap — and asks:
+//! cgroup still runs, the program attached to the pinned sockmap, or the program an
+//! interface record names that its pinned link still runs — and asks:
 //!
 //! * is every program of the object attached as this load would attach it, with the same
 //!   instructions (its tag, computed here the kernel's way: `crate::prog::tag`), the same
@@ -32,7 +33,7 @@ use super::LoadOptions;
 use crate::attach::apply::{self, AttachMode, Replaced};
 use crate::attach::links::{self, LinkPin};
 use crate::attach::plan::Plan;
-use crate::attach::{data_pins, map_records};
+use crate::attach::{data_pins, iface_records, map_records};
 use crate::error::Result;
 use crate::host::cgroup::Cgroup;
 use crate::map::global_data;
@@ -154,8 +155,8 @@ pub(crate) fn check(
                     .and_then(|i| pin_paths.get(i).cloned().flatten());
                 on_map(&opts.pin_root, pin.as_deref(), *attach_type, p)
             }
-            // An interface program is loaded again each time (its link swaps it).
-            Plan::None | Plan::NotAttached(_) | Plan::Iface { .. } => None,
+            Plan::Iface { attach_type } => on_iface(opts, *attach_type, p)?,
+            Plan::None | Plan::NotAttached(_) => None,
         });
     }
     if previous.iter().all(Option::is_none) {
@@ -303,6 +304,45 @@ fn in_cgroup(
         xlated,
         record: Some(record),
         link,
+    }))
+}
+
+/// The program an interface record names, when the link pinned beside it still runs it on
+/// that interface (`--iface`; an unknown interface is left to the load to report). A
+/// pending record means "load", as for a cgroup. The XDP mode is not compared: the kernel
+/// does not report a link's flags, and a reload swapping the program keeps them anyway.
+fn on_iface(opts: &LoadOptions, attach_type: u32, p: &Program) -> Result<Option<Previous>> {
+    let Some(ifindex) = opts
+        .iface
+        .as_deref()
+        .and_then(|n| iface_records::ifindex(n).ok())
+    else {
+        return Ok(None);
+    };
+    let record = iface_records::path(&opts.pin_root, ifindex, attach_type, &p.name);
+    let pending = iface_records::pending_path(&opts.pin_root, ifindex, attach_type, &p.name);
+    if !record.exists() || pending.exists() {
+        return Ok(None);
+    }
+    let Some(fd) = records::open(&record)? else {
+        return Ok(None);
+    };
+    if sys::obj_info_kind(fd.as_fd()) != sys::ObjKind::Prog {
+        return Ok(None);
+    }
+    let Ok((info, xlated)) = sys::prog_info_and_xlated(fd.as_fd(), xlated_capacity(p)) else {
+        return Ok(None);
+    };
+    let link = links::open_iface(&record, ifindex, attach_type)?;
+    let Some(link) = link.filter(|l| l.info.prog_id == info.id) else {
+        return Ok(None);
+    };
+    Ok(Some(Previous {
+        fd,
+        info,
+        xlated,
+        record: Some(record),
+        link: Some(link),
     }))
 }
 
@@ -664,7 +704,14 @@ fn attach_report(opts: &LoadOptions, plan: &Plan) -> Option<AttachReport> {
             replaced_id: None,
             replaced_name: None,
         },
-        Plan::None | Plan::NotAttached(_) | Plan::Iface { .. } => return None,
+        Plan::Iface { attach_type } => AttachReport {
+            target: opts.iface.clone()?,
+            attach_type: AttachType(*attach_type).to_string(),
+            mode: Some(super::report::iface_mode(opts, *attach_type)),
+            replaced_id: None,
+            replaced_name: None,
+        },
+        Plan::None | Plan::NotAttached(_) => return None,
     })
 }
 
