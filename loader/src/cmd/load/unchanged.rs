@@ -154,8 +154,9 @@ pub(crate) fn check(
                     .and_then(|i| pin_paths.get(i).cloned().flatten());
                 on_map(&opts.pin_root, pin.as_deref(), *attach_type, p)
             }
-            // An interface program is loaded again each time (its link swaps it).
-            Plan::None | Plan::NotAttached(_) | Plan::Iface { .. } => None,
+            // An interface or raw tracepoint program is loaded again each time (its link
+            // swaps it, or a new link replaces the old).
+            Plan::None | Plan::NotAttached(_) | Plan::Iface { .. } | Plan::RawTp { .. } => None,
         });
     }
     if previous.iter().all(Option::is_none) {
@@ -664,7 +665,9 @@ fn attach_report(opts: &LoadOptions, plan: &Plan) -> Option<AttachReport> {
             replaced_id: None,
             replaced_name: None,
         },
-        Plan::None | Plan::NotAttached(_) | Plan::Iface { .. } => return None,
+        Plan::None | Plan::NotAttached(_) | Plan::Iface { .. } | Plan::RawTp { .. } => {
+            return None;
+        }
     })
 }
 
