@@ -1,19 +1,20 @@
 //! The attach step of `load` for raw tracepoint programs (`raw_tp/NAME`): each program is
 //! recorded (`attach::tp_records`: pending record, attach, final record) and attached with
 //! `BPF_RAW_TRACEPOINT_OPEN`, whose link is pinned beside its record. The kernel has no
-//! `BPF_LINK_UPDATE` for raw tracepoint links, so a reload opens the new link first, takes
-//! the old link's pin away and pins the new one; the old link is closed with the load (its
-//! last fd), so both programs run for that moment, never none. Every stage is in the undo
+//! `BPF_LINK_UPDATE` for raw tracepoint links, so a reload opens the new link first, pins
+//! it beside the pending record and renames that pin over the old link's (atomic: one of
+//! the two is pinned at every moment, a kill included); the old link is closed with the
+//! load (its last fd), so both programs run for that moment, never none. Every stage is in the undo
 //! log: a rollback detaches the new link and pins the old one back.
 
 use std::os::fd::AsFd;
+use std::path::Path;
 
 use rawbpf_abi::AttachType;
 use rawbpf_elf::Program;
 use rawbpf_syscalls as sys;
 
 use super::LoadOptions;
-use super::attach::pin_new_link;
 use super::state::{AttachTarget, Attachment, State, Undo, ensure_dir_tracked};
 use crate::attach::{links, records, tp_records};
 use crate::error::{Error, Result, bpf_err, io_err};
@@ -30,6 +31,10 @@ pub(super) fn attach_raw_tp(
     let pending = tp_records::pending_path(&opts.pin_root, tracepoint, &p.name);
     ensure_dir_tracked(st, &records::dir(&opts.pin_root))?;
     let previous = links::open_raw_tp(&record)?;
+    // A link pinned beside the pending record is a crashed run's, never committed: it goes.
+    for stale in links::all_of(&pending) {
+        std::fs::remove_file(&stale).map_err(io_err("remove link pin", &stale))?;
+    }
     records::pin(st.progs[i].fd.as_fd(), &pending)?;
     st.undo.push(Undo::Pin {
         path: pending.clone(),
@@ -64,21 +69,59 @@ pub(super) fn attach_raw_tp(
     });
     let att = st.attachments.len() - 1;
     st.undo.push(Undo::IfaceAttach(att));
-    // The old link (an earlier load's, any owner) loses its pin; its fd, held by the undo
-    // log, keeps it attached until the load is done, or pins it back on rollback.
-    if let Some(old) = previous {
-        std::fs::remove_file(&old.path).map_err(io_err("remove link pin", &old.path))?;
-        st.undo.push(Undo::Pin {
-            path: old.path,
-            restore: Some(old.fd),
-        });
-    }
-    pin_new_link(opts, st, att, &record)?;
+    own_link(opts, st, att, &pending, &record, previous)?;
     let restore = records::open(&record)?;
     records::commit(&pending, &record)?;
     st.undo.push(Undo::Pin {
         path: record,
         restore,
     });
+    Ok(())
+}
+
+/// Pins the new link of attachment `att` beside the pending record, then renames that pin
+/// over the record's link pin (atomic on bpffs): at every moment one of the two links is
+/// pinned, so even a kill leaves a program attached. The old link (an earlier load's, any
+/// owner) loses its pin; its fd, held by the undo log, keeps it attached until the load is
+/// done, or pins it back on rollback.
+fn own_link(
+    opts: &LoadOptions,
+    st: &mut State,
+    att: usize,
+    pending: &Path,
+    record: &Path,
+    previous: Option<links::LinkPin>,
+) -> Result<()> {
+    let Some(link) = st.attachments[att].new_link.as_ref() else {
+        return Ok(());
+    };
+    let staged = links::pin(link, pending, &opts.owner)?;
+    st.undo.push(Undo::Pin {
+        path: staged.clone(),
+        restore: None,
+    });
+    let at = links::path(record, &opts.owner);
+    std::fs::rename(&staged, &at).map_err(io_err("rename link pin to", &at))?;
+    match previous {
+        Some(old) if old.path == at => st.undo.push(Undo::Pin {
+            path: at,
+            restore: Some(old.fd),
+        }),
+        Some(old) => {
+            st.undo.push(Undo::Pin {
+                path: at,
+                restore: None,
+            });
+            std::fs::remove_file(&old.path).map_err(io_err("remove link pin", &old.path))?;
+            st.undo.push(Undo::Pin {
+                path: old.path,
+                restore: Some(old.fd),
+            });
+        }
+        None => st.undo.push(Undo::Pin {
+            path: at,
+            restore: None,
+        }),
+    }
     Ok(())
 }
