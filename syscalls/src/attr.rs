@@ -235,6 +235,18 @@ pub struct LinkDetachAttr {
 }
 const _: () = assert!(size_of::<LinkDetachAttr>() == 4);
 
+/// `BPF_RAW_TRACEPOINT_OPEN` (`raw_tracepoint` member: `name` — a pointer to the
+/// tracepoint's NUL-terminated name —, `prog_fd`; since 6.10 a 32-bit hole and `cookie`
+/// follow, left 0 by the struct's size).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RawTracepointOpenAttr {
+    pub name: u64,
+    pub prog_fd: u32,
+    pub _pad: u32,
+}
+const _: () = assert!(size_of::<RawTracepointOpenAttr>() == 16);
+
 /// `struct bpf_link_info` as of Linux 6.18 (`type`, `id`, `prog_id`, then the per-type
 /// union at offset 16, 48 bytes). The union is laid out as the two parts rawbpf reads:
 /// `cgroup { __u64 cgroup_id; __u32 attach_type; }` and `sockmap { __u32 map_id; __u32

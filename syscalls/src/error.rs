@@ -24,6 +24,7 @@ pub enum Cmd {
     MapGetFdById = 14,
     ObjGetInfoByFd = 15,
     ProgQuery = 16,
+    RawTracepointOpen = 17,
     BtfLoad = 18,
     BtfGetFdById = 19,
     BtfGetNextId = 23,
@@ -65,6 +66,7 @@ impl Cmd {
             Cmd::LinkGetFdById => "BPF_LINK_GET_FD_BY_ID",
             Cmd::LinkGetNextId => "BPF_LINK_GET_NEXT_ID",
             Cmd::LinkDetach => "BPF_LINK_DETACH",
+            Cmd::RawTracepointOpen => "BPF_RAW_TRACEPOINT_OPEN",
         }
     }
 }

@@ -34,10 +34,11 @@ pub use info::{
     prog_info, prog_info_and_xlated, prog_info_from_raw,
 };
 pub use link::{
-    BPF_LINK_TYPE_CGROUP, BPF_LINK_TYPE_SOCKMAP, BPF_LINK_TYPE_TCX, BPF_LINK_TYPE_XDP, LinkId,
-    LinkInfo, LinkTarget, if_indextoname, if_nametoindex, link_create, link_create_attr,
-    link_create_ifindex, link_create_ifindex_attr, link_detach, link_info, link_info_from_raw,
-    link_update, link_update_attr,
+    BPF_LINK_TYPE_CGROUP, BPF_LINK_TYPE_RAW_TRACEPOINT, BPF_LINK_TYPE_SOCKMAP, BPF_LINK_TYPE_TCX,
+    BPF_LINK_TYPE_XDP, LinkId, LinkInfo, LinkTarget, if_indextoname, if_nametoindex, link_create,
+    link_create_attr, link_create_ifindex, link_create_ifindex_attr, link_detach, link_info,
+    link_info_from_raw, link_update, link_update_attr, raw_tracepoint_open,
+    raw_tracepoint_open_attr,
 };
 pub use map::{
     MapCreate, MapFd, UpdateFlags, map_create, map_create_attr, map_delete_elem, map_elem_attr,

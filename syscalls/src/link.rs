@@ -9,7 +9,9 @@
 
 use std::os::fd::{BorrowedFd, OwnedFd};
 
-use crate::attr::{BpfLinkInfo, LinkCreateAttr, LinkDetachAttr, LinkUpdateAttr};
+use crate::attr::{
+    BpfLinkInfo, LinkCreateAttr, LinkDetachAttr, LinkUpdateAttr, RawTracepointOpenAttr,
+};
 use crate::map::fd_u32;
 use crate::sys::{Attr, bpf, bpf_fd};
 use crate::{Cmd, MapId, ProgId, Result};
@@ -26,6 +28,8 @@ pub struct LinkId(pub u32);
 const BPF_F_REPLACE: u32 = 4;
 
 /// `enum bpf_link_type` values rawbpf tells apart.
+/// `BPF_LINK_TYPE_RAW_TRACEPOINT` (5.8+: `BPF_RAW_TRACEPOINT_OPEN` returns a link).
+pub const BPF_LINK_TYPE_RAW_TRACEPOINT: u32 = 1;
 pub const BPF_LINK_TYPE_CGROUP: u32 = 3;
 /// `BPF_LINK_TYPE_SOCKMAP` (6.10+).
 pub const BPF_LINK_TYPE_SOCKMAP: u32 = 14;
@@ -47,6 +51,9 @@ pub enum LinkTarget {
     /// `BPF_LINK_TYPE_TCX` (6.6+): the interface's index and attach type (`tcx_ingress` 46,
     /// `tcx_egress` 47).
     Tcx { ifindex: u32, attach_type: u32 },
+    /// `BPF_LINK_TYPE_RAW_TRACEPOINT`: a raw tracepoint (rawbpf asks for no name, so the
+    /// link does not say which).
+    RawTracepoint,
     /// Another link type (its `enum bpf_link_type` value).
     Other(u32),
 }
@@ -171,6 +178,32 @@ pub fn link_update(
     unsafe { bpf(Cmd::LinkUpdate, &mut attr) }.map(drop)
 }
 
+/// Encode `BPF_RAW_TRACEPOINT_OPEN` (pure): `name` is the address of the tracepoint's
+/// NUL-terminated name, which must outlive the call.
+pub fn raw_tracepoint_open_attr(
+    prog: BorrowedFd<'_>,
+    name: &std::ffi::CStr,
+) -> RawTracepointOpenAttr {
+    RawTracepointOpenAttr {
+        name: name.as_ptr() as u64,
+        prog_fd: fd_u32(prog),
+        _pad: 0,
+    }
+}
+
+/// `BPF_RAW_TRACEPOINT_OPEN` — attach raw tracepoint program `prog` to tracepoint `name`
+/// (`sys_enter`, `sched_switch`); returns the attachment's fd, a
+/// `BPF_LINK_TYPE_RAW_TRACEPOINT` link since 5.8 (pinnable, detached with
+/// `BPF_LINK_DETACH` since 5.9). There is no `BPF_LINK_UPDATE` for these links: a
+/// program is swapped by opening a new link and closing the old. ENOENT: no such
+/// tracepoint.
+pub fn raw_tracepoint_open(prog: BorrowedFd<'_>, name: &std::ffi::CStr) -> Result<OwnedFd> {
+    let mut attr = raw_tracepoint_open_attr(prog, name);
+    // SAFETY: `attr.name` points to `name`, NUL-terminated and borrowed for the call,
+    // which only reads it; the command returns a new fd.
+    unsafe { bpf_fd(Cmd::RawTracepointOpen, &mut attr) }
+}
+
 /// `BPF_LINK_DETACH` — detach the link's program from its target now (5.9+). The link
 /// object lives on, defunct, until its last fd and pin are gone.
 pub fn link_detach(link: BorrowedFd<'_>) -> Result<()> {
@@ -209,6 +242,7 @@ pub fn link_info_from_raw(raw: &BpfLinkInfo) -> LinkInfo {
             ifindex: raw.target_lo,
             attach_type: raw.target_hi,
         },
+        BPF_LINK_TYPE_RAW_TRACEPOINT => LinkTarget::RawTracepoint,
         other => LinkTarget::Other(other),
     };
     LinkInfo {
@@ -301,6 +335,15 @@ mod tests {
                 attach_type: 46
             }
         );
+        let raw = BpfLinkInfo {
+            link_type: BPF_LINK_TYPE_RAW_TRACEPOINT,
+            ..BpfLinkInfo::default()
+        };
+        assert_eq!(link_info_from_raw(&raw).target, LinkTarget::RawTracepoint);
+        let name = c"sys_enter";
+        let sin = std::io::stdin();
+        let a = raw_tracepoint_open_attr(sin.as_fd(), name);
+        assert_eq!((a.name, a.prog_fd), (name.as_ptr() as u64, 0));
         let raw = BpfLinkInfo {
             link_type: 2,
             ..BpfLinkInfo::default()

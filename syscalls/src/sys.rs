@@ -9,7 +9,7 @@ use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 use crate::attr::{
     BtfLoadAttr, GetIdAttr, InfoByFdAttr, LinkCreateAttr, LinkDetachAttr, LinkUpdateAttr,
     MapCreateAttr, MapElemAttr, MapFreezeAttr, ObjPinAttr, ProgAttachAttr, ProgLoadAttr,
-    ProgQueryAttr,
+    ProgQueryAttr, RawTracepointOpenAttr,
 };
 use crate::{Cmd, Error, Result};
 
@@ -53,6 +53,8 @@ unsafe impl Attr for LinkCreateAttr {}
 unsafe impl Attr for LinkUpdateAttr {}
 // SAFETY: as above.
 unsafe impl Attr for LinkDetachAttr {}
+// SAFETY: as above.
+unsafe impl Attr for RawTracepointOpenAttr {}
 
 /// Issue `bpf(cmd, attr, size_of::<A>())`, retrying EINTR (every command) and EAGAIN
 /// (`BPF_PROG_LOAD`, a few times). Returns the syscall's non-negative result.

@@ -18,7 +18,7 @@ use rawbpf_syscalls::ProgTestRunAttr;
 use rawbpf_syscalls::attr::{
     BpfBtfInfo, BpfLinkInfo, BpfMapInfo, BpfProgInfo, BtfLoadAttr, GetIdAttr, InfoByFdAttr,
     LinkCreateAttr, LinkDetachAttr, LinkUpdateAttr, MapCreateAttr, MapElemAttr, MapFreezeAttr,
-    ObjPinAttr, ProgAttachAttr, ProgLoadAttr, ProgQueryAttr,
+    ObjPinAttr, ProgAttachAttr, ProgLoadAttr, ProgQueryAttr, RawTracepointOpenAttr,
 };
 
 /// Compares `rust` with the kernel layout `kernel` reads; prints the notes, fails with
@@ -405,6 +405,17 @@ fn link_update_attr() {
 fn link_detach_attr() {
     let rust = rust_layout!(LinkDetachAttr { link_fd });
     check_attr(rust, AttrMember::Named("link_detach"), Names::default());
+}
+
+/// `raw_tracepoint`: `name`, `prog_fd`; `cookie` (6.10+) lies past the struct's size.
+#[test]
+fn raw_tracepoint_open_attr() {
+    let rust = rust_layout!(RawTracepointOpenAttr {
+        name,
+        prog_fd,
+        _pad
+    });
+    check_attr(rust, AttrMember::Named("raw_tracepoint"), Names::default());
 }
 
 /// `struct bpf_link_info`: its union is read through two of its parts, which the Rust

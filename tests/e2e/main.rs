@@ -55,6 +55,7 @@ mod status;
 mod verifier_output;
 
 mod links;
+mod raw_tp;
 mod reload_cost;
 mod skmsg;
 mod skmsg_outside;

@@ -46,7 +46,7 @@ fi
 
 cc() { clang -O2 -g -I"$INC" -I"$OUT" -fdebug-prefix-map="$DIR"=. -fdebug-prefix-map="$OUT"=. -fno-ident "$@"; }
 
-PLAIN=(iproute2_sockmesh legacy_samples bad_trailing ringbuf_events tailcall_mim rodata_knobs loose_sections unknown_sections core_unguarded refused_twins map_edit sockops_pair arena_pages extern_plain xdp_count tc_count)
+PLAIN=(iproute2_sockmesh legacy_samples bad_trailing ringbuf_events tailcall_mim rodata_knobs loose_sections unknown_sections core_unguarded refused_twins map_edit sockops_pair arena_pages extern_plain xdp_count tc_count rawtp_count)
 CORE=(core_vmlinux externs_kernel tracing_btf tracing_fentry usdt_probe)
 for src in "${PLAIN[@]}" "${CORE[@]}"; do
 	cc -target bpf -c "$DIR/$src.c" -o "$OUT/$src.o"

@@ -150,6 +150,12 @@ pub fn open_iface(record: &Path, ifindex: u32, attach_type: u32) -> Result<Optio
     open_for(record, want)
 }
 
+/// [`open`] for the record of a raw tracepoint attachment (`attach::tp_records`): a raw
+/// tracepoint link (which does not say its tracepoint: the record's name does).
+pub fn open_raw_tp(record: &Path) -> Result<Option<LinkPin>> {
+    open_for(record, sys::LinkTarget::RawTracepoint)
+}
+
 /// The trusted link pin of `record` whose link has target `want`.
 fn open_for(record: &Path, want: sys::LinkTarget) -> Result<Option<LinkPin>> {
     for (path, owner) in candidates(record) {

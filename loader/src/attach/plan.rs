@@ -21,6 +21,10 @@ pub(crate) enum Plan {
     Iface {
         attach_type: u32,
     },
+    /// Attach to this raw tracepoint (`raw_tp/NAME`) through a pinned link.
+    RawTp {
+        tracepoint: String,
+    },
     /// Attach to the sockmap/sockhash with this name.
     Map {
         attach_type: u32,
@@ -81,6 +85,9 @@ pub(crate) fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
     {
         return Plan::Iface { attach_type: at.0 };
     }
+    if [ProgType::RAW_TRACEPOINT, ProgType::RAW_TRACEPOINT_WRITABLE].contains(&ty) {
+        return raw_tp(p);
+    }
     if p.section == "usdt" || p.section.starts_with("usdt/") || p.section.starts_with("usdt.s") {
         return Plan::NotAttached(format!(
             "USDT probe ({}): attaching needs the target's USDT notes and a uprobe, which \
@@ -93,6 +100,26 @@ pub(crate) fn plan(obj: &Object, p: &Program, attach: bool) -> Plan {
         "type {ty} has no automatic attach; loaded only (it is unloaded when rawbpf exits, as \
          nothing attaches or pins it)"
     ))
+}
+
+/// A raw tracepoint program attaches to the tracepoint its section names
+/// (`raw_tp/NAME`, `raw_tracepoint/NAME`, their `.w` forms); a bare section names none.
+fn raw_tp(p: &Program) -> Plan {
+    let name = p
+        .section
+        .split_once('/')
+        .map(|(_, name)| name)
+        .filter(|name| !name.is_empty() && !name.contains('/'));
+    match name {
+        Some(name) => Plan::RawTp {
+            tracepoint: name.to_string(),
+        },
+        None => Plan::NotAttached(format!(
+            "section {} names no tracepoint (raw_tp/NAME attaches to NAME); loaded only (it \
+             is unloaded when rawbpf exits)",
+            p.section
+        )),
+    }
 }
 
 /// A program an earlier load recorded at one attach point (a cgroup and attach type) under a

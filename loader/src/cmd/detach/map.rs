@@ -50,6 +50,28 @@ impl Found {
         owner: Option<&str>,
         act: Act,
     ) -> Result<bool> {
+        if !self.claim(&link, program, attach_type, owner) {
+            return Ok(false);
+        }
+        let id = link.info.prog_id.0;
+        act.link_detach(link.fd.as_fd()).map_err(bpf_err(format!(
+            "program {program} (id {id}): detach link {}",
+            link.path.display()
+        )))?;
+        Ok(true)
+    }
+
+    /// The owner check of [`Found::by_link`] without `BPF_LINK_DETACH`, for a link the
+    /// kernel cannot detach (a raw tracepoint link): it goes with its pin, which the
+    /// caller removes, and its last fd. False (noted as another owner's) when `owner` is
+    /// given and the link names another.
+    pub(crate) fn claim(
+        &mut self,
+        link: &links::LinkPin,
+        program: &str,
+        attach_type: u32,
+        owner: Option<&str>,
+    ) -> bool {
         let (id, attach) = (link.info.prog_id.0, AttachType(attach_type).to_string());
         if let Some(owner) = owner
             && link.owner != owner
@@ -58,20 +80,16 @@ impl Found {
                 id,
                 name: program.to_string(),
                 attach_type: attach,
-                owner: link.owner,
+                owner: link.owner.clone(),
             });
-            return Ok(false);
+            return false;
         }
-        act.link_detach(link.fd.as_fd()).map_err(bpf_err(format!(
-            "program {program} (id {id}): detach link {}",
-            link.path.display()
-        )))?;
         self.detached.push(DetachedProgram {
             id,
             name: program.to_string(),
             attach_type: attach,
         });
-        Ok(true)
+        true
     }
 }
 

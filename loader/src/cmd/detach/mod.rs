@@ -4,6 +4,7 @@
 pub(crate) mod act;
 mod iface;
 mod map;
+mod raw_tp;
 mod unpin;
 
 use std::os::fd::AsFd;
@@ -145,6 +146,12 @@ pub fn detach(opts: &DetachOptions) -> Result<DetachReport> {
     // XDP programs attached to interfaces: of `--iface`, or every one recorded here.
     if let (None, Some(root)) = (opts.prog_id, pin_root) {
         let found = iface::detach_recorded(root, ifindex, obj.as_ref(), owner, act)?;
+        detached.extend(found.detached);
+        owned_by_others.extend(found.owned_by_others);
+    }
+    // Raw tracepoint programs: every one recorded here (none with `--iface`).
+    if let (None, None, Some(root)) = (opts.prog_id, opts.iface.as_ref(), pin_root) {
+        let found = raw_tp::detach_recorded(root, obj.as_ref(), owner, act)?;
         detached.extend(found.detached);
         owned_by_others.extend(found.owned_by_others);
     }

@@ -89,6 +89,7 @@ pub(super) fn attach_one(
         }
         Plan::Map { attach_type, map } => attach_to_map(opts, st, i, p, *attach_type, map),
         Plan::Iface { attach_type } => super::iface::attach_to_iface(opts, st, i, p, *attach_type),
+        Plan::RawTp { tracepoint } => super::raw_tp::attach_raw_tp(opts, st, i, p, tracepoint),
     }
 }
 

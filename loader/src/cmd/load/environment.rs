@@ -52,8 +52,11 @@ pub(super) fn enter(
     if opts.mount_bpffs {
         pin_root::mount_bpffs()?;
     }
-    // An interface attachment is recorded under the pin root, as a cgroup one is.
-    let any_iface = plans.iter().any(|p| matches!(p, Plan::Iface { .. }));
+    // An interface or raw tracepoint attachment is recorded under the pin root, as a
+    // cgroup one is.
+    let any_iface = plans
+        .iter()
+        .any(|p| matches!(p, Plan::Iface { .. } | Plan::RawTp { .. }));
     let shared =
         any_cgroup || any_iface || pin_paths.iter().any(Option::is_some) || opts.compat.pin_progs;
     if shared {

@@ -19,6 +19,7 @@ mod maps;
 mod options;
 mod program_set;
 mod programs;
+mod raw_tp;
 mod report;
 mod state;
 mod unchanged;

@@ -35,11 +35,13 @@ pub(super) fn report(
                             .iface
                             .as_ref()
                             .map_or_else(String::new, |(name, _)| name.clone()),
+                        AttachTarget::RawTp(tp) => format!("raw tracepoint {tp}"),
                     },
                     attach_type: AttachType(a.attach_type).to_string(),
                     mode: match &a.target {
                         AttachTarget::Cgroup(mode) => Some(mode.name().to_string()),
                         AttachTarget::Map(_) => None,
+                        AttachTarget::RawTp(_) => Some("link".to_string()),
                         AttachTarget::Iface(_) => Some(iface_mode(opts, a.attach_type)),
                     },
                     replaced_id: a.replaced.as_ref().map(|r| r.id),

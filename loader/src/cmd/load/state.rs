@@ -62,6 +62,8 @@ pub(super) enum AttachTarget {
     Map(usize),
     /// An interface (its index), through an XDP link.
     Iface(u32),
+    /// A raw tracepoint (its name), through a `BPF_RAW_TRACEPOINT_OPEN` link.
+    RawTp(String),
 }
 
 /// How far a cgroup attachment got: its pending record pinned, the program attached, the
@@ -92,8 +94,8 @@ pub(super) enum Undo {
     },
     /// An attachment to a sockmap/sockhash (index into `attachments`).
     MapAttach(usize),
-    /// An interface attachment (index into `attachments`): a new link is detached, an
-    /// updated one gets its old program back.
+    /// An interface or raw tracepoint attachment (index into `attachments`): a new link
+    /// is detached, an updated one gets its old program back.
     IfaceAttach(usize),
     /// The old program of a cgroup attachment (index into `attachments`), attached by an
     /// earlier rawbpf without a link, detached once the new link was pinned: attached

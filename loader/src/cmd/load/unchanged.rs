@@ -156,7 +156,8 @@ pub(crate) fn check(
                 on_map(&opts.pin_root, pin.as_deref(), *attach_type, p)
             }
             Plan::Iface { attach_type } => on_iface(opts, *attach_type, p)?,
-            Plan::None | Plan::NotAttached(_) => None,
+            // A raw tracepoint program is loaded again each time (a new link replaces the old).
+            Plan::None | Plan::NotAttached(_) | Plan::RawTp { .. } => None,
         });
     }
     if previous.iter().all(Option::is_none) {
@@ -711,7 +712,7 @@ fn attach_report(opts: &LoadOptions, plan: &Plan) -> Option<AttachReport> {
             replaced_id: None,
             replaced_name: None,
         },
-        Plan::None | Plan::NotAttached(_) => return None,
+        Plan::None | Plan::NotAttached(_) | Plan::RawTp { .. } => return None,
     })
 }
 
