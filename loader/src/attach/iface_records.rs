@@ -11,7 +11,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::attach::records::{dir, escape, unescape};
+use crate::attach::tagged;
 use crate::error::{Error, Result};
 
 /// How an XDP program runs on the interface (`--xdp-mode`): the `flags` of the XDP link.
@@ -48,20 +48,27 @@ impl XdpMode {
     }
 }
 
+/// Tag of an interface record's name.
 const IF: &str = "if";
-const PENDING_IF: &str = "pending-if";
 
 /// The record of `program` attached to interface `ifindex` for `attach_type`.
 pub fn path(pin_root: &Path, ifindex: u32, attach_type: u32, program: &str) -> PathBuf {
-    dir(pin_root).join(format!("{IF}{ifindex}-{attach_type}-{}", escape(program)))
+    tagged::path(
+        pin_root,
+        IF,
+        false,
+        &tagged::keyed(ifindex, attach_type, program),
+    )
 }
 
 /// The pending record: pinned before the attach, renamed over [`path`] after.
 pub fn pending_path(pin_root: &Path, ifindex: u32, attach_type: u32, program: &str) -> PathBuf {
-    dir(pin_root).join(format!(
-        "{PENDING_IF}{ifindex}-{attach_type}-{}",
-        escape(program)
-    ))
+    tagged::path(
+        pin_root,
+        IF,
+        true,
+        &tagged::keyed(ifindex, attach_type, program),
+    )
 }
 
 /// An interface record parsed back from its name.
@@ -76,47 +83,29 @@ pub struct IfaceRecord {
 
 /// `if<ifindex>-<attach type>-<name>` or its pending form; `None` for any other name.
 fn parse(name: &str) -> Option<(u32, u32, String, bool)> {
-    if crate::attach::links::is_link_pin(name) {
-        return None;
-    }
-    let (rest, pending) = match name.strip_prefix(PENDING_IF) {
-        Some(rest) => (rest, true),
-        None => (name.strip_prefix(IF)?, false),
-    };
-    let (ifindex, rest) = rest.split_once('-')?;
-    let (at, prog) = rest.split_once('-')?;
-    if prog.is_empty() {
-        return None;
-    }
-    Some((
-        ifindex.parse().ok()?,
-        at.parse().ok()?,
-        unescape(prog),
-        pending,
-    ))
+    let (rest, pending) = tagged::rest(name, IF)?;
+    let (ifindex, at, prog) = tagged::parse_keyed(rest)?;
+    Some((ifindex, at, prog, pending))
 }
 
 /// Every interface record (final and pending) under `pin_root`, sorted by name; with
 /// `ifindex`, only that interface's. A missing directory means none.
 pub fn list(pin_root: &Path, ifindex: Option<u32>) -> Vec<IfaceRecord> {
-    let Ok(entries) = std::fs::read_dir(dir(pin_root)) else {
-        return Vec::new();
-    };
-    let mut out: Vec<IfaceRecord> = entries
-        .flatten()
-        .filter_map(|e| {
-            let (idx, attach_type, program, pending) = parse(&e.file_name().to_string_lossy())?;
-            ifindex.is_none_or(|want| want == idx).then(|| IfaceRecord {
-                path: e.path(),
-                ifindex: idx,
-                attach_type,
-                program,
-                pending,
-            })
+    tagged::entries(pin_root)
+        .into_iter()
+        .filter_map(|(name, path)| {
+            let (idx, attach_type, program, pending) = parse(&name)?;
+            ifindex
+                .is_none_or(|want| want == idx)
+                .then_some(IfaceRecord {
+                    path,
+                    ifindex: idx,
+                    attach_type,
+                    program,
+                    pending,
+                })
         })
-        .collect();
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
+        .collect()
 }
 
 /// The index of network interface `name` (in this process's network namespace); an unknown

@@ -15,24 +15,29 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::attach::records::{dir, escape, unescape};
+use crate::attach::tagged;
 
-/// Prefix of a map record's name.
+/// Tag of a map record's name.
 const MAP: &str = "map";
-/// Prefix of a pending map record's name.
-const PENDING_MAP: &str = "pending-map";
 
 /// The record of `program` attached to the socket map with ID `map_id`.
 pub fn path(pin_root: &Path, map_id: u32, attach_type: u32, program: &str) -> PathBuf {
-    dir(pin_root).join(format!("{MAP}{map_id}-{attach_type}-{}", escape(program)))
+    tagged::path(
+        pin_root,
+        MAP,
+        false,
+        &tagged::keyed(map_id, attach_type, program),
+    )
 }
 
 /// The pending record of `program`: pinned before the attach, renamed over [`path`] after.
 pub fn pending_path(pin_root: &Path, map_id: u32, attach_type: u32, program: &str) -> PathBuf {
-    dir(pin_root).join(format!(
-        "{PENDING_MAP}{map_id}-{attach_type}-{}",
-        escape(program)
-    ))
+    tagged::path(
+        pin_root,
+        MAP,
+        true,
+        &tagged::keyed(map_id, attach_type, program),
+    )
 }
 
 /// A map record parsed back from its name.
@@ -54,42 +59,27 @@ fn parse(name: &str) -> Option<(u32, u32, bool)> {
 
 /// [`parse`] with the program's name.
 fn parse_full(name: &str) -> Option<(u32, u32, String, bool)> {
-    if crate::attach::links::is_link_pin(name) {
-        return None;
-    }
-    let (rest, pending) = match name.strip_prefix(PENDING_MAP) {
-        Some(rest) => (rest, true),
-        None => (name.strip_prefix(MAP)?, false),
-    };
-    let (id, rest) = rest.split_once('-')?;
-    let (at, prog) = rest.split_once('-')?;
-    if prog.is_empty() {
-        return None;
-    }
-    Some((id.parse().ok()?, at.parse().ok()?, unescape(prog), pending))
+    let (rest, pending) = tagged::rest(name, MAP)?;
+    let (id, at, prog) = tagged::parse_keyed(rest)?;
+    Some((id, at, prog, pending))
 }
 
 /// Every map record (final and pending) under `pin_root`, sorted by name; with `map_id`,
 /// only that map's. A missing directory means none.
 pub fn list(pin_root: &Path, map_id: Option<u32>) -> Vec<MapRecord> {
-    let Ok(entries) = std::fs::read_dir(dir(pin_root)) else {
-        return Vec::new();
-    };
-    let mut out: Vec<MapRecord> = entries
-        .flatten()
-        .filter_map(|e| {
-            let (id, attach_type, program, pending) = parse_full(&e.file_name().to_string_lossy())?;
-            (map_id.is_none_or(|want| want == id)).then(|| MapRecord {
-                path: e.path(),
+    tagged::entries(pin_root)
+        .into_iter()
+        .filter_map(|(name, path)| {
+            let (id, attach_type, program, pending) = parse_full(&name)?;
+            (map_id.is_none_or(|want| want == id)).then_some(MapRecord {
+                path,
                 map_id: id,
                 attach_type,
                 program,
                 pending,
             })
         })
-        .collect();
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
+        .collect()
 }
 
 #[cfg(test)]

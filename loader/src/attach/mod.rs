@@ -14,4 +14,5 @@ pub mod owners;
 pub mod plan;
 pub mod prog_pins;
 pub mod records;
+pub mod tagged;
 pub mod tp_records;

@@ -25,7 +25,7 @@ use crate::host::cgroup::Cgroup;
 use crate::host::pin_root::{self, ATTACHED_DIR};
 
 /// Prefix of a pending record's file name.
-const PENDING: &str = "pending-";
+pub(crate) const PENDING: &str = "pending-";
 
 /// The `attached-progs` directory of a pin root.
 pub fn dir(pin_root: &Path) -> PathBuf {

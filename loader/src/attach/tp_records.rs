@@ -13,23 +13,25 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::attach::records::{dir, escape, unescape};
+use crate::attach::records::{escape, unescape};
+use crate::attach::tagged;
 
+/// Tag of a raw tracepoint record's name.
 const RAWTP: &str = "rawtp-";
-const PENDING_RAWTP: &str = "pending-rawtp-";
 
 /// The record of `program` attached to raw tracepoint `tracepoint`.
 pub fn path(pin_root: &Path, tracepoint: &str, program: &str) -> PathBuf {
-    dir(pin_root).join(format!("{RAWTP}{}-{}", escape(tracepoint), escape(program)))
+    tagged::path(pin_root, RAWTP, false, &rest(tracepoint, program))
 }
 
 /// The pending record: pinned before the attach, renamed over [`path`] after.
 pub fn pending_path(pin_root: &Path, tracepoint: &str, program: &str) -> PathBuf {
-    dir(pin_root).join(format!(
-        "{PENDING_RAWTP}{}-{}",
-        escape(tracepoint),
-        escape(program)
-    ))
+    tagged::path(pin_root, RAWTP, true, &rest(tracepoint, program))
+}
+
+/// `<tracepoint>-<program>`, both escaped.
+fn rest(tracepoint: &str, program: &str) -> String {
+    format!("{}-{}", escape(tracepoint), escape(program))
 }
 
 /// A raw tracepoint record parsed back from its name.
@@ -44,13 +46,7 @@ pub struct TpRecord {
 /// `rawtp-<tracepoint>-<name>` or its pending form; `None` for any other name. A program
 /// name is a C identifier (no `-`), so the last `-` ends the tracepoint's name.
 fn parse(name: &str) -> Option<(String, String, bool)> {
-    if crate::attach::links::is_link_pin(name) {
-        return None;
-    }
-    let (rest, pending) = match name.strip_prefix(PENDING_RAWTP) {
-        Some(rest) => (rest, true),
-        None => (name.strip_prefix(RAWTP)?, false),
-    };
+    let (rest, pending) = tagged::rest(name, RAWTP)?;
     let (tp, prog) = rest.rsplit_once('-')?;
     if tp.is_empty() || prog.is_empty() {
         return None;
@@ -61,23 +57,18 @@ fn parse(name: &str) -> Option<(String, String, bool)> {
 /// Every raw tracepoint record (final and pending) under `pin_root`, sorted by name. A
 /// missing directory means none.
 pub fn list(pin_root: &Path) -> Vec<TpRecord> {
-    let Ok(entries) = std::fs::read_dir(dir(pin_root)) else {
-        return Vec::new();
-    };
-    let mut out: Vec<TpRecord> = entries
-        .flatten()
-        .filter_map(|e| {
-            let (tracepoint, program, pending) = parse(&e.file_name().to_string_lossy())?;
+    tagged::entries(pin_root)
+        .into_iter()
+        .filter_map(|(name, path)| {
+            let (tracepoint, program, pending) = parse(&name)?;
             Some(TpRecord {
-                path: e.path(),
+                path,
                 tracepoint,
                 program,
                 pending,
             })
         })
-        .collect();
-    out.sort_by(|a, b| a.path.cmp(&b.path));
-    out
+        .collect()
 }
 
 #[cfg(test)]
