@@ -10,7 +10,8 @@
 #                      the libbpf loader (open, load, BPF_PROG_ATTACH multi; detached after,
 #                      untimed), `bpftool prog load` + `cgroup attach ... multi` (likewise)
 #   sockops.unchanged  rawbpf only: `rawbpf load` of the attached, unchanged object
-#   core.NAME          a CO-RE object of tests/objects/ loaded without attaching:
+#   core.NAME          a CO-RE object of tests/objects/ or of bcc's libbpf-tools (Debian
+#                      sid's package, bench/libbpf-tools.sh) loaded without attaching:
 #                      `rawbpf load --no-attach --no-pin`, the libbpf loader, `bpftool prog
 #                      loadall` (pins removed after, untimed)
 #   relocs.N           bench/gen-object.sh --core N (N CO-RE relocations): rawbpf and libbpf
@@ -152,6 +153,9 @@ rb_detach_unpin "$RAWBPF" >/dev/null
 # CO-RE objects, loaded without attaching.
 core_objs=()
 for name in core_vmlinux tracing_btf externs_kernel; do core_objs+=("$ROOT/tests/objects/$name.o"); done
+# bcc's libbpf-tools as Debian ships them (bench/libbpf-tools.sh, run before the namespace).
+read -r -a lt_objs <<<"${RAWBPF_BENCH_LIBBPF_TOOLS:-}"
+core_objs+=("${lt_objs[@]}")
 log "anchor: CO-RE objects ${core_objs[*]##*/}, $PAIRS rounds"
 declare -A core_tools
 for o in "${core_objs[@]}"; do

@@ -159,7 +159,7 @@ def anchor(d, s, machine, targets):
 
     objs = sorted({k[0] for k in instr if k[0].startswith("core.")})
     if objs:
-        print("-- CO-RE objects of tests/objects/, loaded without attaching")
+        print("-- CO-RE objects (tests/objects/, bcc libbpf-tools), loaded without attaching")
         print(head)
         for w in objs:
             print(f"{w[5:]}:")

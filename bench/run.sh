@@ -17,7 +17,9 @@
 # bpftool, strace, GNU time and valgrind with apt-get when missing; uses `perf trace` for the
 # kernel's time in bpf() when perf is installed (else strace -T, which inflates it). The anchor
 # section builds its libbpf 1.7 loader from Debian sid's packages, fetched and unpacked into
-# /var/cache/rawbpf-bench without installing them (bench/libbpf-anchor.sh).
+# /var/cache/rawbpf-bench without installing them (bench/libbpf-anchor.sh), and takes the
+# objects of bcc's libbpf-tools from sid's libbpf-tools package the same way
+# (bench/libbpf-tools.sh).
 #
 # Isolation: the script re-executes itself in a private mount namespace with a fresh bpffs at
 # /sys/fs/bpf, so bpftool's by-name pins (libbpf pins LIBBPF_PIN_BY_NAME maps at
@@ -88,6 +90,9 @@ if [[ -z "${RAWBPF_BENCH_NS:-}" ]]; then
 		RAWBPF_BENCH_LIBBPF="$("$ROOT/bench/libbpf-anchor.sh")" || die "no libbpf 1.7 loader"
 		export RAWBPF_BENCH_LIBBPF
 		export RAWBPF_BENCH_LIBBPF_PKGS="$(dirname "$RAWBPF_BENCH_LIBBPF")/.packages"
+		RAWBPF_BENCH_LIBBPF_TOOLS="$("$ROOT/bench/libbpf-tools.sh" | tr '\n' ' ')" ||
+			die "no libbpf-tools objects"
+		export RAWBPF_BENCH_LIBBPF_TOOLS
 	fi
 	export RAWBPF_BENCH_NS=1
 	exec unshare --mount --propagation private bash "${BASH_SOURCE[0]}" "${ARGS[@]}"
